@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, callSubgraph, errorCode, user } from '@shop/kit/testing';
+import { start } from './index.js';
+
+let server: Awaited<ReturnType<typeof start>>;
+beforeAll(async () => {
+  server = await start(0);
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const CREATE = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id title skus { id title price { amount currency } flashSale } } }`;
+const tag = `zz${Date.now().toString(36)}`;
+
+describe('catalog subgraph', () => {
+  it('creates a product with SKUs for an admin and finds it by text search', async () => {
+    const created = await callSubgraph(server.url, CREATE, {
+      input: { title: `Green tea ${tag}`, description: 'Longjing from Hangzhou', skus: [{ title: '100 g', price: 5900, currency: 'CNY' }] },
+    }, admin());
+    expect(created.errors).toBeUndefined();
+    const product = created.data!.createProduct;
+    expect(product.id).toMatch(/^prd_[0-9a-f]{32}$/);
+    expect(product.skus[0]).toMatchObject({ title: '100 g', price: { amount: 5900, currency: 'CNY' }, flashSale: false });
+
+    const found = await callSubgraph(server.url, `query($s: String) { products(first: 5, search: $s) { edges { node { id } } } }`, { s: tag });
+    expect(found.data!.products.edges.map((e: any) => e.node.id)).toEqual([product.id]);
+  });
+
+  it('refuses createProduct to a customer and to an anonymous caller', async () => {
+    const input = { title: 'x', description: '', skus: [{ title: 'a', price: 1, currency: 'CNY' }] };
+    expect(errorCode(await callSubgraph(server.url, CREATE, { input }, user()))).toBe('FORBIDDEN');
+    expect(errorCode(await callSubgraph(server.url, CREATE, { input }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects bad prices, currencies and empty SKU lists with BAD_USER_INPUT', async () => {
+    for (const skus of [[{ title: 'a', price: -1, currency: 'CNY' }], [{ title: 'a', price: 1, currency: 'yuan' }], []]) {
+      const res = await callSubgraph(server.url, CREATE, { input: { title: 'x', description: '', skus } }, admin());
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('pages through products with opaque cursors and no overlap', async () => {
+    for (let i = 0; i < 3; i++) {
+      await callSubgraph(server.url, CREATE, { input: { title: `Page ${tag} ${i}`, description: 'paging', skus: [{ title: 'one', price: 100, currency: 'CNY' }] } }, admin());
+    }
+    const q = `query($after: String, $s: String) { products(first: 2, after: $after, search: $s) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`;
+    const first = await callSubgraph(server.url, q, { s: `page ${tag}` });
+    expect(first.data!.products.edges).toHaveLength(2);
+    expect(first.data!.products.pageInfo.hasNextPage).toBe(true);
+    const second = await callSubgraph(server.url, q, { s: `page ${tag}`, after: first.data!.products.pageInfo.endCursor });
+    expect(second.data!.products.edges).toHaveLength(1);
+    expect(second.data!.products.pageInfo.hasNextPage).toBe(false);
+    const ids = [...first.data!.products.edges, ...second.data!.products.edges].map((e: any) => e.node.id);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('answers malformed ids and cursors with BAD_USER_INPUT and unknown ids with null', async () => {
+    expect(errorCode(await callSubgraph(server.url, `{ sku(id: "1 OR 1=1") { id } }`))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await callSubgraph(server.url, `{ products(after: "garbage") { edges { cursor } } }`))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await callSubgraph(server.url, `{ products(first: 1000) { edges { cursor } } }`))).toBe('BAD_USER_INPUT');
+    const missing = await callSubgraph(server.url, `{ product(id: "prd_00000000000000000000000000000000") { id } }`);
+    expect(missing.data!.product).toBeNull();
+  });
+
+  it('refuses a forged forwarded identity', async () => {
+    const res = await callSubgraph(server.url, CREATE, { input: {} }, undefined, { 'x-shop-identity': 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInJvbGVzIjpbImFkbWluIl19.' });
+    expect(errorCode(res)).toBe('UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,50 @@
+import { badInput } from '@shop/kit';
+
+export const MAX_PRICE = 100_000_000;
+export const MAX_SKUS_PER_PRODUCT = 50;
+
+export interface NewSku {
+  title: string;
+  price: number;
+  currency: string;
+  flashSale: boolean;
+}
+export interface NewProduct {
+  title: string;
+  description: string;
+  skus: NewSku[];
+}
+
+function text(value: string, field: string, max: number, min = 1): string {
+  const trimmed = value.trim();
+  if (trimmed.length < min || trimmed.length > max) {
+    throw badInput(`${field} must be ${min}..${max} characters, got ${trimmed.length}`, { field });
+  }
+  return trimmed;
+}
+
+/** Checks a createProduct input where it enters; inside, the values are trusted. */
+export function validateNewProduct(input: NewProduct): NewProduct {
+  if (input.skus.length < 1 || input.skus.length > MAX_SKUS_PER_PRODUCT) {
+    throw badInput(`a product needs 1..${MAX_SKUS_PER_PRODUCT} SKUs, got ${input.skus.length}`, { field: 'skus' });
+  }
+  return {
+    title: text(input.title, 'title', 200),
+    description: text(input.description, 'description', 5000, 0),
+    skus: input.skus.map((sku, i) => {
+      if (!Number.isInteger(sku.price) || sku.price < 0 || sku.price > MAX_PRICE) {
+        throw badInput(`skus[${i}].price must be an integer number of minor units in 0..${MAX_PRICE}, got ${sku.price}`, { field: `skus[${i}].price` });
+      }
+      if (!/^[A-Z]{3}$/.test(sku.currency)) {
+        throw badInput(`skus[${i}].currency must be an ISO-4217 code such as "CNY", got "${sku.currency}"`, { field: `skus[${i}].currency` });
+      }
+      return { title: text(sku.title, `skus[${i}].title`, 200), price: sku.price, currency: sku.currency, flashSale: sku.flashSale };
+    }),
+  };
+}
+
+/** Turns free text into a prefix-matching tsquery over letters and digits only (never raw input). */
+export function toSearchQuery(search: string): string | null {
+  const tokens = search.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, 8) ?? [];
+  return tokens.length === 0 ? null : tokens.map((t) => `${t.slice(0, 50)}:*`).join(' & ');
+}

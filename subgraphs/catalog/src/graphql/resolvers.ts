@@ -1,0 +1,70 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Money, loader, pageSize, parseId, requireAdmin, toConnection, type SubgraphContext } from '@shop/kit';
+import { createProduct, listProducts, productsByIds, skusByIds, skusByProducts } from '../domain/catalog-service.js';
+import type { SkuRow } from '../domain/entities.js';
+import { validateNewProduct } from '../domain/validation.js';
+import { CreateProductInput, Product, ProductConnection, Sku } from './types.js';
+
+export const toProduct = (row: { id: string; title: string; description: string }): Product =>
+  Object.assign(new Product(), { id: row.id, title: row.title, description: row.description });
+
+export const toSku = (row: SkuRow): Sku =>
+  Object.assign(new Sku(), {
+    id: row.id,
+    productId: row.productId,
+    title: row.title,
+    price: Money.of(row.priceAmount, row.currency),
+    flashSale: row.flashSale,
+  });
+
+export const skuLoader = (ctx: SubgraphContext) => loader(ctx, 'sku', (ids) => skusByIds(ctx.em, ids));
+export const productLoader = (ctx: SubgraphContext) => loader(ctx, 'product', (ids) => productsByIds(ctx.em, ids));
+const skusOfProductLoader = (ctx: SubgraphContext) => loader(ctx, 'skusOfProduct', (ids) => skusByProducts(ctx.em, ids));
+
+@Resolver(() => Product)
+export class ProductResolver {
+  @Query(() => ProductConnection)
+  async products(
+    @Ctx() ctx: SubgraphContext,
+    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('search', () => String, { nullable: true }) search?: string,
+  ): Promise<ProductConnection> {
+    const size = pageSize(first);
+    const rows = await listProducts(ctx.em, size + 1, after ?? undefined, search ?? undefined);
+    return toConnection(rows.map(toProduct), size, (p) => p.id);
+  }
+
+  @Query(() => Product, { nullable: true })
+  async product(@Ctx() ctx: SubgraphContext, @Arg('id', () => ID) id: string): Promise<Product | null> {
+    const row = await productLoader(ctx).load(parseId('prd', id));
+    return row ? toProduct(row) : null;
+  }
+
+  @FieldResolver(() => [Sku])
+  async skus(@Root() product: Product, @Ctx() ctx: SubgraphContext): Promise<Sku[]> {
+    return ((await skusOfProductLoader(ctx).load(product.id)) ?? []).map(toSku);
+  }
+
+  @Mutation(() => Product, { description: 'admin only' })
+  async createProduct(@Ctx() ctx: SubgraphContext, @Arg('input', () => CreateProductInput) input: CreateProductInput): Promise<Product> {
+    requireAdmin(ctx);
+    return toProduct(await createProduct(ctx.em, validateNewProduct(input)));
+  }
+}
+
+@Resolver(() => Sku)
+export class SkuResolver {
+  @Query(() => Sku, { nullable: true })
+  async sku(@Ctx() ctx: SubgraphContext, @Arg('id', () => ID) id: string): Promise<Sku | null> {
+    const row = await skuLoader(ctx).load(parseId('sku', id));
+    return row ? toSku(row) : null;
+  }
+
+  @FieldResolver(() => Product)
+  async product(@Root() sku: Sku, @Ctx() ctx: SubgraphContext): Promise<Product> {
+    const row = await productLoader(ctx).load(sku.productId);
+    if (!row) throw new Error(`sku ${sku.id} points to a missing product ${sku.productId}`);
+    return toProduct(row);
+  }
+}

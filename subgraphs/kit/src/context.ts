@@ -1,0 +1,28 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Identity } from './identity.js';
+
+/** What every resolver of every subgraph receives. */
+export interface SubgraphContext {
+  identity?: Identity;
+  correlationId: string;
+  /** A fork of the ORM's entity manager: one per request, never shared. */
+  em: EntityManager;
+  loaders: Map<string, DataLoader<string, unknown>>;
+}
+
+/**
+ * A per-request DataLoader: entity references of one query (e.g. every Sku of a cart) are loaded
+ * in one batch instead of one SQL query each.
+ */
+export function loader<V>(ctx: SubgraphContext, name: string, batch: (keys: readonly string[]) => Promise<Map<string, V>>): DataLoader<string, V | null> {
+  let found = ctx.loaders.get(name) as DataLoader<string, V | null> | undefined;
+  if (!found) {
+    found = new DataLoader<string, V | null>(async (keys) => {
+      const byKey = await batch(keys);
+      return keys.map((key) => byKey.get(key) ?? null);
+    });
+    ctx.loaders.set(name, found as DataLoader<string, unknown>);
+  }
+  return found;
+}

@@ -1,0 +1,82 @@
+import { MikroORM, type EntityManager, type Options } from '@mikro-orm/postgresql';
+import type { Migration } from '@mikro-orm/migrations';
+import { Migrator } from '@mikro-orm/migrations';
+import pg from 'pg';
+import { databaseUrl } from './config.js';
+import { logger } from './logger.js';
+
+export type { EntityManager };
+
+type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
+
+export interface DatabaseOptions {
+  /** The Postgres schema this subgraph owns; no other subgraph touches it. */
+  schema: string;
+  entities: Options['entities'];
+  /** Checked-in migrations, oldest first. */
+  migrations: MigrationClass[];
+  url?: string;
+  poolMax?: number;
+}
+
+/** Creates the database named in the URL when it is missing (a fresh machine has only `postgres`). */
+export async function ensureDatabase(url = databaseUrl()): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name "${name}" must be letters, digits or _`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      try {
+        await client.query(`CREATE DATABASE "${name}"`);
+        logger.info({ database: name }, 'created database');
+      } catch (error) {
+        // Another process created it at the same moment.
+        if ((error as { code?: string }).code !== '42P04' && (error as { code?: string }).code !== '23505') throw error;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Opens the subgraph's ORM, creates its schema and applies its pending migrations. */
+export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  const url = options.url ?? databaseUrl();
+  await ensureDatabase(url);
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    // Unqualified SQL (raw queries) resolves to the subgraph's own schema on every pooled connection.
+    driverOptions: { options: `-c search_path=${options.schema}` },
+    schema: options.schema,
+    entities: options.entities,
+    extensions: [Migrator],
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    debug: process.env.SQL_DEBUG === '1',
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      schema: options.schema,
+      migrationsList: options.migrations.map((cls) => ({ name: cls.name, class: cls })),
+      snapshot: false,
+      transactional: true,
+      allOrNothing: true,
+    },
+  });
+  // Serialise concurrent start-ups of one subgraph: the first applies the migrations, the others
+  // wait on a session advisory lock and then find nothing pending.
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${options.schema}`]);
+    await lock.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+    const applied = await orm.migrator.up();
+    if (applied.length > 0) logger.info({ schema: options.schema, migrations: applied.map((m) => m.name) }, 'applied migrations');
+  } finally {
+    await lock.end();
+  }
+  return orm;
+}

@@ -1,0 +1,76 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { logger } from './logger.js';
+
+/** The error codes of the public contract (contract.graphql). */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  STOCK_NOT_ENOUGH: 'STOCK_NOT_ENOUGH',
+  ORDER_STATE_INVALID: 'ORDER_STATE_INVALID',
+  ORDER_ALREADY_EXISTS: 'ORDER_ALREADY_EXISTS',
+  PREVIEW_EXPIRED: 'PREVIEW_EXPIRED',
+  FLASH_SALE_THROTTLED: 'FLASH_SALE_THROTTLED',
+  RISK_REJECTED: 'RISK_REJECTED',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_ALLOWED: 'PERSISTED_QUERY_NOT_ALLOWED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
+
+/** A failure the client caused or must act on: its message and code are safe to show. */
+export class DomainError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    const status = HTTP_STATUS[code];
+    super(message, { extensions: { code, ...details, ...(status ? { http: { status } } : {}) } });
+    this.name = 'DomainError';
+  }
+}
+
+const isGraphQLError = (error: unknown): boolean =>
+  error instanceof GraphQLError || (error instanceof Error && typeof (error as { extensions?: unknown }).extensions === 'object');
+
+export const badInput = (message: string, details?: Record<string, unknown>): DomainError =>
+  new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
+export const forbidden = (message = 'You are not allowed to do this'): DomainError =>
+  new DomainError(ErrorCode.FORBIDDEN, message);
+export const unauthenticated = (message = 'Sign in first: this operation needs a bearer token'): DomainError =>
+  new DomainError(ErrorCode.UNAUTHENTICATED, message);
+
+/** Codes that graphql-js and Apollo Server themselves produce for malformed requests: safe to pass on. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+]);
+const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), ...REQUEST_ERROR_CODES]);
+
+/**
+ * Apollo Server `formatError`: domain and request errors go out as they are; anything else is
+ * logged with its stack and answered with a generic message, so no SQL or stack trace reaches a client.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const code = formatted.extensions?.code;
+  // A GraphQL error that is itself the cause (not a wrapper of a thrown Error) was raised on purpose.
+  // Duck-typed: graphql's CJS and ESM builds can both be loaded, each with its own GraphQLError class.
+  if (isGraphQLError(original) && typeof code === 'string' && PUBLIC_CODES.has(code)) {
+    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  logger.error({ err: original, path: formatted.path }, 'internal error while resolving a request');
+  return {
+    message: 'Internal server error',
+    path: formatted.path,
+    locations: formatted.locations,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}

@@ -1,0 +1,16 @@
+export * from './config.js';
+export * from './logger.js';
+export * from './errors.js';
+export * from './identity.js';
+export * from './ids.js';
+export * from './crypto.js';
+export * from './db.js';
+export * from './schema.js';
+export * from './server.js';
+export * from './context.js';
+export * from './metrics.js';
+export * from './pagination.js';
+export * from './graphql-types.js';
+export * from './catalog-client.js';
+export { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+export { Migration } from '@mikro-orm/migrations';

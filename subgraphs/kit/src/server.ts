@@ -1,0 +1,145 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type Request } from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { formatError } from './errors.js';
+import { CORRELATION_HEADER, IDENTITY_HEADER, verifyInternalIdentity } from './identity.js';
+import { logger } from './logger.js';
+import { metricsPlugin, registry } from './metrics.js';
+import type { SubgraphContext } from './context.js';
+
+export type ReadinessCheck = () => Promise<void>;
+
+export interface SubgraphServerOptions {
+  name: string;
+  port: number;
+  host?: string;
+  schema: GraphQLSchema;
+  orm: MikroORM;
+  /** Extra readiness checks (the broker, ...); the database is always checked. */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Extra HTTP routes (internal endpoints such as the payment callback). */
+  routes?: (app: Express) => void;
+  /** Called on shutdown after HTTP stops accepting work, before the database closes. */
+  onShutdown?: () => Promise<void>;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Runs one subgraph: GraphQL at /graphql, /healthz, /readyz, /metrics, graceful shutdown. */
+export async function startSubgraph(options: SubgraphServerOptions): Promise<RunningSubgraph> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema: options.schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), metricsPlugin],
+  });
+  await apollo.start();
+
+  const checks: Record<string, ReadinessCheck> = {
+    postgres: async () => {
+      await options.orm.em.getConnection().execute('SELECT 1');
+    },
+    ...options.readiness,
+  };
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: options.name });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results = await runChecks(checks);
+    res.status(results.ready ? 200 : 503).json({ service: options.name, ...results });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  options.routes?.(app);
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.orm) }),
+  );
+
+  await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? '127.0.0.1', resolve));
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  logger.info({ url }, `${options.name} subgraph ready`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      logger.info(`${options.name} subgraph stopping`);
+      await apollo.stop();
+      await options.onShutdown?.();
+      await options.orm.close();
+    })());
+  return { url, port, stop };
+}
+
+async function buildContext(req: Request, orm: MikroORM): Promise<SubgraphContext> {
+  const header = req.headers[IDENTITY_HEADER];
+  const identity = typeof header === 'string' && header.length > 0 ? await verifyInternalIdentity(header) : undefined;
+  const correlation = req.headers[CORRELATION_HEADER];
+  return {
+    identity,
+    correlationId: typeof correlation === 'string' && correlation.length <= 100 ? correlation : randomUUID(),
+    em: orm.em.fork(),
+    loaders: new Map(),
+  };
+}
+
+export async function runChecks(checks: Record<string, ReadinessCheck>): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await withTimeout(check(), 2000, `${name} did not answer within 2 s`);
+        return [name, 'ok'] as const;
+      } catch (error) {
+        return [name, error instanceof Error ? error.message : String(error)] as const;
+      }
+    }),
+  );
+  return { ready: entries.every(([, v]) => v === 'ok'), checks: Object.fromEntries(entries) };
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
+}
+
+/** Stops the process cleanly on Ctrl-C or SIGTERM: drain, close, exit. */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    count += 1;
+    if (count > 1) process.exit(130);
+    logger.info({ signal }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
