@@ -1,10 +1,79 @@
-/** Typed, versioned envelopes of the domain events carried between subgraphs over RabbitMQ. */
-export interface EventEnvelope<TType extends string = string, TPayload = unknown> {
+import { z } from 'zod';
+
+/**
+ * The domain events carried between subgraphs over RabbitMQ: one versioned, typed envelope, and a
+ * zod schema per event type that consumers validate before acting. A change of contract is made
+ * here, in one place, with a new version when it is not backwards compatible.
+ */
+export const envelopeSchema = z.object({
+  eventId: z.string().min(1).max(100),
+  type: z.string().min(1).max(100),
+  version: z.number().int().positive(),
+  occurredAt: z.string().datetime(),
+  aggregateId: z.string().min(1).max(100),
+  correlationId: z.string().min(1).max(100),
+  payload: z.unknown(),
+});
+
+const id = z.string().min(1).max(100);
+const qty = z.number().int().positive();
+const money = z.object({ amount: z.number().int().nonnegative(), currency: z.string().length(3) });
+const line = z.object({ skuId: id, qty });
+const allocation = z.object({ skuId: id, warehouseId: id, qty });
+
+export const OrderStatus = ['CREATED', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
+export type OrderStatus = (typeof OrderStatus)[number];
+export const CancelReason = ['USER_CANCELED', 'PAYMENT_TIMEOUT', 'OUT_OF_STOCK', 'RISK_REJECTED'] as const;
+export type CancelReason = (typeof CancelReason)[number];
+
+export const eventSchemas = {
+  /** An order was accepted (status CREATED); inventory reserves its stock (the asynchronous path). */
+  'order.created': z.object({ orderId: id, userId: id, items: z.array(line).min(1), expireAt: z.string().datetime(), flashSale: z.boolean() }),
+  /** Every order status transition: drives inventory, payment, fulfillment and live subscriptions. */
+  'order.status-changed': z.object({
+    orderId: id,
+    userId: id,
+    from: z.enum(OrderStatus),
+    to: z.enum(OrderStatus),
+    reason: z.enum(CancelReason).nullable(),
+    version: z.number().int().positive(),
+    /** For REFUNDED: whether sold stock goes back to available (nothing was shipped). */
+    restock: z.boolean().optional(),
+  }),
+  /** A payment succeeded for an order that can no longer take it: the payment subgraph refunds it. */
+  'order.payment-rejected': z.object({ orderId: id, paymentId: id, reason: z.string().max(200) }),
+  'inventory.stock-reserved': z.object({ orderId: id, allocations: z.array(allocation).min(1) }),
+  'inventory.stock-rejected': z.object({ orderId: id, shortages: z.array(z.object({ skuId: id, requested: qty, available: z.number().int().nonnegative() })) }),
+  'inventory.stock-confirmed': z.object({ orderId: id, allocations: z.array(allocation).min(1) }),
+  'inventory.stock-released': z.object({ orderId: id, restocked: z.boolean() }),
+  'payment.succeeded': z.object({ paymentId: id, orderId: id, paymentTxnId: id, amount: money }),
+  'payment.failed': z.object({ paymentId: id, orderId: id, paymentTxnId: id }),
+  'payment.refunded': z.object({ refundId: id, paymentId: id, orderId: id, amount: money, reason: z.string().max(200) }),
+  'fulfillment.order-shipped': z.object({ orderId: id }),
+  'fulfillment.order-delivered': z.object({ orderId: id }),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventPayload<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+export const EVENT_VERSION: Record<EventType, number> = Object.fromEntries(Object.keys(eventSchemas).map((t) => [t, 1])) as Record<EventType, number>;
+
+export interface EventEnvelope<T extends EventType = EventType> {
   eventId: string;
-  type: TType;
+  type: T;
   version: number;
   occurredAt: string;
   aggregateId: string;
   correlationId: string;
-  payload: TPayload;
+  payload: EventPayload<T>;
+}
+
+export const isEventType = (type: string): type is EventType => Object.hasOwn(eventSchemas, type);
+
+/** Validates a message body from the broker: a clear error for anything that is not a known event. */
+export function parseEvent(raw: unknown): EventEnvelope {
+  const envelope = envelopeSchema.parse(raw);
+  if (!isEventType(envelope.type)) throw new Error(`unknown event type "${envelope.type}"`);
+  if (envelope.version !== EVENT_VERSION[envelope.type]) throw new Error(`unsupported version ${envelope.version} of ${envelope.type}`);
+  const payload = eventSchemas[envelope.type].parse(envelope.payload);
+  return { ...envelope, type: envelope.type, payload } as EventEnvelope;
 }

@@ -14,3 +14,4 @@ export * from './graphql-types.js';
 export * from './catalog-client.js';
 export { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
+export * from './messaging/index.js';

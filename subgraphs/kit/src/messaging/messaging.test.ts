@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Connection, Consumer } from 'rabbitmq-client';
+import { defineEntity, p } from '@mikro-orm/core';
+import { openDatabase } from '../db.js';
+import { eventually } from '../testing.js';
+import { emit } from './outbox.js';
+import { startOutboxRelay, type OutboxRelay } from './relay.js';
+import { startConsumer } from './consumer.js';
+import { connectBroker, deadLetterQueue, queueName } from './topology.js';
+import { Migration20261124000000_messaging } from './migration.js';
+import { Migration } from '@mikro-orm/migrations';
+
+class Migration20261124000100_probe extends Migration {
+  override up(): void {
+    this.addSql('CREATE TABLE effect (event_id text NOT NULL, order_id text NOT NULL)');
+  }
+}
+const Effect = defineEntity({ name: 'Effect', tableName: 'effect', properties: { eventId: p.string().primary(), orderId: p.string() } });
+
+let orm: MikroORM;
+let connection: Connection;
+const consumers: Consumer[] = [];
+const relays: OutboxRelay[] = [];
+
+beforeAll(async () => {
+  orm = await openDatabase({ schema: 'kit_messaging', entities: [Effect], migrations: [Migration20261124000000_messaging, Migration20261124000100_probe] });
+  connection = connectBroker('kit-messaging-test');
+});
+afterAll(async () => {
+  for (const r of relays) await r.stop();
+  for (const c of consumers) await c.close();
+  for (const q of ['ok', 'poison', 'dedupe'].map((n) => queueName('kit', n))) {
+    await connection.queueDelete({ queue: q }).catch(() => undefined);
+    await connection.queueDelete({ queue: deadLetterQueue(q) }).catch(() => undefined);
+  }
+  await connection.close();
+  await orm.close();
+});
+
+const sql = <T>(query: string, params: unknown[] = []) => orm.em.getConnection().execute<T>(query, params);
+
+async function emitStatus(orderId: string) {
+  return orm.em.fork().transactional((tx) =>
+    emit(tx, {
+      type: 'order.status-changed',
+      aggregateId: orderId,
+      correlationId: 'test',
+      payload: { orderId, userId: 'u1', from: 'PENDING_PAYMENT', to: 'PAID', reason: null, version: 2 },
+    }),
+  );
+}
+const effectsFor = async (orderId: string) => (await sql<{ n: string }[]>('SELECT count(*) AS n FROM effect WHERE order_id = ?', [orderId]))[0]!.n;
+
+describe('outbox, relay and inbox', () => {
+  it('publishes a committed event once and the consumer applies it once, also when delivered twice', async () => {
+    const orderId = `ord_ok_${Date.now()}`;
+    consumers.push(
+      await startConsumer({
+        connection,
+        orm,
+        service: 'kit',
+        name: 'ok',
+        handlers: {
+          'order.status-changed': async (tx, e) => {
+            if (e.payload.orderId !== orderId) return;
+            await tx.getConnection().execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
+          },
+        },
+      }),
+    );
+    const relay = startOutboxRelay({ orm, connection, schema: 'kit_messaging', pollMs: 100 });
+    relays.push(relay);
+    const envelope = await emitStatus(orderId);
+    await eventually(async () => ((await effectsFor(orderId)) === '1' ? true : undefined));
+    // Deliver the very same event again, as a broker redelivery would.
+    const pub = connection.createPublisher({ confirm: true });
+    await pub.send({ exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'order.status-changed', contentType: 'application/json' }, envelope);
+    await pub.close();
+    const inbox = await eventually(async () => {
+      const rows = await sql<{ n: string }[]>("SELECT count(*) AS n FROM inbox WHERE event_id = ?", [envelope.eventId]);
+      return rows[0]!.n === '1' ? rows : undefined;
+    });
+    expect(inbox).toBeDefined();
+    expect(await effectsFor(orderId)).toBe('1');
+    const published = await sql<{ published_at: Date | null }[]>('SELECT published_at FROM outbox WHERE event_id = ?', [envelope.eventId]);
+    expect(published[0]!.published_at).not.toBeNull();
+  });
+
+  it('republishes when the relay dies between publish and mark-sent, and the consumer deduplicates', async () => {
+    const orderId = `ord_dd_${Date.now()}`;
+    let deliveries = 0;
+    consumers.push(
+      await startConsumer({
+        connection,
+        orm,
+        service: 'kit',
+        name: 'dedupe',
+        handlers: {
+          'order.status-changed': async (tx, e) => {
+            if (e.payload.orderId !== orderId) return;
+            deliveries += 1;
+            await tx.getConnection().execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
+          },
+        },
+      }),
+    );
+    for (const r of relays.splice(0)) await r.stop();
+    let crashes = 0;
+    const crashing = startOutboxRelay({
+      orm,
+      connection,
+      schema: 'kit_messaging',
+      pollMs: 60_000,
+      afterPublish: () => {
+        crashes += 1;
+        throw new Error('relay killed after the broker confirmed, before marking sent');
+      },
+    });
+    const envelope = await emitStatus(orderId);
+    await expect(crashing.drain()).rejects.toThrow(/relay killed/);
+    await crashing.stop();
+    expect(crashes).toBeGreaterThanOrEqual(1);
+    const unpublished = await sql<{ published_at: Date | null }[]>('SELECT published_at FROM outbox WHERE event_id = ?', [envelope.eventId]);
+    expect(unpublished[0]!.published_at).toBeNull();
+
+    const healthy = startOutboxRelay({ orm, connection, schema: 'kit_messaging', pollMs: 100 });
+    relays.push(healthy);
+    await eventually(async () => ((await sql<{ published_at: Date | null }[]>('SELECT published_at FROM outbox WHERE event_id = ?', [envelope.eventId]))[0]!.published_at ? true : undefined));
+    // Both copies reached the consumer's queue; one effect, one inbox row.
+    await eventually(async () => ((await effectsFor(orderId)) === '1' ? true : undefined));
+    const dupes = await eventually(async () => {
+      const q = await connection.queueDeclare({ queue: queueName('kit', 'dedupe'), passive: true });
+      return q.messageCount === 0 ? q : undefined;
+    });
+    expect(dupes.messageCount).toBe(0);
+    expect(deliveries).toBe(1);
+    expect(await effectsFor(orderId)).toBe('1');
+  });
+
+  it('retries a failing handler with backoff, then dead-letters it', async () => {
+    const orderId = `ord_poison_${Date.now()}`;
+    let attempts = 0;
+    consumers.push(
+      await startConsumer({
+        connection,
+        orm,
+        service: 'kit',
+        name: 'poison',
+        maxDeliveries: 3,
+        retryBaseMs: 20,
+        handlers: {
+          'order.status-changed': async (_tx, e) => {
+            if (e.payload.orderId !== orderId) return;
+            attempts += 1;
+            throw new Error('handler keeps failing');
+          },
+        },
+      }),
+    );
+    const envelope = await emitStatus(orderId);
+    const dead = await eventually(
+      async () => {
+        const msg = await connection.basicGet({ queue: deadLetterQueue(queueName('kit', 'poison')), noAck: true });
+        return msg ?? undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const body = JSON.parse(Buffer.isBuffer(dead.body) ? dead.body.toString() : JSON.stringify(dead.body));
+    expect(body.eventId).toBe(envelope.eventId);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    const inbox = await sql<{ n: string }[]>("SELECT count(*) AS n FROM inbox WHERE consumer = 'kit.poison' AND event_id = ?", [envelope.eventId]);
+    expect(inbox[0]!.n).toBe('0');
+  });
+});

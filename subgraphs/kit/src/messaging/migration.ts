@@ -1,0 +1,42 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Outbox and inbox tables, created in each subgraph's own schema (every subgraph lists this
+ * migration first). The tracking table is per schema, so the same name is applied once per schema.
+ */
+export class Migration20261124000000_messaging extends Migration {
+  override up(): void {
+    this.addSql(`
+      CREATE TABLE outbox (
+        event_id text PRIMARY KEY,
+        type text NOT NULL,
+        routing_key text NOT NULL,
+        body jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        published_at timestamptz,
+        attempts int NOT NULL DEFAULT 0,
+        last_error text
+      )`);
+    // The relay reads unpublished rows only; once published they leave this partial index.
+    this.addSql(`CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL`);
+    this.addSql(`
+      CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, ''); RETURN NULL; END $$`);
+    this.addSql(`CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+    this.addSql(`
+      CREATE TABLE inbox (
+        consumer text NOT NULL,
+        event_id text NOT NULL,
+        type text NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, event_id)
+      )`);
+  }
+
+  override down(): void {
+    this.addSql('DROP TABLE inbox');
+    this.addSql('DROP TRIGGER outbox_notify ON outbox');
+    this.addSql('DROP FUNCTION outbox_notify()');
+    this.addSql('DROP TABLE outbox');
+  }
+}
