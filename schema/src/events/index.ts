@@ -28,7 +28,7 @@ export type CancelReason = (typeof CancelReason)[number];
 
 export const eventSchemas = {
   /** An order was accepted (status CREATED); inventory reserves its stock (the asynchronous path). */
-  'order.created': z.object({ orderId: id, userId: id, items: z.array(line).min(1), expireAt: z.string().datetime(), flashSale: z.boolean() }),
+  'order.created': z.object({ orderId: id, userId: id, items: z.array(line).min(1), payable: money, expireAt: z.string().datetime(), flashSale: z.boolean() }),
   /** Every order status transition: drives inventory, payment, fulfillment and live subscriptions. */
   'order.status-changed': z.object({
     orderId: id,
@@ -42,13 +42,17 @@ export const eventSchemas = {
   }),
   /** A payment succeeded for an order that can no longer take it: the payment subgraph refunds it. */
   'order.payment-rejected': z.object({ orderId: id, paymentId: id, reason: z.string().max(200) }),
+  /** The order asks the payment subgraph to refund (after-sale); restock tells whether stock returns. */
+  'order.refund-requested': z.object({ refundId: id, orderId: id, amount: money, reason: z.string().max(500), restock: z.boolean() }),
   'inventory.stock-reserved': z.object({ orderId: id, allocations: z.array(allocation).min(1) }),
   'inventory.stock-rejected': z.object({ orderId: id, shortages: z.array(z.object({ skuId: id, requested: qty, available: z.number().int().nonnegative() })) }),
   'inventory.stock-confirmed': z.object({ orderId: id, allocations: z.array(allocation).min(1) }),
   'inventory.stock-released': z.object({ orderId: id, restocked: z.boolean() }),
   'payment.succeeded': z.object({ paymentId: id, orderId: id, paymentTxnId: id, amount: money }),
   'payment.failed': z.object({ paymentId: id, orderId: id, paymentTxnId: id }),
-  'payment.refunded': z.object({ refundId: id, paymentId: id, orderId: id, amount: money, reason: z.string().max(200) }),
+  /** refundId is the order's refund request, or null for a compensation the payment subgraph started itself. */
+  'payment.refunded': z.object({ refundId: id.nullable(), paymentId: id, orderId: id, amount: money, reason: z.string().max(500) }),
+  'payment.refund-failed': z.object({ refundId: id.nullable(), paymentId: id, orderId: id, error: z.string().max(500) }),
   'fulfillment.order-shipped': z.object({ orderId: id }),
   'fulfillment.order-delivered': z.object({ orderId: id }),
 } as const;

@@ -80,3 +80,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   }
   return orm;
 }
+
+/**
+ * Raw SQL bound to an EntityManager and, inside `em.transactional`, to its transaction.
+ * Placeholders are `?`; an array parameter expands to a list, so write `IN (?)` for arrays.
+ */
+export function sql(em: EntityManager) {
+  const conn = em.getConnection();
+  const ctx = em.getTransactionContext();
+  const all = <T>(query: string, params: readonly unknown[] = []): Promise<T[]> => conn.execute<T[]>(query, params, 'all', ctx);
+  return {
+    all,
+    one: async <T>(query: string, params: readonly unknown[] = []): Promise<T | undefined> => (await all<T>(query, params))[0],
+    run: async (query: string, params: readonly unknown[] = []): Promise<number> =>
+      (await conn.execute<{ affectedRows: number }>(query, params, 'run', ctx)).affectedRows,
+  };
+}

@@ -19,13 +19,10 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
-
 /** A failure the client caused or must act on: its message and code are safe to show. */
 export class DomainError extends GraphQLError {
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    const status = HTTP_STATUS[code];
-    super(message, { extensions: { code, ...details, ...(status ? { http: { status } } : {}) } });
+    super(message, { extensions: { code, ...details } });
     this.name = 'DomainError';
   }
 }

@@ -94,3 +94,7 @@ export function requireAdmin(ctx: HasIdentity): Identity {
   if (!isAdmin(identity)) throw forbidden('This operation is for administrators only');
   return identity;
 }
+
+/** The identity a subgraph uses for its documented synchronous calls to another subgraph. */
+export const serviceIdentity = (service: string): Identity => ({ userId: `svc:${service}`, roles: ['service'] });
+export const isService = (identity: Identity | undefined): boolean => identity?.roles.includes('service') ?? false;

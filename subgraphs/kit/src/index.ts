@@ -15,3 +15,5 @@ export * from './catalog-client.js';
 export { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export * from './messaging/index.js';
+export * from './payment-signature.js';
+export * from './internal-client.js';

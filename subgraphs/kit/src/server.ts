@@ -7,8 +7,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { formatError } from './errors.js';
-import { CORRELATION_HEADER, IDENTITY_HEADER, verifyInternalIdentity } from './identity.js';
+import { DomainError, ErrorCode, formatError } from './errors.js';
+import { CORRELATION_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
 import { logger } from './logger.js';
 import { metricsPlugin, registry } from './metrics.js';
 import type { SubgraphContext } from './context.js';
@@ -91,7 +91,16 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
 
 async function buildContext(req: Request, orm: MikroORM): Promise<SubgraphContext> {
   const header = req.headers[IDENTITY_HEADER];
-  const identity = typeof header === 'string' && header.length > 0 ? await verifyInternalIdentity(header) : undefined;
+  let identity: Identity | undefined;
+  if (typeof header === 'string' && header.length > 0) {
+    try {
+      identity = await verifyInternalIdentity(header);
+    } catch (error) {
+      // A forged or expired forwarded identity refuses the whole request, with HTTP 401.
+      if (error instanceof DomainError) throw new DomainError(ErrorCode.UNAUTHENTICATED, error.message, { http: { status: 401 } });
+      throw error;
+    }
+  }
   const correlation = req.headers[CORRELATION_HEADER];
   return {
     identity,

@@ -58,7 +58,7 @@ export async function createProduct(em: EntityManager, input: NewProduct, ids?: 
         title: sku.title,
         priceAmount: sku.price,
         currency: sku.currency,
-        flashSale: sku.flashSale,
+        flashSale: sku.flashSale ?? false,
       });
     });
     return product;

@@ -7,7 +7,7 @@ export interface NewSku {
   title: string;
   price: number;
   currency: string;
-  flashSale: boolean;
+  flashSale?: boolean | null;
 }
 export interface NewProduct {
   title: string;
@@ -38,7 +38,7 @@ export function validateNewProduct(input: NewProduct): NewProduct {
       if (!/^[A-Z]{3}$/.test(sku.currency)) {
         throw badInput(`skus[${i}].currency must be an ISO-4217 code such as "CNY", got "${sku.currency}"`, { field: `skus[${i}].currency` });
       }
-      return { title: text(sku.title, `skus[${i}].title`, 200), price: sku.price, currency: sku.currency, flashSale: sku.flashSale };
+      return { title: text(sku.title, `skus[${i}].title`, 200), price: sku.price, currency: sku.currency, flashSale: sku.flashSale ?? false };
     }),
   };
 }

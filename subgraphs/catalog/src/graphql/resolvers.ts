@@ -26,7 +26,7 @@ export class ProductResolver {
   @Query(() => ProductConnection)
   async products(
     @Ctx() ctx: SubgraphContext,
-    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Arg('search', () => String, { nullable: true }) search?: string,
   ): Promise<ProductConnection> {

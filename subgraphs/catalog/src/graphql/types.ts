@@ -62,8 +62,8 @@ export class CreateSkuInput {
   @Field(() => String)
   currency!: string;
 
-  @Field(() => Boolean, { defaultValue: false })
-  flashSale!: boolean;
+  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  flashSale?: boolean | null;
 }
 
 @InputType()

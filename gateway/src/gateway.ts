@@ -1,0 +1,159 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import cors from 'cors';
+import { ApolloServer } from '@apollo/server';
+import { ApolloGateway } from '@apollo/gateway';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { CORRELATION_HEADER, DomainError, envString, isProduction, logger, metricsPlugin, registry, runChecks, secret } from '@shop/kit';
+import { correlationIdFrom, identityFromAuthorization, type GatewayContext } from './auth.js';
+import { buildService } from './data-source.js';
+import { depthLimitPlugin } from './depth-limit.js';
+import { formatGatewayError } from './format-error.js';
+import { httpMetrics } from './http-metrics.js';
+import { mountPaymentCallback } from './payment-callback.js';
+import { persistedQueriesOptions } from './persisted-queries.js';
+import { subgraphChecks } from './readiness.js';
+import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
+
+export interface GatewayOptions {
+  /** The composed supergraph; default: schema/supergraph.graphql or SUPERGRAPH_PATH. */
+  supergraphSdl?: string;
+  /** Browser origins allowed by CORS; default: CORS_ORIGINS (comma-separated) or the local storefront. */
+  corsOrigins?: string[];
+  /** Deepest allowed selection nesting of a query. */
+  maxQueryDepth?: number;
+}
+
+export interface Gateway {
+  app: Express;
+  /** The HTTP server; a graphql-ws server attaches to it on the /graphql path. */
+  httpServer: http.Server;
+  apollo: ApolloServer<GatewayContext>;
+  start(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Stops accepting requests, drains those in flight, stops the gateway. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export const GRAPHQL_PATH = '/graphql';
+const BODY_LIMIT = '1mb';
+
+const corsOriginsFromEnv = (): string[] =>
+  envString('CORS_ORIGINS', 'http://127.0.0.1:5173,http://localhost:5173')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+
+/** A GraphQL-shaped error answer for failures outside Apollo (bad token, body too large, ...). */
+const errorBody = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+
+/** Verifies the bearer token once per request; an invalid or expired one stops the request with 401. */
+const authenticate: RequestHandler = (req, res, next) => {
+  identityFromAuthorization(req.headers.authorization).then(
+    (identity) => {
+      res.locals.identity = identity;
+      next();
+    },
+    (error: unknown) => {
+      if (error instanceof DomainError) {
+        res.status(401).json(errorBody(error.message, String(error.extensions.code)));
+      } else {
+        next(error);
+      }
+    },
+  );
+};
+
+/** Express-level failures (malformed JSON, body over the limit) answered as JSON, never a stack trace. */
+const handleHttpError: ErrorRequestHandler = (error: { status?: number; type?: string }, req, res, _next) => {
+  const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+  if (status === 500) logger.error({ err: error, path: req.path }, 'gateway request failed');
+  const message =
+    status === 413 ? `The request body is larger than ${BODY_LIMIT}` : status === 500 ? 'Internal server error' : 'The request is malformed';
+  res.status(status).json(errorBody(message, status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST'));
+};
+
+/** Builds the gateway (Apollo Gateway over the composed supergraph, plus the HTTP routes); `start` listens. */
+export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl();
+  const production = isProduction();
+  // Read once at start-up: a missing secret fails here in production, and warns here in development.
+  secret('JWT_SECRET');
+  secret('INTERNAL_IDENTITY_SECRET');
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway: new ApolloGateway({ supergraphSdl, buildService }),
+    formatError: formatGatewayError,
+    includeStacktraceInErrorResponses: false,
+    introspection: !production,
+    ...persistedQueriesOptions(),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      ApolloServerPluginInlineTraceDisabled(),
+      metricsPlugin,
+      depthLimitPlugin(options.maxQueryDepth ?? 15),
+    ],
+  });
+  await apollo.start();
+
+  const checks = subgraphChecks(subgraphsOf(supergraphSdl));
+  app.use(httpMetrics);
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: 'gateway' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results = await runChecks(checks);
+    res.status(results.ready ? 200 : 503).json({ service: 'gateway', ...results });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  mountPaymentCallback(app);
+  app.use(
+    GRAPHQL_PATH,
+    cors({ origin: options.corsOrigins ?? corsOriginsFromEnv(), maxAge: 600 }),
+    (req, res, next) => {
+      res.locals.correlationId = correlationIdFrom(req.headers);
+      res.setHeader(CORRELATION_HEADER, res.locals.correlationId as string);
+      next();
+    },
+    authenticate,
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string }),
+    }),
+  );
+  app.use(handleHttpError);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    httpServer,
+    apollo,
+    async start(port, host = '127.0.0.1') {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const bound = (httpServer.address() as AddressInfo).port;
+      const url = `http://${host}:${bound}${GRAPHQL_PATH}`;
+      logger.info({ url }, 'gateway ready');
+      return { url, port: bound };
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        logger.info('gateway stopping');
+        await apollo.stop();
+      })()),
+  };
+}

@@ -1,0 +1,41 @@
+import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { startInventoryConsumers } from './events/consumers.js';
+import { entities } from './domain/entities.js';
+import { loadDemoStock } from './domain/demo.js';
+import { reservationRoutes } from './http/reservation-routes.js';
+import { migrations } from './migrations/index.js';
+import { buildInventorySchema } from './schema.js';
+
+export { buildInventorySchema };
+export { reserve, confirm, release, expiredHolds } from './domain/reservations.js';
+export { stockInvariantViolations, reservationInvariantViolations } from './domain/invariants.js';
+
+/** Starts the inventory subgraph: migrate, optionally load demo stock, relay and saga consumers, serve GraphQL and the internal reservation API. */
+export async function start(port = subgraphPort('inventory')) {
+  const orm = await openDatabase({ schema: 'inventory', entities, migrations });
+  if (process.env.DEMO_DATA) await loadDemoStock(orm.em.fork(), process.env.DEMO_DATA);
+  const connection = connectBroker('inventory');
+  const relay = startOutboxRelay({ orm, connection, schema: 'inventory' });
+  const consumer = await startInventoryConsumers(connection, orm);
+  return startSubgraph({
+    name: 'inventory',
+    port,
+    schema: await buildInventorySchema(),
+    orm,
+    routes: reservationRoutes(orm),
+    readiness: { rabbitmq: () => checkBroker(connection) },
+    onShutdown: async () => {
+      await consumer.close();
+      await relay.stop();
+      await connection.close();
+    },
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.SERVICE_NAME ??= 'inventory';
+  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
+    logger.fatal({ err: error }, 'inventory failed to start');
+    process.exit(1);
+  });
+}

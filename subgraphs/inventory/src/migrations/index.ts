@@ -1,0 +1,5 @@
+import { Migration20261124000000_messaging } from '@shop/kit';
+import { Migration20261124000004_inventory } from './Migration20261124000004_inventory.js';
+
+/** Every migration of the inventory schema, oldest first. */
+export const migrations = [Migration20261124000000_messaging, Migration20261124000004_inventory];

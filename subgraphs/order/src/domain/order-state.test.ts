@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { OrderStatus } from '@shop/schema';
+import { ORDER_TRANSITIONS, assertTransition, canTransition, isTerminal } from './order-state.js';
+
+const allowed: [string, string][] = [
+  ['CREATED', 'PENDING_PAYMENT'],
+  ['CREATED', 'CANCELED'],
+  ['PENDING_PAYMENT', 'PAID'],
+  ['PENDING_PAYMENT', 'CANCELED'],
+  ['PAID', 'SHIPPED'],
+  ['PAID', 'REFUNDED'],
+  ['SHIPPED', 'COMPLETED'],
+  ['SHIPPED', 'REFUNDED'],
+];
+
+describe('order transition table', () => {
+  it('covers every status', () => {
+    expect(Object.keys(ORDER_TRANSITIONS).sort()).toEqual([...OrderStatus].sort());
+  });
+
+  for (const from of OrderStatus) {
+    for (const to of OrderStatus) {
+      const ok = allowed.some(([f, t]) => f === from && t === to);
+      it(`${from} → ${to} is ${ok ? 'allowed' : 'refused with ORDER_STATE_INVALID'}`, () => {
+        expect(canTransition(from, to)).toBe(ok);
+        if (ok) expect(() => assertTransition(from, to)).not.toThrow();
+        else expect(() => assertTransition(from, to)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'ORDER_STATE_INVALID' }) }));
+      });
+    }
+  }
+
+  it('has exactly three terminal statuses', () => {
+    expect(OrderStatus.filter(isTerminal).sort()).toEqual(['CANCELED', 'COMPLETED', 'REFUNDED']);
+  });
+});

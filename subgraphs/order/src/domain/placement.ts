@@ -1,0 +1,190 @@
+import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, logger, newId, parseId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { applyTransition, findOrder, type OrderRow } from './orders.js';
+import { paymentTtlSeconds, quote } from './quote.js';
+import type { FlashSaleGate } from './flash-sale-gate.js';
+
+export interface PlaceOrderInput {
+  clientReqId: string;
+  previewId: string;
+}
+export interface PlaceOrderResult {
+  order: OrderRow;
+  replayed: boolean;
+}
+
+interface PreviewRow {
+  id: string;
+  user_id: string;
+  lines: { skuId: string; qty: number; unitPrice: number }[];
+  coupon_code: string | null;
+  address_id: string | null;
+  country: string | null;
+  currency: string;
+  total: number;
+  discount: number;
+  shipping_fee: number;
+  payable: number;
+  flash_sale: boolean;
+  expires_at: Date | string;
+}
+
+type ReserveAnswer =
+  | { state: 'HOLD'; allocations: { skuId: string; warehouseId: string; qty: number }[] }
+  | { state: 'REJECTED'; shortages: { skuId: string; requested: number; available: number }[] };
+
+const CLIENT_REQ_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+const stockNotEnough = (shortages: unknown = []) =>
+  new DomainError(ErrorCode.STOCK_NOT_ENOUGH, 'Not enough stock for this order', { shortages });
+
+/**
+ * Places an order exactly once per (user, clientReqId). The primary key of order_request decides
+ * which of several concurrent requests creates the order; the others answer with that order and
+ * `replayed: true`. The order, its items, the request record, the coupon use, the audit row and the
+ * order.created outbox event commit together. Normal orders then reserve stock synchronously at
+ * the inventory subgraph (a documented synchronous call); flash-sale orders, and any order whose
+ * synchronous reservation did not answer, are reserved asynchronously from order.created.
+ */
+export async function placeOrder(em: EntityManager, identity: Identity, input: PlaceOrderInput, correlationId: string, gate: FlashSaleGate): Promise<PlaceOrderResult> {
+  if (!CLIENT_REQ_ID.test(input.clientReqId)) throw badInput('clientReqId must be 1..64 characters of letters, digits and _ . : -', { field: 'clientReqId' });
+  const previewId = parseId('pvw', input.previewId, 'previewId');
+  const userId = identity.userId;
+
+  const earlier = await findRequest(em, userId, input.clientReqId);
+  if (earlier) return replay(em, earlier, previewId);
+
+  const preview = await sql(em).one<PreviewRow>(
+    'SELECT p.*, a.country FROM preview p LEFT JOIN address a ON a.id = p.address_id WHERE p.id = ?',
+    [previewId],
+  );
+  if (!preview) throw badInput(`preview ${previewId} does not exist`, { field: 'previewId' });
+  if (preview.user_id !== userId) throw forbidden('This preview belongs to another user');
+  if (new Date(preview.expires_at).getTime() <= Date.now()) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'The preview has expired: preview the order again');
+
+  // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
+  const current = await quote(em, userId, preview.lines, preview.coupon_code, preview.country, correlationId).catch((error: unknown) => {
+    if (error instanceof DomainError) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
+    throw error;
+  });
+  const changed =
+    current.breakdown.total !== preview.total ||
+    current.breakdown.discount !== preview.discount ||
+    current.breakdown.shippingFee !== preview.shipping_fee ||
+    current.breakdown.payable !== preview.payable ||
+    current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
+  if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
+
+  if (current.flashSale) gate.admit(current.lines.map((l) => l.skuId));
+
+  const orderId = newId('ord');
+  const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
+  const created = await em.transactional(async (tx) => {
+    const db = sql(tx);
+    const claimed = await db.run('INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+      userId,
+      input.clientReqId,
+      orderId,
+      previewId,
+    ]);
+    if (claimed === 0) return false; // another request with this key won; answer with its order
+    const b = current.breakdown;
+    await db.run(
+      `INSERT INTO orders (id, user_id, status, currency, total, discount, shipping_fee, payable, coupon_code, address_id, preview_id, flash_sale, expire_at)
+       VALUES (?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [orderId, userId, current.currency, b.total, b.discount, b.shippingFee, b.payable, current.couponCode, preview.address_id, previewId, current.flashSale, expireAt],
+    );
+    for (const line of current.lines) {
+      await db.run('INSERT INTO order_item (order_id, sku_id, qty, unit_price) VALUES (?, ?, ?, ?)', [orderId, line.skuId, line.qty, line.unitPrice]);
+    }
+    if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
+    await db.run("INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) VALUES (?, ?, 'ORDER_CREATED', NULL, 'CREATED', 1, ?)", [
+      newId('evt'),
+      orderId,
+      JSON.stringify({ clientReqId: input.clientReqId, previewId, ...b }),
+    ]);
+    await emit(tx, {
+      type: 'order.created',
+      aggregateId: orderId,
+      correlationId,
+      payload: {
+        orderId,
+        userId,
+        items: current.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
+        payable: { amount: b.payable, currency: current.currency },
+        expireAt: expireAt.toISOString(),
+        flashSale: current.flashSale,
+      },
+    });
+    return true;
+  });
+  if (!created) {
+    const winner = await findRequest(em, userId, input.clientReqId);
+    if (!winner) throw new Error('order_request conflict without a committed winner');
+    return replay(em, winner, previewId);
+  }
+
+  if (!current.flashSale) await reserveNow(em, orderId, current.lines, expireAt, correlationId);
+  const order = await findOrder(em, orderId);
+  if (!order) throw new Error(`order ${orderId} vanished after commit`);
+  if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
+  return { order, replayed: false };
+}
+
+async function findRequest(em: EntityManager, userId: string, clientReqId: string) {
+  return sql(em).one<{ order_id: string; preview_id: string }>('SELECT order_id, preview_id FROM order_request WHERE user_id = ? AND client_req_id = ?', [userId, clientReqId]);
+}
+
+async function replay(em: EntityManager, earlier: { order_id: string; preview_id: string }, previewId: string): Promise<PlaceOrderResult> {
+  if (earlier.preview_id !== previewId) {
+    throw new DomainError(ErrorCode.ORDER_ALREADY_EXISTS, 'This clientReqId was already used for another order: use a new clientReqId for a new order', {
+      orderId: earlier.order_id,
+    });
+  }
+  const order = await findOrder(em, earlier.order_id);
+  if (!order) throw new Error(`order ${earlier.order_id} of a request record is missing`);
+  if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
+  return { order, replayed: true };
+}
+
+/** Counts the user's uses under a per-(coupon, user) lock, so concurrent orders cannot exceed the limit. */
+async function useCoupon(tx: EntityManager, code: string, userId: string, orderId: string): Promise<void> {
+  const db = sql(tx);
+  await db.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`coupon:${code}:${userId}`]);
+  const limit = await db.one<{ per_user_limit: number }>('SELECT per_user_limit FROM coupon WHERE code = ?', [code]);
+  const used = await db.one<{ n: string }>(
+    "SELECT count(*) AS n FROM coupon_use cu JOIN orders o ON o.id = cu.order_id WHERE cu.code = ? AND cu.user_id = ? AND o.status <> 'CANCELED'",
+    [code, userId],
+  );
+  if (limit && limit.per_user_limit > 0 && Number(used?.n) >= limit.per_user_limit) {
+    throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `coupon ${code} reached its per-user limit: preview again without it`);
+  }
+  await db.run('INSERT INTO coupon_use (code, user_id, order_id) VALUES (?, ?, ?)', [code, userId, orderId]);
+}
+
+/**
+ * The synchronous reservation of a normal order. On HOLD the order waits for payment; on REJECTED
+ * it is canceled as OUT_OF_STOCK. If inventory does not answer, the order stays CREATED and the
+ * asynchronous path (order.created → inventory → stock-reserved/rejected) finishes it.
+ */
+async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: string; qty: number }[], expireAt: Date, correlationId: string): Promise<void> {
+  let answer: ReserveAnswer;
+  try {
+    answer = await callInternal<ReserveAnswer>(
+      'order',
+      'inventory',
+      '/internal/v1/reservations',
+      { orderId, lines: lines.map((l) => ({ skuId: l.skuId, qty: l.qty })), expireAt: expireAt.toISOString() },
+      correlationId,
+    );
+  } catch (error) {
+    logger.warn({ err: error, orderId }, 'synchronous reservation failed; the order continues on the asynchronous path');
+    return;
+  }
+  await em.transactional(async (tx) => {
+    if (answer.state === 'HOLD') {
+      await applyTransition(tx, orderId, 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit: { allocations: answer.allocations } });
+    } else {
+      await applyTransition(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } });
+    }
+  });
+}

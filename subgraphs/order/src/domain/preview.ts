@@ -1,0 +1,50 @@
+import { badInput, newId, parseId, sql, type EntityManager } from '@shop/kit';
+import { findOwnAddress } from './addresses.js';
+import { normaliseLines } from './pricing.js';
+import { previewTtlSeconds, quote, stockCheck } from './quote.js';
+
+export interface PreviewInput {
+  items: { skuId: string; qty: number }[];
+  couponCode?: string | null;
+  addressId?: string | null;
+}
+
+export interface PreviewResult {
+  previewId: string;
+  currency: string;
+  total: number;
+  discount: number;
+  shippingFee: number;
+  payable: number;
+  stockCheck: 'PASS' | 'INSUFFICIENT';
+  expiresAt: Date;
+}
+
+/**
+ * Prices an order and stores the result server-side under an opaque id: the client cannot alter a
+ * price it holds only the id of. placeOrder re-prices and refuses when anything changed.
+ */
+export async function previewOrder(em: EntityManager, userId: string, input: PreviewInput, correlationId: string): Promise<PreviewResult> {
+  const lines = normaliseLines(input.items.map((l, i) => ({ skuId: parseId('sku', l.skuId, `items[${i}].skuId`), qty: l.qty })));
+  const couponCode = input.couponCode?.trim() ? input.couponCode.trim().toUpperCase() : null;
+  if (couponCode && !/^[A-Z0-9_-]{1,40}$/.test(couponCode)) throw badInput('couponCode is not a valid coupon code', { field: 'couponCode' });
+  let country: string | null = null;
+  let addressId: string | null = null;
+  if (input.addressId) {
+    addressId = parseId('adr', input.addressId, 'addressId');
+    const address = await findOwnAddress(em, userId, addressId);
+    if (!address) throw badInput(`address ${addressId} is not one of yours`, { field: 'addressId' });
+    country = address.country;
+  }
+  const q = await quote(em, userId, lines, couponCode, country, correlationId);
+  const stock = await stockCheck(lines, correlationId);
+  const previewId = newId('pvw');
+  const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
+  const b = q.breakdown;
+  await sql(em).run(
+    `INSERT INTO preview (id, user_id, lines, coupon_code, address_id, currency, total, discount, shipping_fee, payable, stock_check, flash_sale, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [previewId, userId, JSON.stringify(q.lines), q.couponCode, addressId, q.currency, b.total, b.discount, b.shippingFee, b.payable, stock, q.flashSale, expiresAt],
+  );
+  return { previewId, currency: q.currency, ...b, stockCheck: stock, expiresAt };
+}

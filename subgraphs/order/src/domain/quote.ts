@@ -1,0 +1,111 @@
+import { badInput, envInt, fetchEntities, fetchSkuFacts, sql, type EntityManager } from '@shop/kit';
+import { couponProblem, priceOrder, type Coupon, type PriceBreakdown, type PricedLine, type ShippingRate } from './pricing.js';
+
+export interface Quote {
+  lines: PricedLine[];
+  currency: string;
+  breakdown: PriceBreakdown;
+  couponCode: string | null;
+  flashSale: boolean;
+}
+
+interface CouponRow {
+  code: string;
+  kind: Coupon['kind'];
+  amount_off: number;
+  percent_off: number;
+  cap: number;
+  min_spend: number;
+  currency: string;
+  valid_from: Date;
+  valid_to: Date;
+  per_user_limit: number;
+}
+
+const toCoupon = (r: CouponRow): Coupon => ({
+  code: r.code,
+  kind: r.kind,
+  amountOff: r.amount_off,
+  percentOff: r.percent_off,
+  cap: r.cap,
+  minSpend: r.min_spend,
+  currency: r.currency,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
+  perUserLimit: r.per_user_limit,
+});
+
+/** Uses of a coupon by a user that count against its limit (a canceled order gives it back). */
+export async function couponUses(em: EntityManager, code: string, userId: string): Promise<number> {
+  const row = await sql(em).one<{ n: string }>(
+    "SELECT count(*) AS n FROM coupon_use cu JOIN orders o ON o.id = cu.order_id WHERE cu.code = ? AND cu.user_id = ? AND o.status <> 'CANCELED'",
+    [code, userId],
+  );
+  return Number(row?.n ?? 0);
+}
+
+async function shippingRate(em: EntityManager, country: string | null): Promise<ShippingRate> {
+  const rows = await sql(em).all<{ destination: string; base_fee: number; per_item_fee: number; free_over: number }>(
+    "SELECT destination, base_fee, per_item_fee, free_over FROM shipping_rate WHERE destination IN (?, '*') ORDER BY destination = '*'",
+    [country ?? '*'],
+  );
+  const row = rows[0];
+  if (!row) throw new Error("no shipping rate for '*'");
+  return { destination: row.destination, baseFee: row.base_fee, perItemFee: row.per_item_fee, freeOver: row.free_over };
+}
+
+/**
+ * Prices order lines from the catalog's current prices, the coupon's rules and the shipping rate
+ * of the destination. Used by previewOrder, and again by placeOrder to detect a change.
+ */
+export async function quote(
+  em: EntityManager,
+  userId: string,
+  lines: readonly { skuId: string; qty: number }[],
+  couponCode: string | null,
+  country: string | null,
+  correlationId: string,
+  now = new Date(),
+): Promise<Quote> {
+  const facts = await fetchSkuFacts(
+    lines.map((l) => l.skuId),
+    correlationId,
+  );
+  const priced: PricedLine[] = lines.map((line) => {
+    const sku = facts.get(line.skuId);
+    if (!sku) throw badInput(`SKU ${line.skuId} does not exist`, { field: 'items', skuId: line.skuId });
+    return { skuId: line.skuId, qty: line.qty, unitPrice: sku.price.amount };
+  });
+  const currencies = new Set(lines.map((l) => facts.get(l.skuId)!.price.currency));
+  if (currencies.size > 1) throw badInput(`an order is paid in one currency; these SKUs are priced in ${[...currencies].join(' and ')}`, { field: 'items' });
+  const currency = [...currencies][0]!;
+  const flashSale = lines.some((l) => facts.get(l.skuId)!.flashSale);
+
+  let coupon: Coupon | null = null;
+  if (couponCode) {
+    const row = await sql(em).one<CouponRow>('SELECT * FROM coupon WHERE code = ?', [couponCode]);
+    if (!row) throw badInput(`coupon ${couponCode} does not exist`, { field: 'couponCode' });
+    coupon = toCoupon(row);
+    const total = priced.reduce((n, l) => n + l.unitPrice * l.qty, 0);
+    const problem = couponProblem(coupon, total, currency, now, await couponUses(em, couponCode, userId));
+    if (problem) throw badInput(problem, { field: 'couponCode' });
+  }
+  const rate = await shippingRate(em, country);
+  return { lines: priced, currency, breakdown: priceOrder(priced, coupon, rate), couponCode: coupon?.code ?? null, flashSale };
+}
+
+/** Whether every line can be reserved now, from the inventory subgraph (informational: placeOrder reserves for real). */
+export async function stockCheck(lines: readonly { skuId: string; qty: number }[], correlationId: string): Promise<'PASS' | 'INSUFFICIENT'> {
+  const stock = await fetchEntities<{ available: number }>(
+    'order',
+    'inventory',
+    'Sku',
+    lines.map((l) => l.skuId),
+    'available',
+    correlationId,
+  );
+  return lines.every((l) => (stock.get(l.skuId)?.available ?? 0) >= l.qty) ? 'PASS' : 'INSUFFICIENT';
+}
+
+export const previewTtlSeconds = (): number => envInt('PREVIEW_TTL_SECONDS', 600);
+export const paymentTtlSeconds = (): number => envInt('ORDER_PAYMENT_TTL_SECONDS', 900);

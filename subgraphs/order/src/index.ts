@@ -1,0 +1,44 @@
+import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { entities } from './domain/entities.js';
+import { FlashSaleGate } from './domain/flash-sale-gate.js';
+import { startTimeoutJob } from './domain/lifecycle.js';
+import { startOrderConsumers } from './events/consumers.js';
+import { runtime } from './graphql/resolvers.js';
+import { migrations } from './migrations/index.js';
+import { buildOrderSchema } from './schema.js';
+
+export { buildOrderSchema };
+
+/** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
+export async function start(port = subgraphPort('order')) {
+  const orm = await openDatabase({ schema: 'ordering', entities, migrations, poolMax: 20 });
+  runtime.gate = new FlashSaleGate();
+  const connection = connectBroker('order');
+  const relay = startOutboxRelay({ orm, connection, schema: 'ordering' });
+  const consumer = await startOrderConsumers(connection, orm);
+  const timeouts = startTimeoutJob(orm.em.fork());
+  return startSubgraph({
+    name: 'order',
+    port,
+    schema: await buildOrderSchema(),
+    orm,
+    readiness: { rabbitmq: () => checkBroker(connection) },
+    onShutdown: async () => {
+      await timeouts.stop();
+      await consumer.close();
+      await relay.stop();
+      await connection.close();
+    },
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.SERVICE_NAME ??= 'order';
+  start().then(
+    (server) => stopOnSignals(server.stop),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'order failed to start');
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,5 @@
+import { Migration20261124000000_messaging } from '@shop/kit';
+import { Migration20261124000010_ordering } from './Migration20261124000010_ordering.js';
+
+/** Every migration of the ordering schema, oldest first. */
+export const migrations = [Migration20261124000000_messaging, Migration20261124000010_ordering];

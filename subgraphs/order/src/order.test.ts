@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, callSubgraph, errorCode, eventually, user } from '@shop/kit/testing';
+import { openDatabase, sql, type Identity } from '@shop/kit';
+import { entities as inventoryEntities } from '../../inventory/src/domain/entities.js';
+import { migrations as inventoryMigrations } from '../../inventory/src/migrations/index.js';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { MikroORM as Orm } from '@mikro-orm/postgresql';
+import { start as startCatalog } from '../../catalog/src/index.js';
+import { start as startInventory, stockInvariantViolations } from '../../inventory/src/index.js';
+import { start } from './index.js';
+import { createStockedSku } from '../../../tests/support/fixtures.js';
+
+process.env.ORDER_TIMEOUT_SWEEP_MS = '200';
+
+type Server = { url: string; stop(): Promise<void> };
+let catalog: Server, inventory: Server, order: Server;
+let db: MikroORM;
+
+beforeAll(async () => {
+  catalog = await startCatalog(0);
+  process.env.CATALOG_URL = catalog.url;
+  inventory = await startInventory(0);
+  process.env.INVENTORY_URL = inventory.url;
+  order = await start(0);
+  db = await Orm.init({ clientUrl: process.env.DATABASE_URL, entities: [], discovery: { warnWhenNoEntities: false }, pool: { min: 0, max: 4 } } as never);
+});
+afterAll(async () => {
+  await order?.stop();
+  await inventory?.stop();
+  await catalog?.stop();
+  await db?.close();
+});
+
+const urls = () => ({ catalog: catalog.url, inventory: inventory.url });
+const PREVIEW = `mutation($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId total { amount currency } discount { amount } shippingFee { amount } payable { amount } stockCheck expiresAt } }`;
+const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status cancelReason payable { amount } items { sku { id } qty unitPrice { amount } } } } }`;
+const ORDER = `query($id: ID!) { order(id: $id) { id status cancelReason version } }`;
+
+async function preview(who: Identity, items: { skuId: string; qty: number }[], extra: Record<string, unknown> = {}) {
+  const res = await callSubgraph(order.url, PREVIEW, { input: { items, ...extra } }, who);
+  if (res.errors) throw Object.assign(new Error(res.errors[0]!.message), { code: errorCode(res) });
+  return res.data!.previewOrder;
+}
+const place = (who: Identity, previewId: string, clientReqId = `req-${Math.random().toString(36).slice(2)}`) =>
+  callSubgraph(order.url, PLACE, { input: { previewId, clientReqId } }, who);
+const available = async (skuId: string) => (await sql(db.em.fork()).one<{ n: string }>('SELECT coalesce(sum(available), 0) AS n FROM inventory.stock WHERE sku_id = ?', [skuId]))!.n;
+const statusOf = async (id: string) => (await sql(db.em.fork()).one<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM ordering.orders WHERE id = ?', [id]))!;
+const orderCount = async (userId: string) => Number((await sql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
+
+describe('addresses', () => {
+  it('stores name, phone and street encrypted, and shows them only to their owner', async () => {
+    const alice = user();
+    const added = await callSubgraph(order.url, `mutation($i: AddressInput!) { addAddress(input: $i) { id name phone line1 city country } }`, {
+      i: { name: 'Li Lei', phone: '+86 138 0000 0000', line1: '1 Nanjing Road', city: 'Shanghai', country: 'CN' },
+    }, alice);
+    expect(added.errors).toBeUndefined();
+    const id = added.data!.addAddress.id;
+    const raw = await sql(db.em.fork()).one<Record<string, string>>('SELECT * FROM ordering.address WHERE id = ?', [id]);
+    for (const column of ['name_enc', 'phone_enc', 'line1_enc']) {
+      expect(raw![column]).toMatch(/^v1:/);
+      expect(raw![column]).not.toMatch(/Li Lei|138|Nanjing/);
+    }
+    const mine = await callSubgraph(order.url, `{ addresses { id name phone line1 } }`, {}, alice);
+    expect(mine.data!.addresses).toEqual([{ id, name: 'Li Lei', phone: '+86 138 0000 0000', line1: '1 Nanjing Road' }]);
+    const theirs = await callSubgraph(order.url, `{ addresses { id } }`, {}, user());
+    expect(theirs.data!.addresses).toEqual([]);
+    const bad = await callSubgraph(order.url, `mutation($i: AddressInput!) { addAddress(input: $i) { id } }`, { i: { name: 'x', phone: 'call me', line1: 'x', city: 'x', country: 'China' } }, alice);
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('preview and placement', () => {
+  it('prices with coupon and shipping, places once, holds stock and replays the same key', async () => {
+    const skuId = await createStockedSku(urls(), { price: 19950, stock: { 'wh-a': 5 } });
+    const code = `SAVE${Date.now()}`.slice(0, 20);
+    await sql(db.em.fork()).run(
+      "INSERT INTO ordering.coupon (code, kind, amount_off, min_spend, currency, valid_from, valid_to, per_user_limit) VALUES (?, 'THRESHOLD', 2000, 30000, 'CNY', now() - interval '1 day', now() + interval '1 day', 1)",
+      [code],
+    );
+    const buyer = user();
+    const p = await preview(buyer, [{ skuId, qty: 2 }], { couponCode: code });
+    expect(p).toMatchObject({ total: { amount: 39900, currency: 'CNY' }, discount: { amount: 2000 }, shippingFee: { amount: 1500 + 500 }, payable: { amount: 39900 - 2000 + 2000 }, stockCheck: 'PASS' });
+    const first = await place(buyer, p.previewId, 'checkout-1');
+    expect(first.errors).toBeUndefined();
+    expect(first.data!.placeOrder).toMatchObject({ replayed: false, order: { status: 'PENDING_PAYMENT', payable: { amount: 39900 }, items: [{ sku: { id: skuId }, qty: 2, unitPrice: { amount: 19950 } }] } });
+    expect(await available(skuId)).toBe('3');
+    const again = await place(buyer, p.previewId, 'checkout-1');
+    expect(again.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    const other = await preview(buyer, [{ skuId, qty: 1 }]);
+    expect(errorCode(await place(buyer, other.previewId, 'checkout-1'))).toBe('ORDER_ALREADY_EXISTS');
+    // The coupon's per-user limit of 1 is used up by the first order.
+    await expect(preview(buyer, [{ skuId, qty: 2 }], { couponCode: code })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    const events = await sql(db.em.fork()).all<{ to_status: string }>('SELECT to_status FROM ordering.order_event WHERE order_id = ? ORDER BY created_at', [first.data!.placeOrder.order.id]);
+    expect(events.map((e) => e.to_status)).toEqual(['CREATED', 'PENDING_PAYMENT']);
+  });
+
+  it('answers bad input with clear codes and writes nothing', async () => {
+    const skuId = await createStockedSku(urls());
+    const buyer = user();
+    for (const items of [[{ skuId, qty: 0 }], [{ skuId, qty: -1 }], [{ skuId, qty: 100 }], [{ skuId: 'sku_00000000000000000000000000000000', qty: 1 }], [{ skuId: 'nope', qty: 1 }]]) {
+      await expect(preview(buyer, items)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    }
+    const p = await preview(buyer, [{ skuId, qty: 1 }]);
+    expect(errorCode(await place(user(), p.previewId))).toBe('FORBIDDEN');
+    expect(errorCode(await place(buyer, 'pvw_00000000000000000000000000000000'))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await place(buyer, p.previewId, 'bad key with spaces'))).toBe('BAD_USER_INPUT');
+    await sql(db.em.fork()).run("UPDATE ordering.preview SET expires_at = now() - interval '1 second' WHERE id = ?", [p.previewId]);
+    expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
+    expect(await orderCount(buyer.userId)).toBe(0);
+  });
+
+  it('refuses a preview whose prices changed (PREVIEW_EXPIRED)', async () => {
+    const skuId = await createStockedSku(urls(), { price: 5000 });
+    const buyer = user();
+    const p = await preview(buyer, [{ skuId, qty: 1 }]);
+    await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
+    expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
+    expect(await orderCount(buyer.userId)).toBe(0);
+  });
+
+  it('creates one order for 20 concurrent calls with one key; 19 are replays', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 100 } });
+    const buyer = user();
+    const p = await preview(buyer, [{ skuId, qty: 1 }]);
+    const results = await Promise.all(Array.from({ length: 20 }, () => place(buyer, p.previewId, 'same-key')));
+    expect(results.every((r) => r.errors === undefined)).toBe(true);
+    const ids = new Set(results.map((r) => r.data!.placeOrder.order.id));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => r.data!.placeOrder.replayed)).toHaveLength(19);
+    expect(await orderCount(buyer.userId)).toBe(1);
+    expect(await available(skuId)).toBe('99');
+  });
+
+  it('never oversells: stock 50, 300 buyers at once → 50 orders hold stock, 250 STOCK_NOT_ENOUGH', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 30, 'wh-b': 20 } });
+    const buyers = Array.from({ length: 300 }, () => user());
+    const previews: string[] = [];
+    for (let i = 0; i < buyers.length; i += 25) {
+      previews.push(...(await Promise.all(buyers.slice(i, i + 25).map((b) => preview(b, [{ skuId, qty: 1 }])))).map((p) => p.previewId));
+    }
+    const results = await Promise.all(buyers.map((b, i) => place(b, previews[i]!)));
+    const held = results.filter((r) => r.data?.placeOrder?.order.status === 'PENDING_PAYMENT');
+    const refused = results.filter((r) => errorCode(r) === 'STOCK_NOT_ENOUGH');
+    expect(held).toHaveLength(50);
+    expect(refused).toHaveLength(250);
+    expect(await available(skuId)).toBe('0');
+    const inv = await openDatabase({ schema: 'inventory', entities: inventoryEntities, migrations: inventoryMigrations, poolMax: 2 });
+    try {
+      expect(await stockInvariantViolations(inv.em.fork())).toEqual([]);
+    } finally {
+      await inv.close();
+    }
+    const sku = await callSubgraph(inventory.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Sku { available } } }`, { r: [{ __typename: 'Sku', id: skuId }] });
+    expect(sku.data!._entities[0].available).toBe(0);
+  }, 120_000);
+});
+
+describe('lifecycle', () => {
+  it('cancels for its owner only, gives the stock back, and refuses a second cancel', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 4 } });
+    const buyer = user();
+    const placed = await place(buyer, (await preview(buyer, [{ skuId, qty: 3 }])).previewId);
+    const id = placed.data!.placeOrder.order.id;
+    const CANCEL = `mutation($id: ID!) { cancelOrder(orderId: $id) { status cancelReason } }`;
+    expect(errorCode(await callSubgraph(order.url, CANCEL, { id }, user()))).toBe('FORBIDDEN');
+    expect(errorCode(await callSubgraph(order.url, ORDER, { id }, user()))).toBe('FORBIDDEN');
+    expect((await callSubgraph(order.url, ORDER, { id }, admin())).data!.order.status).toBe('PENDING_PAYMENT');
+    const canceled = await callSubgraph(order.url, CANCEL, { id }, buyer);
+    expect(canceled.data!.cancelOrder).toEqual({ status: 'CANCELED', cancelReason: 'USER_CANCELED' });
+    await eventually(async () => ((await available(skuId)) === '4' ? true : undefined));
+    expect(errorCode(await callSubgraph(order.url, CANCEL, { id }, buyer))).toBe('ORDER_STATE_INVALID');
+  });
+
+  it('cancels unpaid orders at their deadline and returns their stock; an order paid at the last moment stays PAID', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 10 } });
+    process.env.ORDER_PAYMENT_TTL_SECONDS = '2';
+    try {
+      const unpaidBuyer = user();
+      const unpaid = (await place(unpaidBuyer, (await preview(unpaidBuyer, [{ skuId, qty: 2 }])).previewId)).data!.placeOrder.order;
+      const payer = user();
+      const paid = (await place(payer, (await preview(payer, [{ skuId, qty: 3 }])).previewId)).data!.placeOrder.order;
+      expect(await available(skuId)).toBe('5');
+      // The payment subgraph's success event for `paid`, just before its deadline.
+      const { connectBroker } = await import('@shop/kit');
+      const connection = connectBroker('test-payment');
+      const pub = connection.createPublisher({ confirm: true });
+      await pub.send(
+        { exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'payment.succeeded', contentType: 'application/json' },
+        {
+          eventId: `evt_test_${Date.now()}`,
+          type: 'payment.succeeded',
+          version: 1,
+          occurredAt: new Date().toISOString(),
+          aggregateId: 'pay_x',
+          correlationId: 'test',
+          payload: { paymentId: 'pay_x', orderId: paid.id, paymentTxnId: 'txn_x', amount: { amount: paid.payable.amount, currency: 'CNY' } },
+        },
+      );
+      await pub.close();
+      await connection.close();
+      await eventually(async () => ((await statusOf(unpaid.id)).status === 'CANCELED' ? true : undefined));
+      expect(await statusOf(unpaid.id)).toEqual({ status: 'CANCELED', cancel_reason: 'PAYMENT_TIMEOUT' });
+      await eventually(async () => ((await statusOf(paid.id)).status === 'PAID' ? true : undefined));
+      // Past the deadline of the paid order the sweeper has run several times: it stays PAID, its stock sold.
+      await eventually(async () => (Date.now() > new Date(paid.expireAt ?? 0).getTime() + 1000 ? true : undefined), { timeoutMs: 5000 }).catch(() => undefined);
+      await eventually(async () => ((await available(skuId)) === '7' ? true : undefined));
+      expect((await statusOf(paid.id)).status).toBe('PAID');
+      const sold = await sql(db.em.fork()).one<{ sold: string; reserved: string }>('SELECT sum(sold) AS sold, sum(reserved) AS reserved FROM inventory.stock WHERE sku_id = ?', [skuId]);
+      await eventually(async () => {
+        const s = await sql(db.em.fork()).one<{ sold: string }>('SELECT sum(sold) AS sold FROM inventory.stock WHERE sku_id = ?', [skuId]);
+        return s!.sold === '3' ? true : undefined;
+      });
+      expect(sold).toBeDefined();
+    } finally {
+      delete process.env.ORDER_PAYMENT_TTL_SECONDS;
+    }
+  });
+
+  it('lists the signed-in user orders newest first with a status filter', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 10 } });
+    const buyer = user();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await place(buyer, (await preview(buyer, [{ skuId, qty: 1 }])).previewId)).data!.placeOrder.order.id);
+    await callSubgraph(order.url, `mutation($id: ID!) { cancelOrder(orderId: $id) { id } }`, { id: ids[0] }, buyer);
+    const Q = `query($after: String, $status: OrderStatus) { orders(first: 2, after: $after, status: $status) { edges { node { id status } } pageInfo { hasNextPage endCursor } } }`;
+    const page1 = (await callSubgraph(order.url, Q, {}, buyer)).data!.orders;
+    expect(page1.edges.map((e: any) => e.node.id)).toEqual([ids[2], ids[1]]);
+    const page2 = (await callSubgraph(order.url, Q, { after: page1.pageInfo.endCursor }, buyer)).data!.orders;
+    expect(page2.edges.map((e: any) => e.node.id)).toEqual([ids[0]]);
+    const canceled = (await callSubgraph(order.url, Q, { status: 'CANCELED' }, buyer)).data!.orders;
+    expect(canceled.edges.map((e: any) => e.node.id)).toEqual([ids[0]]);
+    expect((await callSubgraph(order.url, Q, {}, user())).data!.orders.edges).toEqual([]);
+    expect(errorCode(await callSubgraph(order.url, Q, {}))).toBe('UNAUTHENTICATED');
+  });
+});
