@@ -20,29 +20,8 @@ import {
  * schema. Delete an issue's entry when it lands.
  */
 const PENDING_BY_ISSUE: Record<number, string[]> = {
-  // orders: preview, place, cancel, read
-  3: [
-    'DateTime',
-    'OrderStatus',
-    'CancelReason',
-    'OrderLineInput',
-    'PreviewOrderInput',
-    'StockCheck',
-    'OrderPreview',
-    'PlaceOrderInput',
-    'PlaceOrderResult',
-    'OrderItem',
-    'Order',
-    'OrderEdge',
-    'OrderConnection',
-    'Query.order',
-    'Query.orders',
-    'Mutation.previewOrder',
-    'Mutation.placeOrder',
-    'Mutation.cancelOrder',
-  ],
   // payment, refunds and shipments
-  4: ['Payment', 'PaymentSession', 'Refund', 'Shipment', 'Order.payment', 'Order.shipments', 'Mutation.payOrder', 'Mutation.requestRefund'],
+  4: ['Refund', 'Mutation.requestRefund'],
   // order status subscription
   5: ['Subscription', 'Subscription.orderStatusChanged'],
 };

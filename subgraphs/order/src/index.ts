@@ -1,5 +1,6 @@
 import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
+import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
 import { startOrderConsumers } from './events/consumers.js';
@@ -12,6 +13,7 @@ export { buildOrderSchema };
 /** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
 export async function start(port = subgraphPort('order')) {
   const orm = await openDatabase({ schema: 'ordering', entities, migrations, poolMax: 20 });
+  if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();
   const connection = connectBroker('order');
   const relay = startOutboxRelay({ orm, connection, schema: 'ordering' });

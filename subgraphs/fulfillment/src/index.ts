@@ -1,0 +1,35 @@
+import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { entities } from './domain/entities.js';
+import { startFulfillmentConsumers } from './events/consumers.js';
+import { migrations } from './migrations/index.js';
+import { buildFulfillmentSchema } from './schema.js';
+
+export { buildFulfillmentSchema };
+
+/** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
+export async function start(port = subgraphPort('fulfillment')) {
+  const orm = await openDatabase({ schema: 'fulfillment', entities, migrations });
+  const connection = connectBroker('fulfillment');
+  const relay = startOutboxRelay({ orm, connection, schema: 'fulfillment' });
+  const consumer = await startFulfillmentConsumers(connection, orm);
+  return startSubgraph({
+    name: 'fulfillment',
+    port,
+    schema: await buildFulfillmentSchema(),
+    orm,
+    readiness: { rabbitmq: () => checkBroker(connection) },
+    onShutdown: async () => {
+      await consumer.close();
+      await relay.stop();
+      await connection.close();
+    },
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.SERVICE_NAME ??= 'fulfillment';
+  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
+    logger.fatal({ err: error }, 'fulfillment failed to start');
+    process.exit(1);
+  });
+}

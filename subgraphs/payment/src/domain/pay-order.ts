@@ -1,0 +1,111 @@
+import { DomainError, ErrorCode, badInput, envString, forbidden, logger, type EntityManager, type Identity } from '@shop/kit';
+import { newId } from '@shop/kit';
+import { fetchOrderFacts, OrderServiceUnavailableError } from './order-facts.js';
+import { audit, type PaymentRow } from './payment-state.js';
+import { createIntent, PspRejectedError, PspUnavailableError } from './psp-client.js';
+import { rows, run } from './sql.js';
+
+/** Error code for a dependency that is down (the order subgraph, the payment provider): retry later. */
+export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE' as ErrorCode;
+
+export interface PaymentSessionView {
+  paymentId: string;
+  redirectUrl: string;
+  amount: { amount: number; currency: string };
+}
+
+export const callbackUrl = (): string => envString('PAYMENT_CALLBACK_URL', 'http://127.0.0.1:4000/internal/v1/payment/callback');
+export const returnUrl = (orderId: string): string => `${envString('STOREFRONT_URL', 'http://127.0.0.1:5173').replace(/\/+$/, '')}/orders/${orderId}`;
+
+/**
+ * payOrder: one active payment per order. The order's facts come from the order subgraph; the
+ * payment row is inserted under the partial unique index, so concurrent calls share one payment
+ * (and one provider intent, idempotent on merchantRef = paymentId). When the provider is down the
+ * payment stays PENDING without an intent and the next call creates it.
+ */
+export async function payOrder(em: EntityManager, identity: Identity, orderId: string, correlationId: string): Promise<PaymentSessionView> {
+  let order;
+  try {
+    order = await fetchOrderFacts(orderId, correlationId);
+  } catch (error) {
+    if (error instanceof OrderServiceUnavailableError) throw new DomainError(SERVICE_UNAVAILABLE, error.message);
+    throw error;
+  }
+  if (!order) throw badInput(`unknown order ${orderId}`, { field: 'orderId' });
+  if (order.userId !== identity.userId) throw forbidden('Only the buyer of this order can pay it');
+  if (order.status !== 'PENDING_PAYMENT') {
+    throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `order ${orderId} is ${order.status}: only a PENDING_PAYMENT order can be paid`);
+  }
+  if (order.payable.amount <= 0) throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `order ${orderId} has nothing to pay`);
+
+  const payment = await activePayment(em, orderId, order.userId, order.payable);
+  if (payment.status !== 'PENDING') {
+    throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `order ${orderId} is already paid (payment ${payment.id})`);
+  }
+  if (payment.checkout_url) return sessionOf(payment, payment.checkout_url);
+
+  let intent;
+  try {
+    intent = await createIntent({
+      merchantRef: payment.id,
+      orderId,
+      amount: payment.amount,
+      currency: payment.currency,
+      callbackUrl: callbackUrl(),
+      returnUrl: returnUrl(orderId),
+    });
+  } catch (error) {
+    if (error instanceof PspUnavailableError) {
+      logger.warn({ err: error, paymentId: payment.id, correlationId }, 'payment provider unavailable: payment stays PENDING');
+      throw new DomainError(SERVICE_UNAVAILABLE, 'The payment provider is unavailable right now: try paying again in a moment', { paymentId: payment.id });
+    }
+    if (error instanceof PspRejectedError) logger.error({ err: error, paymentId: payment.id, correlationId }, 'payment provider refused the intent');
+    throw error;
+  }
+  await em.fork().transactional(async (tx) => {
+    const changed = await run(tx, 'UPDATE payment SET psp_intent_id = ?, checkout_url = ?, updated_at = clock_timestamp() WHERE id = ? AND psp_intent_id IS NULL', [
+      intent.intentId,
+      intent.checkoutUrl,
+      payment.id,
+    ]);
+    if (changed > 0) await audit(tx, payment.id, 'INTENT_CREATED', { intentId: intent.intentId, paymentTxnId: intent.paymentTxnId });
+  });
+  return sessionOf(payment, intent.checkoutUrl);
+}
+
+const sessionOf = (payment: PaymentRow, redirectUrl: string): PaymentSessionView => ({
+  paymentId: payment.id,
+  redirectUrl,
+  amount: { amount: payment.amount, currency: payment.currency },
+});
+
+/** Inserts the order's PENDING payment, or finds the active one another call inserted first. */
+async function activePayment(em: EntityManager, orderId: string, userId: string, payable: { amount: number; currency: string }): Promise<PaymentRow> {
+  return em.fork().transactional(async (tx) => {
+    const id = newId('pay');
+    const [created] = await rows<PaymentRow>(
+      tx,
+      `INSERT INTO payment (id, order_id, user_id, amount, currency, status) VALUES (?, ?, ?, ?, ?, 'PENDING')
+       ON CONFLICT (order_id) WHERE status IN ('PENDING', 'SUCCEEDED') DO NOTHING RETURNING *`,
+      [id, orderId, userId, payable.amount, payable.currency],
+    );
+    if (created) {
+      await audit(tx, id, 'CREATED', { orderId, amount: payable.amount, currency: payable.currency });
+      return created;
+    }
+    const [existing] = await rows<PaymentRow>(tx, `SELECT * FROM payment WHERE order_id = ? AND status IN ('PENDING', 'SUCCEEDED')`, [orderId]);
+    if (!existing) throw new Error(`payment of order ${orderId} vanished between insert and read`);
+    return existing;
+  });
+}
+
+/** Latest payment of each order (Order.payment). */
+export async function latestPayments(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, PaymentRow>> {
+  if (orderIds.length === 0) return new Map();
+  const found = await rows<PaymentRow>(
+    em,
+    `SELECT DISTINCT ON (order_id) * FROM payment WHERE order_id IN (${orderIds.map(() => '?').join(', ')}) ORDER BY order_id, created_at DESC, id DESC`,
+    [...orderIds],
+  );
+  return new Map(found.map((p) => [p.order_id, p]));
+}

@@ -1,0 +1,16 @@
+import { startConsumer, type connectBroker, type EventHandlers, type openDatabase } from '@shop/kit';
+import { compensateRejectedPayment, executeRequestedRefund } from '../domain/refunds.js';
+
+type Connection = ReturnType<typeof connectBroker>;
+type Orm = Awaited<ReturnType<typeof openDatabase>>;
+
+/** What the payment subgraph does with the order subgraph's events. */
+export const orderEventHandlers: EventHandlers = {
+  'order.payment-rejected': compensateRejectedPayment,
+  'order.refund-requested': executeRequestedRefund,
+};
+
+/** Queue "payment.order-events": compensations and after-sale refunds, one transaction per event with inbox dedup. */
+export function startPaymentConsumers(connection: Connection, orm: Orm): ReturnType<typeof startConsumer> {
+  return startConsumer({ connection, orm, service: 'payment', name: 'order-events', handlers: orderEventHandlers });
+}

@@ -1,0 +1,45 @@
+import { checkBroker, connectBroker, envInt, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { entities } from './domain/entities.js';
+import { scheduleReconciliation } from './domain/reconciliation.js';
+import { startPaymentConsumers } from './events/consumers.js';
+import { callbackRoute } from './http/callback-route.js';
+import { migrations } from './migrations/index.js';
+import { buildPaymentSchema } from './schema.js';
+
+export { buildPaymentSchema };
+export { reconcile } from './domain/reconciliation.js';
+
+/**
+ * Starts the payment subgraph: migrate, serve GraphQL and the provider callback, relay the outbox,
+ * consume the order subgraph's compensations and refunds, reconcile with the provider on a schedule
+ * (RECONCILE_INTERVAL_MS, default 5 min, 0 = off; over the trailing RECONCILE_WINDOW_MS, default 24 h).
+ */
+export async function start(port = subgraphPort('payment')) {
+  const orm = await openDatabase({ schema: 'payment', entities, migrations });
+  const connection = connectBroker('payment');
+  const relay = startOutboxRelay({ orm, connection, schema: 'payment' });
+  const consumer = await startPaymentConsumers(connection, orm);
+  const reconciler = scheduleReconciliation(orm.em.fork(), envInt('RECONCILE_INTERVAL_MS', 300_000), envInt('RECONCILE_WINDOW_MS', 86_400_000));
+  return startSubgraph({
+    name: 'payment',
+    port,
+    schema: await buildPaymentSchema(),
+    orm,
+    readiness: { rabbitmq: () => checkBroker(connection) },
+    routes: callbackRoute(orm.em.fork()),
+    onShutdown: async () => {
+      await reconciler.stop();
+      await consumer.close();
+      await relay.stop();
+      await connection.close();
+    },
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.SERVICE_NAME ??= 'payment';
+  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
+    logger.fatal({ err: error }, 'payment failed to start');
+    process.exit(1);
+  });
+}
