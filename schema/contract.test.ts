@@ -20,8 +20,6 @@ import {
  * schema. Delete an issue's entry when it lands.
  */
 const PENDING_BY_ISSUE: Record<number, string[]> = {
-  // payment, refunds and shipments
-  4: ['Refund', 'Mutation.requestRefund'],
   // order status subscription
   5: ['Subscription', 'Subscription.orderStatusChanged'],
 };

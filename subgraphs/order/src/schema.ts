@@ -1,11 +1,11 @@
 import { buildSubgraph, isId, type SubgraphContext } from '@shop/kit';
 import type { GraphQLSchema } from 'graphql';
-import { AddressResolver, OrderResolver, maySee, orderLoader, toOrder } from './graphql/resolvers.js';
+import { AddressResolver, OrderResolver, RefundResolver, maySee, orderLoader, toOrder } from './graphql/resolvers.js';
 
 /** The order subgraph schema: orders, previews, placement, cancellation and addresses. */
 export function buildOrderSchema(): Promise<GraphQLSchema> {
   return buildSubgraph({
-    resolvers: [OrderResolver, AddressResolver],
+    resolvers: [OrderResolver, AddressResolver, RefundResolver],
     referenceResolvers: {
       Order: {
         __resolveReference: async (ref: { id: string }, ctx: SubgraphContext) => {

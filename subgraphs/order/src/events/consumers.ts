@@ -1,7 +1,8 @@
-import { emit, logger, newId, startConsumer, type EntityManager } from '@shop/kit';
+import { emit, logger, newId, sql, startConsumer, type EntityManager } from '@shop/kit';
 import type { Connection } from 'rabbitmq-client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { applyTransition, findOrder } from '../domain/orders.js';
+import { refundFailed, refundSucceeded } from '../domain/refunds.js';
 
 /**
  * The order subgraph's side of the saga: stock outcomes from inventory, payment outcomes, and
@@ -36,6 +37,12 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
         // Paid, but the order cannot take the money (canceled meanwhile, or another amount): refund it.
         await rejectPayment(tx, order.id, e.payload.paymentId, matches ? `order is ${order.status}` : 'amount does not match the order', e.correlationId);
       },
+      'payment.refunded': async (tx, e) => {
+        await refundSucceeded(tx, e.payload.refundId, e.payload.orderId, e.payload.paymentId, e.correlationId);
+      },
+      'payment.refund-failed': async (tx, e) => {
+        await refundFailed(tx, e.payload.refundId, e.payload.orderId, e.payload.error);
+      },
       'fulfillment.order-shipped': async (tx, e) => {
         await applyTransition(tx, e.payload.orderId, 'SHIPPED', { correlationId: e.correlationId, onlyFrom: ['PAID'] });
       },
@@ -48,13 +55,9 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
 
 async function rejectPayment(tx: EntityManager, orderId: string, paymentId: string, reason: string, correlationId: string): Promise<void> {
   logger.warn({ orderId, paymentId, reason }, 'payment cannot be kept: asking the payment subgraph to refund it');
-  await tx
-    .getConnection()
-    .execute(
-      "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) SELECT ?, id, 'PAYMENT_REJECTED', status, status, version, ? FROM orders WHERE id = ?",
-      [newId('evt'), JSON.stringify({ paymentId, reason }), orderId],
-      'run',
-      tx.getTransactionContext(),
-    );
+  await sql(tx).run(
+    "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) SELECT ?, id, 'PAYMENT_REJECTED', status, status, version, ? FROM orders WHERE id = ?",
+    [newId('evt'), JSON.stringify({ paymentId, reason }), orderId],
+  );
   await emit(tx, { type: 'order.payment-rejected', aggregateId: orderId, correlationId, payload: { orderId, paymentId, reason } });
 }

@@ -8,7 +8,9 @@ import {
   loader,
   pageSize,
   parseId,
+  requireAdmin,
   requireUser,
+  sql,
   toConnection,
   type SubgraphContext,
 } from '@shop/kit';
@@ -18,6 +20,7 @@ import { cancelOrder } from '../domain/lifecycle.js';
 import { itemsByOrders, listOrders, ordersByIds, type OrderRow } from '../domain/orders.js';
 import { placeOrder } from '../domain/placement.js';
 import { previewOrder } from '../domain/preview.js';
+import { approveRefund, requestRefund, type RefundRow } from '../domain/refunds.js';
 import {
   Address,
   AddressInput,
@@ -29,6 +32,7 @@ import {
   PlaceOrderInput,
   PlaceOrderResult,
   PreviewOrderInput,
+  Refund,
   Sku,
 } from './types.js';
 
@@ -89,6 +93,12 @@ export class OrderResolver {
     );
   }
 
+  @FieldResolver(() => [Refund], { description: 'refund requests of this order, newest first' })
+  async refunds(@Root() order: Order, @Ctx() ctx: SubgraphContext): Promise<Refund[]> {
+    const rows = await sql(ctx.em).all<RefundRow>('SELECT * FROM refund_request WHERE order_id = ? ORDER BY created_at DESC', [order.id]);
+    return rows.map(toRefund);
+  }
+
   @Mutation(() => OrderPreview)
   async previewOrder(@Ctx() ctx: SubgraphContext, @Arg('input', () => PreviewOrderInput) input: PreviewOrderInput): Promise<OrderPreview> {
     const identity = requireUser(ctx);
@@ -116,6 +126,24 @@ export class OrderResolver {
   async cancelOrder(@Ctx() ctx: SubgraphContext, @Arg('orderId', () => ID) orderId: string): Promise<Order> {
     const identity = requireUser(ctx);
     return toOrder(await cancelOrder(ctx.em, identity, parseId('ord', orderId, 'orderId'), ctx.correlationId));
+  }
+}
+
+const toRefund = (r: RefundRow): Refund =>
+  Object.assign(new Refund(), { id: r.id, orderId: r.order_id, status: r.status, amount: Money.of(r.amount, r.currency), reason: r.reason, restock: r.restock });
+
+@Resolver(() => Refund)
+export class RefundResolver {
+  @Mutation(() => Refund, { description: 'full refund of a PAID or SHIPPED order; after shipping an admin approves it first' })
+  async requestRefund(@Ctx() ctx: SubgraphContext, @Arg('orderId', () => ID) orderId: string, @Arg('reason', () => String) reason: string): Promise<Refund> {
+    const identity = requireUser(ctx);
+    return toRefund(await requestRefund(ctx.em, identity, parseId('ord', orderId, 'orderId'), reason, ctx.correlationId));
+  }
+
+  @Mutation(() => Refund, { description: 'admin only: approves a refund waiting for approval' })
+  async approveRefund(@Ctx() ctx: SubgraphContext, @Arg('refundId', () => ID) refundId: string): Promise<Refund> {
+    const identity = requireAdmin(ctx);
+    return toRefund(await approveRefund(ctx.em, identity, parseId('rfd', refundId, 'refundId'), ctx.correlationId));
   }
 }
 

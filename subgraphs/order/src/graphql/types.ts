@@ -189,3 +189,24 @@ export class PlaceOrderInput {
   @Field(() => ID)
   previewId!: string;
 }
+
+@ObjectType()
+export class Refund {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  orderId!: string;
+
+  @Field(() => String, { description: 'PENDING_APPROVAL (shipped: an admin decides), REQUESTED (at the payment provider), SUCCEEDED, FAILED or REJECTED' })
+  status!: string;
+
+  @Field(() => Money)
+  amount!: Money;
+
+  @Field(() => String)
+  reason!: string;
+
+  @Field(() => Boolean, { description: 'whether the stock returns to available (nothing had shipped)' })
+  restock!: boolean;
+}

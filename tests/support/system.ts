@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+// @ts-expect-error plain ESM module without types
+import { startStack } from '../../infra/scripts/stack.mjs';
+import { gql, tokenFor } from './gateway-client.js';
+
+export interface Stack {
+  gatewayUrl: string;
+  wsUrl: string;
+  pspUrl: string;
+  ports: Record<string, number>;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+  restart(name: string): Promise<void>;
+}
+
+/** Starts every process of the system against this test run's database, with its own broker names. */
+export async function systemStack(env: Record<string, string> = {}): Promise<Stack> {
+  return startStack({ databaseUrl: process.env.DATABASE_URL!, runId: `${process.env.SHOP_RUN_ID}${randomBytes(2).toString('hex')}`, env: { LOG_LEVEL: 'warn', ...env } });
+}
+
+/** Read-only SQL against the run's database, for assertions on what the services stored. */
+export function database() {
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 3 });
+  return {
+    async all<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+      return (await pool.query(text, params)).rows as T[];
+    },
+    async one<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T | undefined> {
+      return (await pool.query(text, params)).rows[0] as T | undefined;
+    },
+    close: () => pool.end(),
+  };
+}
+
+export async function adminToken() {
+  return tokenFor(`admin-${randomBytes(3).toString('hex')}`, ['admin']);
+}
+
+/** Creates a product with the given SKUs and stock through the gateway as an admin. */
+export async function seedProduct(gatewayUrl: string, skus: { title: string; price: number; stock: Record<string, number>; flashSale?: boolean }[], title = `Product ${Date.now()}`) {
+  const token = await adminToken();
+  const created = await gql(gatewayUrl, `mutation($i: CreateProductInput!) { createProduct(input: $i) { id skus { id } } }`, {
+    i: { title, description: 'system test', skus: skus.map((s) => ({ title: s.title, price: s.price, currency: 'CNY', flashSale: s.flashSale ?? false })) },
+  }, token);
+  if (created.errors) throw new Error(JSON.stringify(created.errors));
+  const ids: string[] = created.data!.createProduct.skus.map((s: { id: string }) => s.id);
+  for (const [i, sku] of skus.entries()) {
+    for (const [warehouseId, onHand] of Object.entries(sku.stock)) {
+      const set = await gql(gatewayUrl, `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id available } }`, { s: ids[i], w: warehouseId, n: onHand }, token);
+      if (set.errors) throw new Error(JSON.stringify(set.errors));
+    }
+  }
+  return { productId: created.data!.createProduct.id as string, skuIds: ids };
+}
+
+/** previewOrder + placeOrder through the gateway; throws with the error code on failure. */
+export async function placeOrder(gatewayUrl: string, token: string, items: { skuId: string; qty: number }[], extra: Record<string, unknown> = {}) {
+  const preview = await gql(gatewayUrl, `mutation($i: PreviewOrderInput!) { previewOrder(input: $i) { previewId payable { amount } } }`, { i: { items, ...extra } }, token);
+  if (preview.errors) throw Object.assign(new Error(preview.errors[0]!.message), { code: preview.errors[0]!.extensions?.code });
+  const placed = await gql(gatewayUrl, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { replayed order { id status payable { amount currency } } } }`, {
+    i: { previewId: preview.data!.previewOrder.previewId, clientReqId: `sys-${randomBytes(6).toString('hex')}` },
+  }, token);
+  if (placed.errors) throw Object.assign(new Error(placed.errors[0]!.message), { code: placed.errors[0]!.extensions?.code });
+  return placed.data!.placeOrder.order as { id: string; status: string; payable: { amount: number; currency: string } };
+}
+
+/** payOrder, then the buyer presses Pay (or Fail) on the simulator's checkout page. */
+export async function payOnSimulator(gatewayUrl: string, token: string, orderId: string, outcome: 'pay' | 'fail' = 'pay') {
+  const session = await gql(gatewayUrl, `mutation($id: ID!) { payOrder(orderId: $id) { paymentId redirectUrl amount { amount } } }`, { id: orderId }, token);
+  if (session.errors) throw new Error(JSON.stringify(session.errors));
+  const { redirectUrl, paymentId } = session.data!.payOrder;
+  const res = await fetch(`${redirectUrl}/${outcome}`, { method: 'POST', redirect: 'manual' });
+  if (res.status >= 400) throw new Error(`simulator answered ${res.status} to ${outcome}`);
+  return { paymentId: paymentId as string, redirectUrl: redirectUrl as string };
+}
