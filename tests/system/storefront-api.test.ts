@@ -106,4 +106,18 @@ describe('the storefront API through the gateway', () => {
       expect(JSON.stringify(res)).not.toMatch(/stack|SELECT|INSERT|at .*\.js/);
     }
   });
+
+  it('exposes the metrics of seed-design §12 on every subgraph', async () => {
+    const names: Record<string, string[]> = {
+      order: ['order_create_qps', 'order_create_p95_ms', 'order_fail_rate'],
+      inventory: ['reserve_success_rate', 'stock_release_lag_sec', 'oversell_count 0'],
+      payment: ['payment_callback_delay_p95', 'saga_compensation_count', 'reconciliation_diff_count'],
+    };
+    for (const [subgraph, expected] of Object.entries(names)) {
+      const text = await (await fetch(`http://127.0.0.1:${stack.ports[subgraph]}/metrics`)).text();
+      for (const name of expected) expect(text, `${subgraph} /metrics`).toContain(`\n${name}`);
+    }
+    const gateway = await (await fetch(stack.gatewayUrl.replace('/graphql', '/metrics'))).text();
+    expect(gateway).toContain('graphql_requests_total');
+  });
 });

@@ -1,5 +1,6 @@
 import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { startInventoryConsumers } from './events/consumers.js';
+import { registerInventoryGauges } from './domain/metrics.js';
 import { entities } from './domain/entities.js';
 import { loadDemoStock } from './domain/demo.js';
 import { reservationRoutes } from './http/reservation-routes.js';
@@ -14,6 +15,7 @@ export { stockInvariantViolations, reservationInvariantViolations } from './doma
 export async function start(port = subgraphPort('inventory')) {
   const orm = await openDatabase({ schema: 'inventory', entities, migrations });
   if (process.env.DEMO_DATA) await loadDemoStock(orm.em.fork(), process.env.DEMO_DATA);
+  registerInventoryGauges(orm.em);
   const connection = connectBroker('inventory');
   const relay = startOutboxRelay({ orm, connection, schema: 'inventory' });
   const consumer = await startInventoryConsumers(connection, orm);

@@ -17,3 +17,4 @@ export { Migration } from '@mikro-orm/migrations';
 export * from './messaging/index.js';
 export * from './payment-signature.js';
 export * from './internal-client.js';
+export * from './windowed-metrics.js';

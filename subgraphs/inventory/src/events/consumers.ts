@@ -2,6 +2,7 @@ import { emit, sql, startConsumer, type EntityManager } from '@shop/kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Connection } from 'rabbitmq-client';
 import { confirm, release, reserve } from '../domain/reservations.js';
+import { recordReleaseLag, recordReservation } from '../domain/metrics.js';
 
 async function allocationsOf(em: EntityManager, orderId: string) {
   return sql(em).all<{ skuId: string; warehouseId: string; qty: number }>(
@@ -23,7 +24,11 @@ export function startInventoryConsumers(connection: Connection, orm: MikroORM) {
     name: 'saga',
     handlers: {
       'order.created': async (tx, e) => {
-        const outcome = await reserve(orm.em.fork(), { orderId: e.payload.orderId, lines: e.payload.items, expireAt: new Date(e.payload.expireAt) });
+        const outcome = await reserve(orm.em.fork(), { orderId: e.payload.orderId, lines: e.payload.items, expireAt: new Date(e.payload.expireAt) }).catch((error: unknown) => {
+          recordReservation(false);
+          throw error;
+        });
+        recordReservation(true);
         if (outcome.state === 'HOLD') {
           await emit(tx, { type: 'inventory.stock-reserved', aggregateId: e.payload.orderId, correlationId: e.correlationId, payload: { orderId: e.payload.orderId, allocations: outcome.allocations } });
         } else {
@@ -39,6 +44,7 @@ export function startInventoryConsumers(connection: Connection, orm: MikroORM) {
         } else if (to === 'CANCELED' || (to === 'REFUNDED' && e.payload.restock === true)) {
           const result = await release(orm.em.fork(), orderId, { restock: to === 'REFUNDED' });
           if (!result.ok) throw new Error(`could not release the stock of order ${orderId}: reservation is ${result.state}`);
+          if (result.changed) recordReleaseLag(Math.max(0, (Date.now() - Date.parse(e.occurredAt)) / 1000));
           if (result.changed) await emit(tx, { type: 'inventory.stock-released', aggregateId: orderId, correlationId: e.correlationId, payload: { orderId, restocked: to === 'REFUNDED' } });
         }
       },

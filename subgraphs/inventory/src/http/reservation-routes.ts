@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { IDENTITY_HEADER, logger, verifyInternalIdentity, type SubgraphServerOptions, type openDatabase } from '@shop/kit';
+import { recordReservation } from '../domain/metrics.js';
 import { confirm, release, reserve } from '../domain/reservations.js';
 import { HttpError, parseConfirmBody, parseOrderId, parseReleaseBody, parseReserveBody } from './reservation-body.js';
 
@@ -71,7 +72,17 @@ async function handle(req: IncomingMessage, res: JsonResponse, action: (body: un
 export function reservationRoutes(orm: Orm): (app: App) => void {
   return (app) => {
     app.post('/internal/v1/reservations', (req, res) => {
-      void handle(req, res, async (body) => ({ status: 200, body: await reserve(orm.em.fork(), parseReserveBody(body)) }));
+      void handle(req, res, async (body) => {
+        const input = parseReserveBody(body);
+        try {
+          const outcome = await reserve(orm.em.fork(), input);
+          recordReservation(true);
+          return { status: 200, body: outcome };
+        } catch (error) {
+          recordReservation(false);
+          throw error;
+        }
+      });
     });
     app.post('/internal/v1/reservations/:orderId/confirm', (req, res) => {
       void handle(req, res, async (body) => {

@@ -20,6 +20,7 @@ import { cancelOrder } from '../domain/lifecycle.js';
 import { itemsByOrders, listOrders, ordersByIds, type OrderRow } from '../domain/orders.js';
 import { placeOrder } from '../domain/placement.js';
 import { previewOrder } from '../domain/preview.js';
+import { recordPlacement } from '../domain/metrics.js';
 import { approveRefund, requestRefund, type RefundRow } from '../domain/refunds.js';
 import {
   Address,
@@ -118,7 +119,15 @@ export class OrderResolver {
   async placeOrder(@Ctx() ctx: SubgraphContext, @Arg('input', () => PlaceOrderInput) input: PlaceOrderInput): Promise<PlaceOrderResult> {
     const identity = requireUser(ctx);
     if (!runtime.gate) throw new Error('the order subgraph was not started');
-    const result = await placeOrder(ctx.em, identity, input, ctx.correlationId, runtime.gate);
+    const startedAt = Date.now();
+    let result: Awaited<ReturnType<typeof placeOrder>>;
+    try {
+      result = await placeOrder(ctx.em, identity, input, ctx.correlationId, runtime.gate);
+    } catch (error) {
+      recordPlacement(startedAt, false);
+      throw error;
+    }
+    recordPlacement(startedAt, true);
     return Object.assign(new PlaceOrderResult(), { order: toOrder(result.order), replayed: result.replayed });
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { logger, type EntityManager } from '@shop/kit';
-import { callbackDelay, callbackOutcomes, flaggedPayments } from './metrics.js';
+import { callbackDelay, callbackDelayWindow, callbackOutcomes, flaggedPayments } from './metrics.js';
 import { flagPayment, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
 import { run } from './sql.js';
 
@@ -54,7 +54,9 @@ export async function processCallback(em: EntityManager, cb: ProviderCallback, s
   });
   callbackOutcomes.inc({ source, outcome: result.outcome });
   if (result.outcome !== 'DUPLICATE' && source === 'provider') {
-    callbackDelay.observe(Math.max(0, (Date.now() - Date.parse(cb.occurredAt)) / 1000));
+    const delaySeconds = Math.max(0, (Date.now() - Date.parse(cb.occurredAt)) / 1000);
+    callbackDelay.observe(delaySeconds);
+    callbackDelayWindow.record(delaySeconds);
   }
   if (result.outcome === 'FLAGGED' || result.outcome === 'UNKNOWN_PAYMENT') {
     logger.warn({ callback: cb, source, correlationId, ...result }, 'payment callback needs reconciliation');

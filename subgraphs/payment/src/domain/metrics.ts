@@ -1,3 +1,4 @@
+import { SlidingWindow, computedGauge } from '@shop/kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from '@shop/kit';
 
@@ -34,3 +35,7 @@ export const reconciliationDiffs = new Gauge({
   help: 'Differences between the provider ledger and our payments left after the last reconciliation run',
   registers: [registry],
 });
+
+/** seed §12.2: payment_callback_delay_p95 (seconds) over the last 10 minutes; alert above 60 s. */
+export const callbackDelayWindow = new SlidingWindow(600_000);
+computedGauge('payment_callback_delay_p95', 'p95 of provider callback delay over the last 10 minutes, seconds', () => callbackDelayWindow.percentile(95));
