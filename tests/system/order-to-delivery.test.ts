@@ -158,11 +158,20 @@ describe('from order to delivery through the gateway', () => {
     await payOnSimulator(stack.gatewayUrl, buyer, early.id);
     await waitStatus(buyer, early.id, 'PAID');
     await eventually(async () => ((await stockOf(skuIds[0]!))[0]?.sold === 2 ? true : undefined));
+    const packedFirst = await eventually(async () => {
+      const o = await orderOf(buyer, early.id);
+      return o?.shipments.length === 1 ? o.shipments[0] : undefined;
+    });
+    await gql(stack.gatewayUrl, `mutation($id: ID!) { packShipment(shipmentId: $id) { status } }`, { id: packedFirst.id }, admin);
     const r1 = await gql(stack.gatewayUrl, REFUND, { id: early.id }, buyer);
     expect(r1.data!.requestRefund).toMatchObject({ status: 'REQUESTED', amount: { amount: early.payable.amount } });
     await waitStatus(buyer, early.id, 'REFUNDED');
     await eventually(async () => ((await stockOf(skuIds[0]!))[0]?.available === 10 ? true : undefined));
     expect((await stockOf(skuIds[0]!))[0]).toMatchObject({ available: 10, reserved: 0, sold: 0 });
+    // Nothing can leave the warehouse for a refunded order.
+    expect((await orderOf(buyer, early.id)).shipments.map((s: any) => s.status)).toEqual(['CANCELED']);
+    const ship = await gql(stack.gatewayUrl, `mutation($id: ID!) { shipShipment(shipmentId: $id, trackingNumber: "SF1") { status } }`, { id: packedFirst.id }, admin);
+    expect(ship.errors?.[0]?.extensions?.code).toBe('ORDER_STATE_INVALID');
 
     const late = await placeOrder(stack.gatewayUrl, buyer, [{ skuId: skuIds[0]!, qty: 1 }]);
     await payOnSimulator(stack.gatewayUrl, buyer, late.id);

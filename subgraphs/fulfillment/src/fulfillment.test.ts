@@ -85,10 +85,11 @@ const outboxCount = async (type: EventType, orderId: string) =>
   Number((await db.query(`SELECT count(*) AS n FROM outbox WHERE type = $1 AND body->'payload'->>'orderId' = $2`, [type, orderId])).rows[0].n);
 
 describe('shipment state machine', () => {
-  it('is a single forward path PENDING -> PACKED -> SHIPPED -> DELIVERED', () => {
+  it('is a forward path PENDING -> PACKED -> SHIPPED -> DELIVERED, cancelable only before it ships', () => {
     const allowed = SHIPMENT_STATUSES.flatMap((from) => SHIPMENT_STATUSES.filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`));
-    expect(allowed).toEqual(['PENDING->PACKED', 'PACKED->SHIPPED', 'SHIPPED->DELIVERED']);
+    expect(allowed).toEqual(['PENDING->PACKED', 'PENDING->CANCELED', 'PACKED->SHIPPED', 'PACKED->CANCELED', 'SHIPPED->DELIVERED']);
     expect(SHIPMENT_TRANSITIONS.DELIVERED).toEqual([]);
+    expect(SHIPMENT_TRANSITIONS.CANCELED).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
-import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { checkBroker, connectBroker, internalRoute, logger, parseId, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
+import { cancelUnshipped } from './domain/shipment-state.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
 import { migrations } from './migrations/index.js';
 import { buildFulfillmentSchema } from './schema.js';
@@ -18,6 +19,10 @@ export async function start(port = subgraphPort('fulfillment')) {
     schema: await buildFulfillmentSchema(),
     orm,
     readiness: { rabbitmq: () => checkBroker(connection) },
+    routes: (app) =>
+      internalRoute(app, '/internal/v1/orders/:orderId/cancel-unshipped', (req) =>
+        cancelUnshipped(orm.em, parseId('ord', String(req.params.orderId), 'orderId'), 'order-service', String(req.headers['x-correlation-id'] ?? 'internal')),
+      ),
     onShutdown: async () => {
       await consumer.close();
       await relay.stop();

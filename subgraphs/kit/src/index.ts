@@ -18,3 +18,4 @@ export * from './messaging/index.js';
 export * from './payment-signature.js';
 export * from './internal-client.js';
 export * from './windowed-metrics.js';
+export * from './internal-routes.js';

@@ -1,15 +1,16 @@
 import { DomainError, ErrorCode, badInput, emit, type EntityManager } from '@shop/kit';
 import { rows, run } from './sql.js';
 
-export const SHIPMENT_STATUSES = ['PENDING', 'PACKED', 'SHIPPED', 'DELIVERED'] as const;
+export const SHIPMENT_STATUSES = ['PENDING', 'PACKED', 'SHIPPED', 'DELIVERED', 'CANCELED'] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 
 /** The shipment state machine: from -> allowed to. Nothing else assigns a shipment status. */
 export const SHIPMENT_TRANSITIONS: Readonly<Record<ShipmentStatus, readonly ShipmentStatus[]>> = {
-  PENDING: ['PACKED'],
-  PACKED: ['SHIPPED'],
+  PENDING: ['PACKED', 'CANCELED'],
+  PACKED: ['SHIPPED', 'CANCELED'],
   SHIPPED: ['DELIVERED'],
   DELIVERED: [],
+  CANCELED: [],
 };
 
 export const canTransition = (from: ShipmentStatus, to: ShipmentStatus): boolean => SHIPMENT_TRANSITIONS[from].includes(to);
@@ -77,4 +78,28 @@ export async function transitionShipment(em: EntityManager, request: TransitionR
 
 export async function audit(tx: EntityManager, shipment: Pick<ShipmentRow, 'id' | 'order_id'>, type: string, actor: string | null, payload: Record<string, unknown>): Promise<void> {
   await run(tx, 'INSERT INTO shipment_event (shipment_id, order_id, type, actor, payload) VALUES (?, ?, ?, ?, ?)', [shipment.id, shipment.order_id, type, actor, JSON.stringify(payload)]);
+}
+
+/** Serialises everything that creates or cancels the shipments of one order. */
+export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<number> => run(tx, 'SELECT pg_advisory_xact_lock(hashtext(?))', [`shipments:${orderId}`]);
+
+/**
+ * For a refund before shipping: atomically, if no shipment of the order has left a warehouse,
+ * cancel all of them and remember the order, so shipments confirmed later are never created;
+ * if one has shipped, change nothing. Repeating it answers the same.
+ */
+export async function cancelUnshipped(em: EntityManager, orderId: string, actor: string, correlationId: string): Promise<{ shipped: boolean; canceled: number }> {
+  return em.fork().transactional(async (tx) => {
+    await lockOrderShipments(tx, orderId);
+    const siblings = await rows<ShipmentRow>(tx, 'SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [orderId]);
+    if (siblings.some((s) => shippedOrLater(s.status))) return { shipped: true, canceled: 0 };
+    let canceled = 0;
+    for (const s of siblings.filter((x) => canTransition(x.status, 'CANCELED'))) {
+      await run(tx, "UPDATE shipment SET status = 'CANCELED', version = version + 1, updated_at = clock_timestamp() WHERE id = ?", [s.id]);
+      await audit(tx, s, 'STATUS_CANCELED', actor, { from: s.status, to: 'CANCELED', reason: 'refund before shipping', correlationId });
+      canceled += 1;
+    }
+    await run(tx, "INSERT INTO canceled_order (order_id, reason) VALUES (?, 'refund before shipping') ON CONFLICT DO NOTHING", [orderId]);
+    return { shipped: false, canceled };
+  });
 }

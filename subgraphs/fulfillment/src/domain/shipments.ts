@@ -1,6 +1,6 @@
 import { fetchEntities, logger, newId, type EntityManager } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
-import { audit, type ShipmentRow } from './shipment-state.js';
+import { audit, lockOrderShipments, type ShipmentRow } from './shipment-state.js';
 import { placeholders, rows, run } from './sql.js';
 
 /** What fulfillment reads of an order when it creates its shipments: the buyer and the unit prices. */
@@ -26,6 +26,12 @@ async function fetchOrderFacts(orderId: string, correlationId: string): Promise<
  */
 export async function createShipments(tx: EntityManager, event: EventEnvelope<'inventory.stock-confirmed'>): Promise<void> {
   const { orderId, allocations } = event.payload;
+  await lockOrderShipments(tx, orderId);
+  const [canceled] = await rows<{ order_id: string }>(tx, 'SELECT order_id FROM canceled_order WHERE order_id = ?', [orderId]);
+  if (canceled) {
+    logger.info({ orderId }, 'order was refunded before shipping: no shipments');
+    return;
+  }
   const order = await fetchOrderFacts(orderId, event.correlationId);
   if (!order) {
     logger.error({ orderId, eventId: event.eventId }, 'stock confirmed for an order the order subgraph does not know: no shipments created');

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, emit, fetchEntities, forbidden, isAdmin, newId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, newId, sql, type EntityManager, type Identity } from '@shop/kit';
 import { applyTransition, findOrder } from './orders.js';
 
 export interface RefundRow {
@@ -14,10 +14,18 @@ export interface RefundRow {
 
 const LIVE = "status IN ('PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED')";
 
-/** Whether any shipment of the order has left a warehouse (a documented synchronous read of fulfillment). */
-async function anythingShipped(orderId: string, correlationId: string): Promise<boolean> {
-  const found = await fetchEntities<{ shipments: { status: string }[] }>('order', 'fulfillment', 'Order', [orderId], 'shipments { status }', correlationId);
-  return (found.get(orderId)?.shipments ?? []).some((s) => s.status === 'SHIPPED' || s.status === 'DELIVERED');
+/**
+ * A documented synchronous command to fulfillment: if nothing of the order has shipped, cancel its
+ * shipments (and any created later) and answer shipped=false; otherwise change nothing. Only then
+ * may the refund return the stock to available: no parcel can leave for a refunded order.
+ */
+async function stopShipping(orderId: string, correlationId: string): Promise<boolean> {
+  try {
+    const answer = await callInternal<{ shipped: boolean }>('order', 'fulfillment', `/internal/v1/orders/${orderId}/cancel-unshipped`, {}, correlationId);
+    return answer.shipped;
+  } catch (error) {
+    throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Refunds cannot be taken right now: please try again in a minute', { cause: String(error) });
+  }
 }
 
 /**
@@ -35,7 +43,7 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
   if (order.status !== 'PAID' && order.status !== 'SHIPPED') {
     throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `an order in status ${order.status} cannot be refunded`, { status: order.status });
   }
-  const shipped = order.status === 'SHIPPED' || (await anythingShipped(orderId, correlationId));
+  const shipped = order.status === 'SHIPPED' || (await stopShipping(orderId, correlationId));
   return em.transactional(async (tx) => {
     const db = sql(tx);
     await db.one('SELECT id FROM orders WHERE id = ? FOR UPDATE', [orderId]);
