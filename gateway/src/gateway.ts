@@ -18,6 +18,7 @@ import { mountPaymentCallback } from './payment-callback.js';
 import { persistedQueriesOptions } from './persisted-queries.js';
 import { subgraphChecks } from './readiness.js';
 import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
+import { attachSubscriptions, orderEvents, subscriptionsOverHttpRefused, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/index.js';
 
 export interface GatewayOptions {
   /** The composed supergraph; default: schema/supergraph.graphql or SUPERGRAPH_PATH. */
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   corsOrigins?: string[];
   /** Deepest allowed selection nesting of a query. */
   maxQueryDepth?: number;
+  /** graphql-ws limits; default: the WS_* environment variables (see subscriptions/ws-server.ts). */
+  subscriptionLimits?: Partial<SubscriptionLimits>;
 }
 
 export interface Gateway {
@@ -33,6 +36,8 @@ export interface Gateway {
   /** The HTTP server; a graphql-ws server attaches to it on the /graphql path. */
   httpServer: http.Server;
   apollo: ApolloServer<GatewayContext>;
+  /** orderStatusChanged over graphql-ws on the same path; undefined when the supergraph has no orders. */
+  subscriptions?: SubscriptionServer;
   start(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting requests, drains those in flight, stops the gateway. Idempotent. */
   stop(): Promise<void>;
@@ -99,11 +104,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ApolloServerPluginInlineTraceDisabled(),
       metricsPlugin,
       depthLimitPlugin(options.maxQueryDepth ?? 15),
+      subscriptionsOverHttpRefused,
     ],
   });
   await apollo.start();
 
-  const checks = subgraphChecks(subgraphsOf(supergraphSdl));
+  const subscriptions = await attachSubscriptions({ httpServer, path: GRAPHQL_PATH, apollo, supergraphSdl, limits: options.subscriptionLimits });
+  const checks = { ...subgraphChecks(subgraphsOf(supergraphSdl)), ...(subscriptions ? { rabbitmq: () => orderEvents.check() } : {}) };
   app.use(httpMetrics);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
@@ -137,6 +144,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     app,
     httpServer,
     apollo,
+    subscriptions,
     async start(port, host = '127.0.0.1') {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -153,6 +161,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     stop: () =>
       (stopping ??= (async () => {
         logger.info('gateway stopping');
+        // Subscriptions first: their last reads still go through Apollo, and upgraded sockets are not drained by it.
+        await subscriptions?.stop();
         await apollo.stop();
       })()),
   };

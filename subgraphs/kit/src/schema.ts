@@ -18,6 +18,14 @@ export interface SubgraphSchemaOptions {
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])`;
 
+/** Subgraphs declare subscriptions for the contract only; the gateway serves them over graphql-ws. */
+const gatewayServedPubSub = {
+  publish: (): void => undefined,
+  subscribe: (): AsyncIterable<unknown> => {
+    throw new Error('subscriptions are served by the gateway');
+  },
+};
+
 /**
  * Builds a federation 2 subgraph schema from type-graphql classes. Separate from server start-up,
  * so `npm run compose`, tests and tools can build it without a database or a port.
@@ -29,6 +37,7 @@ export async function buildSubgraph(options: SubgraphSchemaOptions): Promise<Gra
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: false,
     skipCheck: true,
+    pubSub: gatewayServedPubSub,
   });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const [typeName, reference] of Object.entries(options.referenceResolvers ?? {})) {

@@ -1,0 +1,16 @@
+import { Gauge } from 'prom-client';
+import { registry } from '@shop/kit';
+
+/** Open graphql-ws sockets of this process (all gateways in it). */
+export const wsConnections = new Gauge({
+  name: 'graphql_ws_connections',
+  help: 'Open graphql-ws connections to the gateway',
+  registers: [registry],
+});
+
+/** Live orderStatusChanged subscriptions of this process. */
+export const wsSubscriptions = new Gauge({
+  name: 'graphql_ws_subscriptions',
+  help: 'Active GraphQL subscriptions served by the gateway',
+  registers: [registry],
+});
