@@ -1,4 +1,4 @@
-import { runChecks, type ReadinessCheck } from '@shop/kit';
+import { type ReadinessCheck } from '@shop/kit';
 import { subgraphEndpoint } from './data-source.js';
 
 /** `http://host:port/graphql` -> `http://host:port`: where a subgraph serves /readyz and internal routes. */

@@ -7,7 +7,7 @@ import { Faults, type FaultMode } from './faults.js';
 import { Ledger } from './ledger.js';
 import { Store } from './store.js';
 import type { TxnStatus } from './types.js';
-import { amount, badRequest, currency, HttpError, httpUrl, isoQuery, objectBody, optionalInt, requiredStr, str } from './validation.js';
+import { amount, badRequest, currency, HttpError, httpUrl, isoQuery, objectBody, optionalInt, requiredStr } from './validation.js';
 
 export interface SimulatorOptions {
   /** 0 picks a free port (tests). */
