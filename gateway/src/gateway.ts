@@ -15,7 +15,7 @@ import { depthLimitPlugin } from './depth-limit.js';
 import { formatGatewayError } from './format-error.js';
 import { httpMetrics } from './http-metrics.js';
 import { mountPaymentCallback } from './payment-callback.js';
-import { persistedQueriesOptions } from './persisted-queries.js';
+import { loadPartnerManifest, partnerSafelist, persistedQueriesOptions } from './persisted-queries.js';
 import { subgraphChecks } from './readiness.js';
 import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
 import { attachSubscriptions, orderEvents, subscriptionsOverHttpRefused, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/index.js';
@@ -123,6 +123,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     res.type(registry.contentType).send(await registry.metrics());
   });
   mountPaymentCallback(app);
+  const partnerOperations = loadPartnerManifest();
   app.use(
     GRAPHQL_PATH,
     cors({ origin: options.corsOrigins ?? corsOriginsFromEnv(), maxAge: 600 }),
@@ -133,6 +134,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
     authenticate,
     express.json({ limit: BODY_LIMIT }),
+    partnerSafelist(partnerOperations),
     expressMiddleware(apollo, {
       context: async ({ res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string }),
     }),

@@ -120,4 +120,27 @@ describe('the storefront API through the gateway', () => {
     const gateway = await (await fetch(stack.gatewayUrl.replace('/graphql', '/metrics'))).text();
     expect(gateway).toContain('graphql_requests_total');
   });
+
+  it('serves automatic persisted queries, and only safelisted operations to partners', async () => {
+    const { createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    const post = async (body: unknown, token?: string) => {
+      const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      return { status: res.status, ...((await res.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] }) };
+    };
+    const query = `{ products(first: 1, search: "jasmine ${tag}") { edges { node { title } } } }`;
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+    const apq = { extensions: { persistedQuery: { version: 1, sha256Hash } } };
+    expect(code(await post(apq))).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await post({ query, ...apq })).data.products.edges[0].node.title).toBe(`Jasmine tea ${tag}`);
+    expect((await post(apq)).data.products.edges[0].node.title).toBe(`Jasmine tea ${tag}`);
+
+    const partner = await tokenFor(`partner-${tag}`, ['partner']);
+    const manifest = JSON.parse(readFileSync('schema/operations/partner-operations.json', 'utf8')) as { operations: { id: string; name: string }[] };
+    const stock = manifest.operations.find((o) => o.name === 'PartnerSkuStock')!;
+    const listed = await post({ variables: { id: skuIds[0] }, extensions: { persistedQuery: { version: 1, sha256Hash: stock.id } } }, partner);
+    expect(listed.data.sku).toMatchObject({ id: skuIds[0], available: 7 });
+    expect(code(await post({ query }, partner))).toBe('PERSISTED_QUERY_NOT_ALLOWED');
+    expect(code(await post({ query, ...apq }, partner))).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
 });

@@ -1,0 +1,46 @@
+// A client of the gateway as an app is one: bearer JWT, GraphQL over HTTP POST, keep-alive connections
+// (Node's global fetch pools and reuses connections per origin).
+import { performance } from 'node:perf_hooks';
+
+const TIMEOUT_MS = 30_000;
+
+/**
+ * One GraphQL call. Never throws: a transport failure comes back as { transport: message }.
+ * @returns {Promise<{ ms: number, status: number, data?: any, errors?: any[], code?: string, transport?: string }>}
+ */
+export async function gql(url, query, variables, token, correlationId) {
+  const started = performance.now();
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(correlationId ? { 'x-correlation-id': correlationId } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    const text = await response.text();
+    const ms = performance.now() - started;
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { ms, status: response.status, transport: `HTTP ${response.status}, not JSON` };
+    }
+    const code = body.errors?.[0]?.extensions?.code ?? (body.errors ? 'NO_CODE' : undefined);
+    return { ms, status: response.status, data: body.data, errors: body.errors, code };
+  } catch (error) {
+    return { ms: performance.now() - started, status: 0, transport: error?.cause?.code ?? error?.name ?? String(error) };
+  }
+}
+
+/** The same call for set-up steps, where any failure stops the benchmark. */
+export async function gqlOrThrow(url, query, variables, token, what) {
+  const res = await gql(url, query, variables, token);
+  if (res.transport || res.errors || !res.data) {
+    throw new Error(`${what} failed: ${res.transport ?? JSON.stringify(res.errors ?? res.data).slice(0, 500)}`);
+  }
+  return res.data;
+}

@@ -1,0 +1,59 @@
+// Parameters of the order benchmark: command-line flags first, then BENCH_* environment variables, then defaults.
+import { parseArgs } from 'node:util';
+
+export const USAGE = `npm run bench:orders -- [options]
+
+Places orders through the gateway of a freshly started stack (own database, own broker names) and
+prints latency and throughput figures, the SLO check (placeOrder p95 <= 300 ms) and the stock invariants.
+
+  --users N            simulated buyers, one token each               (BENCH_USERS, default 200)
+  --orders-per-user M  orders each buyer places                       (BENCH_ORDERS_PER_USER, default 5)
+  --concurrency C      orders in flight at once (worker pool)         (BENCH_CONCURRENCY, default 50)
+  --stock S            on-hand units of the hot SKU, split over two warehouses
+                       (BENCH_STOCK, default: every order can be served; with --hot: a fifth of the demand)
+  --hot                less hot-SKU stock than demand: exercises STOCK_NOT_ENOUGH (BENCH_HOT=1)
+  --qty Q              units of the hot SKU per order                 (BENCH_QTY, default 1)
+  --duration SECONDS   stop starting new orders after this long       (BENCH_DURATION, default 75)
+  --help
+
+Database: a new database shop_bench_<timestamp> on the server of DATABASE_URL
+(default postgres://postgres@127.0.0.1:5432), dropped at the end. Stack logs: STACK_LOG_LEVEL (default warn).
+Exit code: 0 when the invariants hold (even when the SLO fails), 1 when an invariant is broken,
+2 when the stack or the set-up failed, 130 when interrupted.`;
+
+const positiveInt = (name, raw, { min = 1, max = 10_000_000 } = {}) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  return value;
+};
+
+/** @returns {{ help: boolean, users: number, ordersPerUser: number, concurrency: number, stock: number, hot: boolean, qty: number, durationS: number, demand: number }} */
+export function readOptions(argv = process.argv.slice(2), env = process.env) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      users: { type: 'string' },
+      'orders-per-user': { type: 'string' },
+      concurrency: { type: 'string' },
+      stock: { type: 'string' },
+      hot: { type: 'boolean' },
+      qty: { type: 'string' },
+      duration: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const pick = (flag, variable, fallback) => values[flag] ?? (env[variable] || undefined) ?? fallback;
+  const users = positiveInt('users', pick('users', 'BENCH_USERS', 200), { max: 100_000 });
+  const ordersPerUser = positiveInt('orders-per-user', pick('orders-per-user', 'BENCH_ORDERS_PER_USER', 5), { max: 10_000 });
+  const concurrency = positiveInt('concurrency', pick('concurrency', 'BENCH_CONCURRENCY', 50), { max: 2_000 });
+  // The order subgraph accepts at most 99 units of one SKU per order.
+  const qty = positiveInt('qty', pick('qty', 'BENCH_QTY', 1), { max: 99 });
+  const durationS = positiveInt('duration', pick('duration', 'BENCH_DURATION', 75), { max: 86_400 });
+  const hot = values.hot ?? ['1', 'true', 'yes'].includes(String(env.BENCH_HOT ?? '').toLowerCase());
+  const demand = users * ordersPerUser * qty;
+  const rawStock = pick('stock', 'BENCH_STOCK', undefined);
+  // Two warehouses hold at most 1,000,000 each (inventory's MAX_ON_HAND).
+  const stock = rawStock !== undefined ? positiveInt('stock', rawStock, { min: 0, max: 2_000_000 }) : hot ? Math.max(qty, Math.floor(demand / 5)) : Math.min(demand, 2_000_000);
+  return { help: values.help ?? false, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand };
+}

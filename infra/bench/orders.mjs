@@ -1,0 +1,257 @@
+// npm run bench:orders: places orders through the gateway of the whole built system, started as real
+// processes against a database of its own, with N concurrent buyers; prints throughput, latency, the
+// SLO check (seed-design §4.2: placeOrder p95 <= 300 ms) and the stock invariants (§12.1 oversell_count == 0).
+// Plain Node ESM; needs `turbo run build` first (the npm script does it). Options: see options.mjs.
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { startStack } from '../scripts/stack.mjs';
+import { root } from '../scripts/processes.mjs';
+import { createBenchDatabase, openReader, readSnapshot, serverVersion, waitForSettle } from './database.mjs';
+import { gqlOrThrow } from './gateway-client.mjs';
+import { checkInvariants } from './invariants.mjs';
+import { runLoad } from './load.mjs';
+import { readOptions, USAGE } from './options.mjs';
+import { ms, table } from './stats.mjs';
+
+const SLO_P95_MS = 300;
+const WAREHOUSES = ['bench-wh-a', 'bench-wh-b'];
+const MAX_ON_HAND = 1_000_000;
+
+process.env.STACK_LOG_LEVEL ??= 'warn';
+// This process only mints tokens with the kit; its own log lines would be noise between the figures.
+process.env.LOG_LEVEL ??= 'error';
+const { mintClientToken } = await import('../../subgraphs/kit/dist/index.js');
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+let interrupted = false;
+let stackStarting;
+let database;
+let reader;
+let cleaning;
+
+/** Stops the stack (also one still starting), closes the reader and drops the database; runs once. */
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    await reader?.end().catch(() => {});
+    if (stackStarting) await stackStarting.then((s) => s.stop(), () => {});
+    if (database) {
+      await database.drop().then(
+        () => say(`database ${database.name} dropped`),
+        (error) => say(`could not drop database ${database.name}: ${error.message}`),
+      );
+    }
+  })());
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say(`\n${signal}: stopping the stack and dropping the database (again to force)...`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+class SetupError extends Error {}
+
+async function main() {
+  const options = readOptions();
+  if (options.help) {
+    say(USAGE);
+    return 0;
+  }
+  const runId = `bench${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432';
+  const cpus = os.cpus();
+
+  database = await createBenchDatabase(serverUrl).catch((error) => {
+    throw new SetupError(`cannot create the benchmark database on ${new URL(serverUrl).host}: ${error.message}`);
+  });
+  reader = await openReader(database.url);
+  const machine = [
+    ['CPUs', `${cpus.length} × ${cpus[0]?.model?.trim() ?? 'unknown'}`],
+    ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
+    ['load average (1 min) at start', os.loadavg()[0].toFixed(2)],
+    ['Node', process.version],
+    ['OS', `${os.type()} ${os.release()} ${os.arch()}`],
+    ['PostgreSQL', await serverVersion(reader)],
+  ];
+  const parameters = [
+    ['users', options.users],
+    ['orders per user', options.ordersPerUser],
+    ['orders (total)', options.users * options.ordersPerUser],
+    ['concurrency', options.concurrency],
+    ['mode', options.hot ? 'hot (stock below demand)' : 'normal'],
+    ['hot SKU stock', `${options.stock} (demand ${options.demand}, ${options.qty} per order, over ${WAREHOUSES.length} warehouses)`],
+    ['duration cap', `${options.durationS} s`],
+    ['run id', runId],
+    ['database', database.name],
+  ];
+  say(table('shop order benchmark', [...machine, ...parameters].map(([k, v]) => [k, String(v)])));
+  say();
+
+  say('starting the stack...');
+  const startedAt = Date.now();
+  stackStarting = startStack({ databaseUrl: database.url, runId });
+  const stack = await stackStarting.catch((error) => {
+    throw new SetupError(`the stack failed to start: ${error.message}`);
+  });
+  if (interrupted) return 130;
+  say(`stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (gateway ${stack.gatewayUrl}; logs in ${root}artifacts/logs/${runId})`);
+
+  const adminToken = await mintClientToken({ userId: `bench-admin-${runId}`, roles: ['admin'] });
+  const { hotSkuId, coldSkuIds, set } = await setUp(stack.gatewayUrl, adminToken, options).catch((error) => {
+    throw new SetupError(error.message);
+  });
+  const tokens = await Promise.all(Array.from({ length: options.users }, (_, u) => mintClientToken({ userId: `bench-${runId}-u${u}`, roles: [] })));
+  say(`set up: 1 product, ${1 + coldSkuIds.length} SKUs, stock in ${WAREHOUSES.join(' and ')}, ${tokens.length} buyer tokens`);
+  say();
+
+  const total = options.users * options.ordersPerUser;
+  const load = await runLoad({
+    url: stack.gatewayUrl,
+    tokens,
+    hotSkuId,
+    coldSkuIds,
+    qty: options.qty,
+    total,
+    concurrency: options.concurrency,
+    deadline: Date.now() + options.durationS * 1000,
+    runId,
+    shouldStop: () => interrupted,
+    onProgress: (p) => {
+      if (interrupted) return;
+      say(
+        `[${p.elapsedS.toFixed(0).padStart(3)} s] ${String(p.done).padStart(String(p.total).length)}/${p.total} orders  ${p.rate.toFixed(1).padStart(6)} orders/s  placed ${p.placed}  rejected ${p.rejected}  errors ${p.errors}`,
+      );
+    },
+  });
+  if (interrupted) return 130;
+
+  say('waiting for the asynchronous paths to settle...');
+  const settled = await waitForSettle(reader);
+  const snapshot = await readSnapshot(reader, [...set.keys()]);
+  const gatewayAvailable = await availableThroughGateway(stack.gatewayUrl, adminToken, [...set.keys()]);
+  const checks = checkInvariants(snapshot, {
+    set,
+    hotSkuId,
+    qty: options.qty,
+    gatewayAvailable,
+    settled,
+    client: { placed: load.placed, errors: load.errors.total, stockNotEnough: load.rejected.get('STOCK_NOT_ENOUGH') },
+  });
+  const ready = await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/readyz'))
+    .then((r) => r.ok)
+    .catch(() => false);
+
+  printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine });
+  const broken = checks.some((c) => !c.ok);
+  const answered = load.placeLatency.count;
+  if (!ready || answered === 0) {
+    say(`\nRESULT: the stack failed (${!ready ? 'gateway not ready at the end' : 'no placeOrder call was answered'}); logs in ${root}artifacts/logs/${runId}`);
+    return 2;
+  }
+  say(broken ? '\nRESULT: INVARIANT BROKEN' : '\nRESULT: invariants hold');
+  return broken ? 1 : 0;
+}
+
+/** As an admin through the gateway: one product with a hot SKU and three cold ones, stock in two warehouses. */
+async function setUp(url, token, options) {
+  const created = await gqlOrThrow(
+    url,
+    `mutation($input: CreateProductInput!) { createProduct(input: $input) { id skus { id title } } }`,
+    {
+      input: {
+        title: `Bench product ${new Date().toISOString()}`,
+        description: 'created by npm run bench:orders',
+        skus: [
+          { title: 'hot', price: 9900, currency: 'CNY', flashSale: false },
+          { title: 'cold-1', price: 4900, currency: 'CNY', flashSale: false },
+          { title: 'cold-2', price: 2500, currency: 'CNY', flashSale: false },
+          { title: 'cold-3', price: 12900, currency: 'CNY', flashSale: false },
+        ],
+      },
+    },
+    token,
+    'createProduct',
+  );
+  const skus = created.createProduct.skus;
+  const hotSkuId = skus.find((s) => s.title === 'hot').id;
+  const coldSkuIds = skus.filter((s) => s.id !== hotSkuId).map((s) => s.id);
+  const orders = options.users * options.ordersPerUser;
+  const half = Math.ceil(options.stock / 2);
+  /** @type {Map<string, Map<string, number>>} sku -> warehouse -> on hand */
+  const set = new Map([[hotSkuId, new Map([[WAREHOUSES[0], half], [WAREHOUSES[1], options.stock - half]])]]);
+  for (const id of coldSkuIds) set.set(id, new Map(WAREHOUSES.map((w) => [w, Math.min(orders, MAX_ON_HAND)])));
+  for (const [skuId, byWarehouse] of set) {
+    for (const [warehouseId, onHand] of byWarehouse) {
+      await gqlOrThrow(url, `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id available } }`, { s: skuId, w: warehouseId, n: onHand }, token, 'setStock');
+    }
+  }
+  return { hotSkuId, coldSkuIds, set };
+}
+
+async function availableThroughGateway(url, token, skuIds) {
+  const result = new Map();
+  for (const id of skuIds) {
+    const data = await gqlOrThrow(url, `query($id: ID!) { sku(id: $id) { id available } }`, { id }, token, 'sku query').catch(() => undefined);
+    result.set(id, data?.sku?.available);
+  }
+  return result;
+}
+
+function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine }) {
+  const wallS = load.wallMs / 1000;
+  const place = load.placeLatency.summary();
+  const placed = load.placedLatency.summary();
+  const preview = load.previewLatency.summary();
+  const total = options.users * options.ordersPerUser;
+  const slo = place.p95 <= SLO_P95_MS ? 'PASS' : 'FAIL';
+  const hotRows = snapshot.stock.filter((r) => r.skuId === hotSkuId);
+  const rows = [
+    ['machine', undefined],
+    ...machine.filter(([k]) => k === 'CPUs' || k === 'Node' || k.startsWith('load average')),
+    ['parameters', undefined],
+    ['users × orders per user', `${options.users} × ${options.ordersPerUser} = ${total}`],
+    ['concurrency', String(options.concurrency)],
+    ['hot SKU stock / demand', `${options.stock} / ${options.demand}${options.hot ? ' (--hot)' : ''}`],
+    ['outcome', undefined],
+    ['orders attempted', `${load.done}${load.capped ? ` (capped by --duration ${options.durationS} s; ${total - load.started} not started)` : ''}`],
+    ['orders placed', `${load.placed}${load.placedAsync ? ` (${load.placedAsync} via the asynchronous path)` : ''}${load.replayed ? `, ${load.replayed} REPLAYED (unexpected)` : ''}`],
+    ['rejected (by code)', `${load.rejected.total}: ${load.rejected}`],
+    ['errors', `${load.errors.total}: ${load.errors}`],
+    ['previews answered INSUFFICIENT', String(load.insufficientPreviews)],
+    ['orders in database', snapshot.statuses.map((s) => `${s.status}${s.reason ? `/${s.reason}` : ''} ${s.n}`).join(', ') || 'none'],
+    ['throughput', undefined],
+    ['wall time (order phase)', `${wallS.toFixed(1)} s`],
+    ['orders placed / s', (load.placed / wallS).toFixed(1)],
+    ['orders attempted / s', (load.done / wallS).toFixed(1)],
+    ['load generator CPU', `${(load.clientCpuMs / 1000).toFixed(1)} s (${((load.clientCpuMs / load.wallMs) * 100).toFixed(0)}% of one core)`],
+    ['load average (1 min) at the end', os.loadavg()[0].toFixed(2)],
+    ['latency', undefined],
+    ['placeOrder p50 / p95 / p99 / max', `${ms(place.p50)} / ${ms(place.p95)} / ${ms(place.p99)} / ${ms(place.max)}  (${place.count} answered calls)`],
+    ...(load.rejected.total ? [['placeOrder, placed only p50 / p95 / p99', `${ms(placed.p50)} / ${ms(placed.p95)} / ${ms(placed.p99)}  (${placed.count} calls)`]] : []),
+    ['previewOrder p50 / p95 / p99 / max', `${ms(preview.p50)} / ${ms(preview.p95)} / ${ms(preview.p99)} / ${ms(preview.max)}  (${preview.count} calls)`],
+    ['SLO (seed-design §4.2)', `placeOrder p95 <= ${SLO_P95_MS} ms: ${slo} (${ms(place.p95)})`],
+    ['stock of the hot SKU', undefined],
+    ...hotRows.map((r) => [r.warehouseId, `set ${set.get(hotSkuId).get(r.warehouseId)}  available ${r.available}  reserved ${r.reserved}  sold ${r.sold}`]),
+    ['invariants', undefined],
+    ...checks.map((c) => [`${c.ok ? 'ok  ' : 'FAIL'} ${c.label}`, c.detail]),
+    ['gateway ready at the end', ready ? 'yes' : 'NO'],
+  ];
+  say();
+  say(table('summary', rows));
+}
+
+let code;
+try {
+  code = await main();
+} catch (error) {
+  if (interrupted) code = 130;
+  else {
+    say(`\nbenchmark failed: ${error instanceof SetupError ? error.message : (error?.stack ?? error)}`);
+    code = 2;
+  }
+}
+await cleanup();
+process.exit(interrupted ? 130 : code);
