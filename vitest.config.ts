@@ -15,11 +15,19 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['subgraphs/*/src/**/*.test.ts', 'gateway/src/**/*.test.ts', 'infra/**/*.test.ts', 'schema/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: [
+      'subgraphs/*/src/**/*.test.ts',
+      'gateway/src/**/*.test.ts',
+      'infra/**/*.test.ts',
+      'schema/**/*.test.ts',
+      'client/src/**/*.test.ts',
+      'client/e2e/**/*.e2e.test.ts',
+      'tests/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['./tests/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
-    hookTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });

@@ -20,8 +20,6 @@ import {
  * schema. Delete an issue's entry when it lands.
  */
 const PENDING_BY_ISSUE: Record<number, string[]> = {
-  // order status subscription
-  5: ['Subscription', 'Subscription.orderStatusChanged'],
 };
 
 const pending = new Map(Object.entries(PENDING_BY_ISSUE).flatMap(([issue, coords]) => coords.map((c) => [c, Number(issue)] as const)));

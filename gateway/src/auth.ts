@@ -5,6 +5,20 @@ import { CORRELATION_HEADER, unauthenticated, verifyClientToken, type Identity }
 export interface GatewayContext {
   identity?: Identity;
   correlationId: string;
+  /** For risk control: the client's address and the device id it declares (x-device-id). */
+  clientIp?: string;
+  deviceId?: string;
+}
+
+/**
+ * The client's address: the socket's, or behind a trusted edge proxy (GATEWAY_TRUST_PROXY=1) the
+ * first x-forwarded-for entry, which a client reaching the gateway directly could forge.
+ */
+export function clientFacts(req: { headers: Record<string, string | string[] | undefined>; socket: { remoteAddress?: string } }): Pick<GatewayContext, 'clientIp' | 'deviceId'> {
+  const forwarded = req.headers['x-forwarded-for'];
+  const proxied = process.env.GATEWAY_TRUST_PROXY === '1' && typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : '';
+  const device = req.headers['x-device-id'];
+  return { clientIp: proxied || req.socket.remoteAddress, deviceId: typeof device === 'string' && device.length > 0 ? device.slice(0, 128) : undefined };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceEndpointDefinition } from '@apollo/gateway';
-import { CORRELATION_HEADER, IDENTITY_HEADER, SUBGRAPHS, envInt, signInternalIdentity, subgraphUrl, type SubgraphName } from '@shop/kit';
+import { CORRELATION_HEADER, IDENTITY_HEADER, SUBGRAPHS, envInt, signInternalIdentity, subgraphUrl, type SubgraphName , CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -25,6 +25,8 @@ export class ShopDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const context = options.context as Partial<GatewayContext>;
     if (context.correlationId) headers.set(CORRELATION_HEADER, context.correlationId);
     if (context.identity) headers.set(IDENTITY_HEADER, await signInternalIdentity(context.identity));
+    if (context.clientIp) headers.set(CLIENT_IP_HEADER, context.clientIp);
+    if (context.deviceId) headers.set(DEVICE_ID_HEADER, context.deviceId);
   }
 }
 

@@ -9,7 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { CORRELATION_HEADER, DomainError, envString, isProduction, logger, metricsPlugin, registry, runChecks, secret } from '@shop/kit';
-import { correlationIdFrom, identityFromAuthorization, type GatewayContext } from './auth.js';
+import { clientFacts, correlationIdFrom, identityFromAuthorization, type GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
 import { depthLimitPlugin } from './depth-limit.js';
 import { formatGatewayError } from './format-error.js';
@@ -136,7 +136,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     express.json({ limit: BODY_LIMIT }),
     partnerSafelist(partnerOperations),
     expressMiddleware(apollo, {
-      context: async ({ res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string }),
+      context: async ({ req, res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string, ...clientFacts(req) }),
     }),
   );
   app.use(handleHttpError);

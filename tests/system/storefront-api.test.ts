@@ -143,4 +143,26 @@ describe('the storefront API through the gateway', () => {
     expect(code(await post({ query }, partner))).toBe('PERSISTED_QUERY_NOT_ALLOWED');
     expect(code(await post({ query, ...apq }, partner))).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
+
+  it('refuses orders of a blocked user or device with RISK_REJECTED, and writes no order', async () => {
+    const admin = await tokenFor(`risk-admin-${tag}`, ['admin']);
+    const place = async (token: string, headers: Record<string, string> = {}) => {
+      const preview = await gql(stack.gatewayUrl, `mutation($s: ID!) { previewOrder(input: { items: [{ skuId: $s, qty: 1 }] }) { previewId } }`, { s: skuIds[0] }, token, headers);
+      return gql(stack.gatewayUrl, `mutation($p: ID!, $k: String!) { placeOrder(input: { previewId: $p, clientReqId: $k }) { order { id } } }`, { p: preview.data!.previewOrder.previewId, k: `risk-${Date.now()}` }, token, headers);
+    };
+    const blockedUser = `blocked-${tag}`;
+    const block = await gql(stack.gatewayUrl, `mutation($v: String!) { blockRiskSubject(kind: "USER", value: $v, reason: "chargebacks") }`, { v: blockedUser }, admin);
+    expect(block.data!.blockRiskSubject).toBe(true);
+    const refused = await place(await tokenFor(blockedUser));
+    expect(code(refused)).toBe('RISK_REJECTED');
+    expect(refused.errors![0]!.message).not.toMatch(/block|rule|chargeback/i);
+
+    const device = `device-${tag}`;
+    await gql(stack.gatewayUrl, `mutation($v: String!) { blockRiskSubject(kind: "DEVICE", value: $v, reason: "fraud ring") }`, { v: device }, admin);
+    const fromDevice = await tokenFor(`gina-${tag}`);
+    expect(code(await place(fromDevice, { 'x-device-id': device }))).toBe('RISK_REJECTED');
+    expect((await place(fromDevice, { 'x-device-id': `other-${tag}` })).data!.placeOrder.order.id).toMatch(/^ord_/);
+    const orders = await db.all('SELECT id FROM ordering.orders WHERE user_id = $1', [blockedUser]);
+    expect(orders).toEqual([]);
+  });
 });

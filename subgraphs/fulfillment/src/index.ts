@@ -1,4 +1,4 @@
-import { checkBroker, connectBroker, internalRoute, logger, parseId, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { cancelUnshipped } from './domain/shipment-state.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
@@ -10,24 +10,18 @@ export { buildFulfillmentSchema };
 /** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
 export async function start(port = subgraphPort('fulfillment')) {
   const orm = await openDatabase({ schema: 'fulfillment', entities, migrations });
-  const connection = connectBroker('fulfillment');
-  const relay = startOutboxRelay({ orm, connection, schema: 'fulfillment' });
-  const consumer = await startFulfillmentConsumers(connection, orm);
+  const messaging = await startMessaging({ orm, service: 'fulfillment', schema: 'fulfillment', consumers: (connection) => startFulfillmentConsumers(connection, orm) });
   return startSubgraph({
     name: 'fulfillment',
     port,
     schema: await buildFulfillmentSchema(),
     orm,
-    readiness: { rabbitmq: () => checkBroker(connection) },
+    readiness: messaging.readiness,
     routes: (app) =>
       internalRoute(app, '/internal/v1/orders/:orderId/cancel-unshipped', (req) =>
         cancelUnshipped(orm.em, parseId('ord', String(req.params.orderId), 'orderId'), 'order-service', String(req.headers['x-correlation-id'] ?? 'internal')),
       ),
-    onShutdown: async () => {
-      await consumer.close();
-      await relay.stop();
-      await connection.close();
-    },
+    onShutdown: () => messaging.stop(),
   });
 }
 

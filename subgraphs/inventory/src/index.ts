@@ -1,4 +1,4 @@
-import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { entities } from './domain/entities.js';
@@ -16,21 +16,15 @@ export async function start(port = subgraphPort('inventory')) {
   const orm = await openDatabase({ schema: 'inventory', entities, migrations });
   if (process.env.DEMO_DATA) await loadDemoStock(orm.em.fork(), process.env.DEMO_DATA);
   registerInventoryGauges(orm.em);
-  const connection = connectBroker('inventory');
-  const relay = startOutboxRelay({ orm, connection, schema: 'inventory' });
-  const consumer = await startInventoryConsumers(connection, orm);
+  const messaging = await startMessaging({ orm, service: 'inventory', schema: 'inventory', consumers: (connection) => startInventoryConsumers(connection, orm) });
   return startSubgraph({
     name: 'inventory',
     port,
     schema: await buildInventorySchema(),
     orm,
     routes: reservationRoutes(orm),
-    readiness: { rabbitmq: () => checkBroker(connection) },
-    onShutdown: async () => {
-      await consumer.close();
-      await relay.stop();
-      await connection.close();
-    },
+    readiness: messaging.readiness,
+    onShutdown: () => messaging.stop(),
   });
 }
 

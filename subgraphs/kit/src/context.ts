@@ -9,6 +9,9 @@ export interface SubgraphContext {
   /** A fork of the ORM's entity manager: one per request, never shared. */
   em: EntityManager;
   loaders: Map<string, DataLoader<string, unknown>>;
+  /** The buyer's address and device as the gateway saw them (risk control); absent for internal calls. */
+  clientIp?: string | null;
+  deviceId?: string | null;
 }
 
 /**

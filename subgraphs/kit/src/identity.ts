@@ -10,6 +10,9 @@ export interface Identity {
 
 /** Header the gateway sets on every subgraph request of a signed-in client. */
 export const IDENTITY_HEADER = 'x-shop-identity';
+/** The client's IP address and device id, forwarded by the gateway for risk control. */
+export const CLIENT_IP_HEADER = 'x-shop-client-ip';
+export const DEVICE_ID_HEADER = 'x-shop-device-id';
 /** Correlation id that follows a request through the gateway, subgraphs and events. */
 export const CORRELATION_HEADER = 'x-correlation-id';
 

@@ -8,7 +8,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, formatError } from './errors.js';
-import { CORRELATION_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
+import { CLIENT_IP_HEADER, CORRELATION_HEADER, DEVICE_ID_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
 import { logger } from './logger.js';
 import { metricsPlugin, registry } from './metrics.js';
 import type { SubgraphContext } from './context.js';
@@ -102,8 +102,14 @@ async function buildContext(req: Request, orm: MikroORM): Promise<SubgraphContex
     }
   }
   const correlation = req.headers[CORRELATION_HEADER];
+  const header1 = (name: string): string | null => {
+    const value = req.headers[name];
+    return typeof value === 'string' && value.length > 0 && value.length <= 128 ? value : null;
+  };
   return {
     identity,
+    clientIp: header1(CLIENT_IP_HEADER),
+    deviceId: header1(DEVICE_ID_HEADER),
     correlationId: typeof correlation === 'string' && correlation.length <= 100 ? correlation : randomUUID(),
     em: orm.em.fork(),
     loaders: new Map(),

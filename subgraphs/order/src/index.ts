@@ -1,4 +1,4 @@
-import { checkBroker, connectBroker, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
@@ -15,21 +15,17 @@ export async function start(port = subgraphPort('order')) {
   const orm = await openDatabase({ schema: 'ordering', entities, migrations, poolMax: 20 });
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();
-  const connection = connectBroker('order');
-  const relay = startOutboxRelay({ orm, connection, schema: 'ordering' });
-  const consumer = await startOrderConsumers(connection, orm);
+  const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });
   const timeouts = startTimeoutJob(orm.em.fork());
   return startSubgraph({
     name: 'order',
     port,
     schema: await buildOrderSchema(),
     orm,
-    readiness: { rabbitmq: () => checkBroker(connection) },
+    readiness: messaging.readiness,
     onShutdown: async () => {
       await timeouts.stop();
-      await consumer.close();
-      await relay.stop();
-      await connection.close();
+      await messaging.stop();
     },
   });
 }

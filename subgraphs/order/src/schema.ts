@@ -1,11 +1,13 @@
 import { buildSubgraph, isId, type SubgraphContext } from '@shop/kit';
 import type { GraphQLSchema } from 'graphql';
+import { OrderSubscriptionResolver } from './graphql/subscriptions.js';
 import { AddressResolver, OrderResolver, RefundResolver, maySee, orderLoader, toOrder } from './graphql/resolvers.js';
+import { RiskResolver } from './graphql/risk.js';
 
 /** The order subgraph schema: orders, previews, placement, cancellation and addresses. */
 export function buildOrderSchema(): Promise<GraphQLSchema> {
   return buildSubgraph({
-    resolvers: [OrderResolver, AddressResolver, RefundResolver],
+    resolvers: [OrderResolver, AddressResolver, RefundResolver, RiskResolver, OrderSubscriptionResolver],
     referenceResolvers: {
       Order: {
         __resolveReference: async (ref: { id: string }, ctx: SubgraphContext) => {

@@ -1,4 +1,4 @@
-import { checkBroker, connectBroker, envInt, logger, openDatabase, startOutboxRelay, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { envInt, logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { scheduleReconciliation } from './domain/reconciliation.js';
 import { startPaymentConsumers } from './events/consumers.js';
@@ -16,22 +16,18 @@ export { reconcile } from './domain/reconciliation.js';
  */
 export async function start(port = subgraphPort('payment')) {
   const orm = await openDatabase({ schema: 'payment', entities, migrations });
-  const connection = connectBroker('payment');
-  const relay = startOutboxRelay({ orm, connection, schema: 'payment' });
-  const consumer = await startPaymentConsumers(connection, orm);
+  const messaging = await startMessaging({ orm, service: 'payment', schema: 'payment', consumers: (connection) => startPaymentConsumers(connection, orm) });
   const reconciler = scheduleReconciliation(orm.em.fork(), envInt('RECONCILE_INTERVAL_MS', 300_000), envInt('RECONCILE_WINDOW_MS', 86_400_000));
   return startSubgraph({
     name: 'payment',
     port,
     schema: await buildPaymentSchema(),
     orm,
-    readiness: { rabbitmq: () => checkBroker(connection) },
+    readiness: messaging.readiness,
     routes: callbackRoute(orm.em.fork()),
     onShutdown: async () => {
       await reconciler.stop();
-      await consumer.close();
-      await relay.stop();
-      await connection.close();
+      await messaging.stop();
     },
   });
 }

@@ -3,3 +3,5 @@ export * from './outbox.js';
 export * from './relay.js';
 export * from './consumer.js';
 export * from './topology.js';
+export * from './dead-letters.js';
+export * from './service.js';

@@ -1,7 +1,8 @@
-import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, logger, newId, parseId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, callInternal, emit, envInt, forbidden, logger, newId, parseId, sql, type EntityManager, type Identity } from '@shop/kit';
 import { applyTransition, findOrder, type OrderRow } from './orders.js';
 import { paymentTtlSeconds, quote } from './quote.js';
 import type { FlashSaleGate } from './flash-sale-gate.js';
+import { assessRisk, recordRiskDecision, riskRejected, type RiskClient } from './risk/index.js';
 
 export interface PlaceOrderInput {
   clientReqId: string;
@@ -45,7 +46,14 @@ const stockNotEnough = (shortages: unknown = []) =>
  * the inventory subgraph (a documented synchronous call); flash-sale orders, and any order whose
  * synchronous reservation did not answer, are reserved asynchronously from order.created.
  */
-export async function placeOrder(em: EntityManager, identity: Identity, input: PlaceOrderInput, correlationId: string, gate: FlashSaleGate): Promise<PlaceOrderResult> {
+export async function placeOrder(
+  em: EntityManager,
+  identity: Identity,
+  input: PlaceOrderInput,
+  correlationId: string,
+  gate: FlashSaleGate,
+  client: RiskClient = { clientIp: null, deviceId: null },
+): Promise<PlaceOrderResult> {
   if (!CLIENT_REQ_ID.test(input.clientReqId)) throw badInput('clientReqId must be 1..64 characters of letters, digits and _ . : -', { field: 'clientReqId' });
   const previewId = parseId('pvw', input.previewId, 'previewId');
   const userId = identity.userId;
@@ -76,6 +84,13 @@ export async function placeOrder(em: EntityManager, identity: Identity, input: P
 
   if (current.flashSale) gate.admit(current.lines.map((l) => l.skuId));
 
+  // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order flagged.
+  const risk = await assessRisk(em, { userId, deviceId: client.deviceId, ip: client.clientIp, payable: current.breakdown.payable, currency: current.currency });
+  if (risk.action === 'REJECT') {
+    await em.transactional((tx) => recordRiskDecision(tx, risk));
+    throw riskRejected();
+  }
+
   const orderId = newId('ord');
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const created = await em.transactional(async (tx) => {
@@ -89,10 +104,27 @@ export async function placeOrder(em: EntityManager, identity: Identity, input: P
     if (claimed === 0) return false; // another request with this key won; answer with its order
     const b = current.breakdown;
     await db.run(
-      `INSERT INTO orders (id, user_id, status, currency, total, discount, shipping_fee, payable, coupon_code, address_id, preview_id, flash_sale, expire_at)
-       VALUES (?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [orderId, userId, current.currency, b.total, b.discount, b.shippingFee, b.payable, current.couponCode, preview.address_id, previewId, current.flashSale, expireAt],
+      `INSERT INTO orders (id, user_id, status, currency, total, discount, shipping_fee, payable, coupon_code, address_id, preview_id, flash_sale, expire_at, device_id, client_ip, risk_review)
+       VALUES (?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        orderId,
+        userId,
+        current.currency,
+        b.total,
+        b.discount,
+        b.shippingFee,
+        b.payable,
+        current.couponCode,
+        preview.address_id,
+        previewId,
+        current.flashSale,
+        expireAt,
+        client.deviceId,
+        client.clientIp,
+        risk.action === 'REVIEW',
+      ],
     );
+    if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
     for (const line of current.lines) {
       await db.run('INSERT INTO order_item (order_id, sku_id, qty, unit_price) VALUES (?, ?, ?, ?)', [orderId, line.skuId, line.qty, line.unitPrice]);
     }
@@ -175,6 +207,7 @@ async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: st
       '/internal/v1/reservations',
       { orderId, lines: lines.map((l) => ({ skuId: l.skuId, qty: l.qty })), expireAt: expireAt.toISOString() },
       correlationId,
+      envInt('RESERVE_TIMEOUT_MS', 8000),
     );
   } catch (error) {
     logger.warn({ err: error, orderId }, 'synchronous reservation failed; the order continues on the asynchronous path');

@@ -21,6 +21,7 @@ import { itemsByOrders, listOrders, ordersByIds, type OrderRow } from '../domain
 import { placeOrder } from '../domain/placement.js';
 import { previewOrder } from '../domain/preview.js';
 import { recordPlacement } from '../domain/metrics.js';
+import { riskClient } from '../domain/risk/index.js';
 import { approveRefund, requestRefund, type RefundRow } from '../domain/refunds.js';
 import {
   Address,
@@ -122,7 +123,7 @@ export class OrderResolver {
     const startedAt = Date.now();
     let result: Awaited<ReturnType<typeof placeOrder>>;
     try {
-      result = await placeOrder(ctx.em, identity, input, ctx.correlationId, runtime.gate);
+      result = await placeOrder(ctx.em, identity, input, ctx.correlationId, runtime.gate, riskClient(ctx));
     } catch (error) {
       recordPlacement(startedAt, false);
       throw error;

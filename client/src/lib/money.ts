@@ -1,0 +1,28 @@
+/** Money is integer minor units plus an ISO-4217 currency; formatting never uses float arithmetic. */
+export interface MoneyLike {
+  amount: number;
+  currency: string;
+}
+
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatterFor(currency: string): Intl.NumberFormat {
+  let format = formatters.get(currency);
+  if (!format) {
+    format = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'narrowSymbol' });
+    formatters.set(currency, format);
+  }
+  return format;
+}
+
+/** 37700 CNY -> "¥377.00"; -500 CNY -> "-¥5.00". */
+export function formatMoney(money: MoneyLike): string {
+  const format = formatterFor(money.currency);
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const sign = money.amount < 0 ? '-' : '';
+  const text = Math.abs(Math.trunc(money.amount))
+    .toString()
+    .padStart(digits + 1, '0');
+  const decimal = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
+  return format.format(`${sign}${decimal}` as Intl.StringNumericLiteral);
+}

@@ -1,0 +1,46 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Consumer } from 'rabbitmq-client';
+import type { ReadinessCheck } from '../server.js';
+import { CONSUMER_QUEUES, startDeadLetterGauge } from './dead-letters.js';
+import { startOutboxRelay } from './relay.js';
+import { checkBroker, connectBroker } from './topology.js';
+
+type Connection = ReturnType<typeof connectBroker>;
+
+export interface Messaging {
+  connection: Connection;
+  readiness: Record<string, ReadinessCheck>;
+  /** Stops consuming (in-flight handlers finish and ack), then the relay, the gauge and the connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The messaging side of a subgraph: a broker connection, the outbox relay of its schema, its
+ * consumers, the dlq_backlog gauge of its queues, and a readiness check for the broker.
+ */
+export async function startMessaging(options: {
+  orm: MikroORM;
+  service: string;
+  /** The subgraph's Postgres schema, whose outbox the relay publishes. */
+  schema: string;
+  consumers?: (connection: Connection) => Promise<Consumer | Consumer[]>;
+}): Promise<Messaging> {
+  const connection = connectBroker(options.service);
+  const relay = startOutboxRelay({ orm: options.orm, connection, schema: options.schema });
+  const started = options.consumers ? await options.consumers(connection) : [];
+  const consumers = Array.isArray(started) ? started : [started];
+  const gauge = startDeadLetterGauge(
+    connection,
+    CONSUMER_QUEUES.filter((q) => q.service === options.service),
+  );
+  return {
+    connection,
+    readiness: { rabbitmq: () => checkBroker(connection) },
+    async stop() {
+      for (const consumer of consumers) await consumer.close();
+      await relay.stop();
+      gauge.stop();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { DomainError, ErrorCode, sql, type EntityManager } from '@shop/kit';
+import { CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
+import { gatherObservations, type RiskSubject } from './facts.js';
+import { currentRules, normalizeIp } from './rule-store.js';
+import { evaluateRules, type RiskAssessment, type RiskObservations } from './rules.js';
+
+export { blockRiskSubject, forgetCachedRules, normalizeIp, rulesTtlMs, setRiskRule, type RiskRuleRow } from './rule-store.js';
+export { evaluateRules, parseRuleParams, type RiskAssessment, type RiskObservations, type RiskRule, type RiskVerdict } from './rules.js';
+export type { RiskSubject } from './facts.js';
+
+/** An assessment and the observations it was made on (kept in the audit). */
+export type RiskResult = RiskAssessment & { observations: RiskObservations };
+
+/**
+ * Risk control for one order attempt: the current rules (cached, see RISK_RULES_TTL_MS) against the
+ * subject's recent orders and the blocklist. ALLOW: place the order; REVIEW: place it with
+ * orders.risk_review = true; REJECT: refuse it with RISK_REJECTED.
+ *
+ * The counts are read before the order is written, so concurrent attempts of one subject may each
+ * see the same count: the velocity limits are approximate by the number of requests in flight.
+ */
+export async function assessRisk(em: EntityManager, subject: RiskSubject): Promise<RiskResult> {
+  const rules = await currentRules(em);
+  const observations = await gatherObservations(em, subject, rules);
+  return { ...evaluateRules(rules, observations), observations };
+}
+
+/**
+ * Audits a REVIEW or REJECT decision: one risk_decision row per rule that hit. Call it in the
+ * order's transaction for REVIEW (with the order id), and on its own for REJECT (no order exists).
+ * An ALLOW is not recorded.
+ */
+export async function recordRiskDecision(tx: EntityManager, result: RiskResult, orderId: string | null = null): Promise<void> {
+  if (result.action === 'ALLOW') return;
+  const facts = JSON.stringify({ decision: result.action, ...result.observations });
+  for (const hit of result.hits) {
+    await sql(tx).run('INSERT INTO risk_decision (user_id, order_id, rule_id, action, facts) VALUES (?, ?, ?, ?, ?)', [
+      result.observations.userId,
+      orderId,
+      hit.ruleId,
+      hit.action,
+      facts,
+    ]);
+  }
+}
+
+/** What the buyer sees: no rule, threshold or list is revealed. */
+export const riskRejected = (): DomainError =>
+  new DomainError(ErrorCode.RISK_REJECTED, 'Your order could not be accepted. Please try again later or contact customer support.');
+
+const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Where an order attempt comes from, for risk control; null when unknown. */
+export interface RiskClient {
+  clientIp: string | null;
+  deviceId: string | null;
+}
+
+/**
+ * Reads the client IP and device id the gateway forwarded. Only the gateway's headers count: the
+ * socket address of a subgraph request is the gateway's own, so it is never used.
+ */
+export function riskFacts(req: { headers: Record<string, string | string[] | undefined> }): RiskClient {
+  const header = (name: string): string | undefined => {
+    const v = req.headers[name];
+    return typeof v === 'string' ? v.trim() : undefined;
+  };
+  return riskClient({ clientIp: header(CLIENT_IP_HEADER), deviceId: header(DEVICE_ID_HEADER) });
+}
+
+/** Normalises the forwarded values of a request context (SubgraphContext.clientIp / deviceId). */
+export function riskClient(raw: { clientIp?: string | null; deviceId?: string | null }): RiskClient {
+  const ip = raw.clientIp?.trim();
+  const device = raw.deviceId?.trim();
+  return { clientIp: ip ? normalizeIp(ip) : null, deviceId: device && DEVICE_ID.test(device) ? device : null };
+}
