@@ -17,7 +17,7 @@ export default async function setup() {
   url.pathname = `/${dbName}`;
   process.env.DATABASE_URL = url.toString();
   process.env.SHOP_RUN_ID = runId;
-  process.env.LOG_LEVEL ??= 'warn';
+  process.env.LOG_LEVEL ??= 'error';
   return async () => {
     const client = new pg.Client({ connectionString: base.toString() });
     await client.connect();

@@ -20,19 +20,59 @@ export interface Stack {
  * rules of risk control (orders per IP, user, device) are switched off through the admin API;
  * tests of risk control switch on what they test.
  */
-export async function systemStack(env: Record<string, string> = {}): Promise<Stack> {
-  const stack: Stack = await startStack({ databaseUrl: process.env.DATABASE_URL!, runId: `${process.env.SHOP_RUN_ID}${randomBytes(2).toString('hex')}`, env: { LOG_LEVEL: 'warn', ...env } });
+export async function systemStack(env: Record<string, string> = {}): Promise<Stack & { databaseUrl: string }> {
+  // A database of its own: test files run in parallel, and what one changes (risk rules, demo
+  // data, the catalog's first page) must not leak into another.
+  const suffix = randomBytes(3).toString('hex');
+  const databaseUrl = await createDatabase(suffix);
+  let stack: Stack;
+  try {
+    stack = await startStack({ databaseUrl, runId: `${process.env.SHOP_RUN_ID}${suffix}`, env: { LOG_LEVEL: 'warn', ...env } });
+  } catch (error) {
+    await dropDatabase(databaseUrl);
+    throw error;
+  }
+  const stopProcesses = stack.stop;
+  stack.stop = async () => {
+    await stopProcesses();
+    await dropDatabase(databaseUrl);
+  };
   const admin = await adminToken();
   for (const id of ['ip-velocity', 'user-velocity', 'device-velocity']) {
     const res = await gql(stack.gatewayUrl, `mutation($id: ID!) { setRiskRule(id: $id, enabled: false) { id } }`, { id }, admin);
     if (res.errors) throw new Error(`could not relax risk rule ${id}: ${JSON.stringify(res.errors)}`);
   }
-  return stack;
+  return { ...stack, databaseUrl };
 }
 
-/** Read-only SQL against the run's database, for assertions on what the services stored. */
-export function database() {
-  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 3 });
+async function adminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createDatabase(suffix: string): Promise<string> {
+  const url = new URL(process.env.DATABASE_URL!);
+  const name = `${url.pathname.slice(1)}_s${suffix}`;
+  await adminClient((c) => c.query(`CREATE DATABASE "${name}"`));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await adminClient((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** SQL against a stack's database, for assertions on what the services stored. */
+export function database(databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   return {
     async all<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
       return (await pool.query(text, params)).rows as T[];

@@ -4,14 +4,15 @@ import { signPayload } from '@shop/kit';
 import { gql, tokenFor } from '../support/gateway-client.js';
 import { adminToken, database, payOnSimulator, placeOrder, seedProduct, systemStack, type Stack } from '../support/system.js';
 
-let stack: Stack;
-const db = database();
+let stack: Awaited<ReturnType<typeof systemStack>>;
+let db: ReturnType<typeof database>;
 beforeAll(async () => {
   stack = await systemStack();
+  db = database(stack.databaseUrl);
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
-  await db.close();
+  await db?.close();
 });
 
 const ORDER = `query($id: ID!) { order(id: $id) { id status cancelReason payable { amount }

@@ -4,14 +4,15 @@ import { gql, tokenFor } from '../support/gateway-client.js';
 import { database, placeOrder, seedProduct, systemStack, type Stack } from '../support/system.js';
 
 const TTL_SECONDS = 3;
-let stack: Stack;
-const db = database();
+let stack: Awaited<ReturnType<typeof systemStack>>;
+let db: ReturnType<typeof database>;
 beforeAll(async () => {
   stack = await systemStack({ ORDER_PAYMENT_TTL_SECONDS: String(TTL_SECONDS), ORDER_TIMEOUT_SWEEP_MS: '50' });
+  db = database(stack.databaseUrl);
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
-  await db.close();
+  await db?.close();
 });
 
 describe('payment timeout racing a success callback', () => {

@@ -3,12 +3,13 @@ import { signInternalIdentity } from '@shop/kit';
 import { gql, tokenFor } from '../support/gateway-client.js';
 import { database, seedProduct, systemStack, type Stack } from '../support/system.js';
 
-let stack: Stack;
-const db = database();
+let stack: Awaited<ReturnType<typeof systemStack>>;
+let db: ReturnType<typeof database>;
 let skuIds: string[] = [];
 const tag = `sys${Date.now().toString(36)}`;
 beforeAll(async () => {
   stack = await systemStack();
+  db = database(stack.databaseUrl);
   ({ skuIds } = await seedProduct(stack.gatewayUrl, [
     { title: 'Small', price: 1250, stock: { 'wh-a': 3, 'wh-b': 4 } },
     { title: 'Large', price: 2000, stock: { 'wh-a': 1 } },
@@ -17,7 +18,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
-  await db.close();
+  await db?.close();
 });
 
 const code = (r: { errors?: { extensions?: { code?: string } }[] }) => r.errors?.[0]?.extensions?.code;

@@ -29,3 +29,15 @@ export function loader<V>(ctx: SubgraphContext, name: string, batch: (keys: read
   }
   return found;
 }
+
+/** Groups rows by a key, keeping their order: the shape a one-to-many batch loader returns. */
+export function groupBy<T>(rows: readonly T[], keyOf: (row: T) => string): Map<string, T[]> {
+  const grouped = new Map<string, T[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const list = grouped.get(key);
+    if (list) list.push(row);
+    else grouped.set(key, [row]);
+  }
+  return grouped;
+}

@@ -1,4 +1,4 @@
-import { type EntityManager, newId, decodeCursor } from '@shop/kit';
+import { type EntityManager, decodeCursor, groupBy, newId } from '@shop/kit';
 import { ProductEntity, SkuEntity, type ProductRow, type SkuRow } from './entities.js';
 import { toSearchQuery, type NewProduct } from './validation.js';
 
@@ -41,9 +41,7 @@ export async function skusByIds(em: EntityManager, ids: readonly string[]): Prom
 
 export async function skusByProducts(em: EntityManager, productIds: readonly string[]): Promise<Map<string, SkuRow[]>> {
   const rows = await em.find(SkuEntity, { productId: { $in: [...productIds] } }, { orderBy: { id: 'asc' } });
-  const grouped = new Map<string, SkuRow[]>();
-  for (const row of rows) grouped.set(row.productId, [...(grouped.get(row.productId) ?? []), row]);
-  return grouped;
+  return groupBy(rows, (r) => r.productId);
 }
 
 /** Creates a product and its SKUs in one transaction. */

@@ -1,4 +1,4 @@
-import { fetchEntities, logger, newId, type EntityManager } from '@shop/kit';
+import { fetchEntities, groupBy, logger, newId, type EntityManager } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
 import { audit, lockOrderShipments, type ShipmentRow } from './shipment-state.js';
 import { placeholders, rows, run } from './sql.js';
@@ -77,17 +77,13 @@ export interface ShipmentItemRow {
 }
 
 export async function shipmentsByOrders(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, ShipmentRow[]>> {
-  const grouped = new Map<string, ShipmentRow[]>();
-  if (orderIds.length === 0) return grouped;
+  if (orderIds.length === 0) return new Map();
   const found = await rows<ShipmentRow>(em, `SELECT * FROM shipment WHERE order_id IN (${placeholders(orderIds)}) ORDER BY order_id, warehouse_id`, [...orderIds]);
-  for (const s of found) grouped.set(s.order_id, [...(grouped.get(s.order_id) ?? []), s]);
-  return grouped;
+  return groupBy(found, (s) => s.order_id);
 }
 
 export async function itemsByShipments(em: EntityManager, shipmentIds: readonly string[]): Promise<Map<string, ShipmentItemRow[]>> {
-  const grouped = new Map<string, ShipmentItemRow[]>();
-  if (shipmentIds.length === 0) return grouped;
+  if (shipmentIds.length === 0) return new Map();
   const found = await rows<ShipmentItemRow>(em, `SELECT * FROM shipment_item WHERE shipment_id IN (${placeholders(shipmentIds)}) ORDER BY shipment_id, sku_id`, [...shipmentIds]);
-  for (const i of found) grouped.set(i.shipment_id, [...(grouped.get(i.shipment_id) ?? []), i]);
-  return grouped;
+  return groupBy(found, (i) => i.shipment_id);
 }

@@ -1,4 +1,4 @@
-import { badInput, type EntityManager } from '@shop/kit';
+import { badInput, type EntityManager, groupBy } from '@shop/kit';
 
 export const MAX_ON_HAND = 1_000_000;
 const WAREHOUSE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -34,9 +34,7 @@ export async function stockBySkus(em: EntityManager, skuIds: readonly string[]):
        FROM stock WHERE sku_id IN (?) ORDER BY sku_id, warehouse_id`,
     [[...skuIds]],
   );
-  const grouped = new Map<string, WarehouseStockRow[]>();
-  for (const row of rows) grouped.set(row.skuId, [...(grouped.get(row.skuId) ?? []), row]);
-  return grouped;
+  return groupBy(rows, (r) => r.skuId);
 }
 
 export async function listWarehouses(em: EntityManager): Promise<{ id: string; createdAt: Date }[]> {

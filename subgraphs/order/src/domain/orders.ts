@@ -1,4 +1,4 @@
-import { emit, newId, sql, type EntityManager } from '@shop/kit';
+import { emit, groupBy, newId, sql, type EntityManager } from '@shop/kit';
 import { assertReason, assertTransition, type CancelReason, type OrderStatus } from './order-state.js';
 
 export interface OrderRow {
@@ -38,9 +38,7 @@ export async function ordersByIds(em: EntityManager, ids: readonly string[]): Pr
 
 export async function itemsByOrders(em: EntityManager, ids: readonly string[]): Promise<Map<string, OrderItemRow[]>> {
   const rows = await sql(em).all<OrderItemRow>('SELECT order_id, sku_id, qty, unit_price FROM order_item WHERE order_id IN (?) ORDER BY sku_id', [[...ids]]);
-  const grouped = new Map<string, OrderItemRow[]>();
-  for (const row of rows) grouped.set(row.order_id, [...(grouped.get(row.order_id) ?? []), row]);
-  return grouped;
+  return groupBy(rows, (r) => r.order_id);
 }
 
 export async function listOrders(em: EntityManager, userId: string, limit: number, after: string | undefined, status: OrderStatus | undefined): Promise<OrderRow[]> {

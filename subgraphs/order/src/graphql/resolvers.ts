@@ -3,6 +3,7 @@ import {
   Money,
   decodeCursor,
   forbidden,
+  groupBy,
   isAdmin,
   isService,
   loader,
@@ -55,6 +56,11 @@ export const toOrder = (row: OrderRow): Order =>
 
 export const orderLoader = (ctx: SubgraphContext) => loader(ctx, 'order', (ids) => ordersByIds(ctx.em, ids));
 const itemsLoader = (ctx: SubgraphContext) => loader(ctx, 'orderItems', (ids) => itemsByOrders(ctx.em, ids));
+const refundsLoader = (ctx: SubgraphContext) =>
+  loader(ctx, 'orderRefunds', async (ids) => {
+    const rows = await sql(ctx.em).all<RefundRow>('SELECT * FROM refund_request WHERE order_id IN (?) ORDER BY created_at DESC', [[...ids]]);
+    return groupBy(rows, (r) => r.order_id);
+  });
 
 /** Owner, admin, or a subgraph calling with its service identity. */
 export const maySee = (ctx: SubgraphContext, row: OrderRow): boolean =>
@@ -97,8 +103,7 @@ export class OrderResolver {
 
   @FieldResolver(() => [Refund], { description: 'refund requests of this order, newest first' })
   async refunds(@Root() order: Order, @Ctx() ctx: SubgraphContext): Promise<Refund[]> {
-    const rows = await sql(ctx.em).all<RefundRow>('SELECT * FROM refund_request WHERE order_id = ? ORDER BY created_at DESC', [order.id]);
-    return rows.map(toRefund);
+    return ((await refundsLoader(ctx).load(order.id)) ?? []).map(toRefund);
   }
 
   @Mutation(() => OrderPreview)
