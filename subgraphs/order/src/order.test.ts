@@ -11,6 +11,9 @@ import { start } from './index.js';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 
 process.env.ORDER_TIMEOUT_SWEEP_MS = '200';
+// A small flash-sale entrance: 10 admissions at once per SKU, then 1 a second.
+process.env.FLASH_SALE_BURST = '10';
+process.env.FLASH_SALE_RATE = '1';
 
 type Server = { url: string; stop(): Promise<void> };
 let catalog: Server, inventory: Server, order: Server;
@@ -231,5 +234,28 @@ describe('lifecycle', () => {
     expect(canceled.edges.map((e: any) => e.node.id)).toEqual([ids[0]]);
     expect((await callSubgraph(order.url, Q, {}, user())).data!.orders.edges).toEqual([]);
     expect(errorCode(await callSubgraph(order.url, Q, {}))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('flash sale', () => {
+  it('admits a burst, throttles the rest, and reserves asynchronously without overselling', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 5 }, flashSale: true });
+    const buyers = Array.from({ length: 20 }, () => user());
+    const previews = await Promise.all(buyers.map((b) => preview(b, [{ skuId, qty: 1 }])));
+    const results = await Promise.all(buyers.map((b, i) => place(b, previews[i]!.previewId)));
+    const admitted = results.filter((r) => r.data?.placeOrder);
+    const throttled = results.filter((r) => errorCode(r) === 'FLASH_SALE_THROTTLED');
+    expect(admitted.length + throttled.length).toBe(20);
+    expect(throttled.length).toBeGreaterThanOrEqual(9);
+    // The queued path: accepted as CREATED, then inventory decides from order.created.
+    expect(admitted.every((r) => r.data!.placeOrder.order.status === 'CREATED')).toBe(true);
+    const ids = admitted.map((r) => r.data!.placeOrder.order.id as string);
+    const settled = await eventually(async () => {
+      const statuses = await Promise.all(ids.map(statusOf));
+      return statuses.every((st) => st.status !== 'CREATED') ? statuses : undefined;
+    }, { timeoutMs: 20_000 });
+    expect(settled.filter((st) => st.status === 'PENDING_PAYMENT')).toHaveLength(Math.min(5, ids.length));
+    expect(settled.filter((st) => st.status === 'CANCELED').every((st) => st.cancel_reason === 'OUT_OF_STOCK')).toBe(true);
+    expect(await available(skuId)).toBe(String(5 - Math.min(5, ids.length)));
   });
 });
