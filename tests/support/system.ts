@@ -73,6 +73,8 @@ async function dropDatabase(databaseUrl: string): Promise<void> {
 /** SQL against a stack's database, for assertions on what the services stored. */
 export function database(databaseUrl: string) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
+  // An idle client loses its connection when the stack drops its database at the end.
+  pool.on('error', () => undefined);
   return {
     async all<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
       return (await pool.query(text, params)).rows as T[];

@@ -11,8 +11,8 @@ beforeAll(async () => {
   db = database(stack.databaseUrl);
 }, 120_000);
 afterAll(async () => {
-  await stack?.stop();
   await db?.close();
+  await stack?.stop();
 });
 
 const ORDER = `query($id: ID!) { order(id: $id) { id status cancelReason payable { amount }

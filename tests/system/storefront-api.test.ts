@@ -17,8 +17,8 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) await seedProduct(stack.gatewayUrl, [{ title: 'x', price: 100, stock: {} }], `Pager ${tag} ${i}`);
 }, 120_000);
 afterAll(async () => {
-  await stack?.stop();
   await db?.close();
+  await stack?.stop();
 });
 
 const code = (r: { errors?: { extensions?: { code?: string } }[] }) => r.errors?.[0]?.extensions?.code;
