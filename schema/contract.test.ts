@@ -19,8 +19,7 @@ import {
  * field is listed here. Everything else in contract.graphql must already be in the supergraph's API
  * schema. Delete an issue's entry when it lands.
  */
-const PENDING_BY_ISSUE: Record<number, string[]> = {
-};
+const PENDING_BY_ISSUE: Record<number, string[]> = {};
 
 const pending = new Map(Object.entries(PENDING_BY_ISSUE).flatMap(([issue, coords]) => coords.map((c) => [c, Number(issue)] as const)));
 

@@ -8,7 +8,9 @@ import { Supergraph, printSchema } from '@apollo/federation-internals';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 describe('partner persisted-operation manifest', () => {
-  const manifest = JSON.parse(readFileSync(here('./operations/partner-operations.json'), 'utf8')) as { operations: { id: string; name: string; body: string }[] };
+  const manifest = JSON.parse(readFileSync(here('./operations/partner-operations.json'), 'utf8')) as {
+    operations: { id: string; name: string; body: string }[];
+  };
   const api = buildSchema(printSchema(Supergraph.build(readFileSync(here('./supergraph.graphql'), 'utf8')).apiSchema()));
 
   it('has ids that are the SHA-256 of each body, and unique names', () => {
@@ -17,6 +19,10 @@ describe('partner persisted-operation manifest', () => {
   });
 
   it('holds only operations that are valid against the supergraph', () => {
-    for (const op of manifest.operations) expect(validate(api, parse(op.body)).map((e) => e.message), op.name).toEqual([]);
+    for (const op of manifest.operations)
+      expect(
+        validate(api, parse(op.body)).map((e) => e.message),
+        op.name,
+      ).toEqual([]);
   });
 });

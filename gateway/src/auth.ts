@@ -14,7 +14,10 @@ export interface GatewayContext {
  * The client's address: the socket's, or behind a trusted edge proxy (GATEWAY_TRUST_PROXY=1) the
  * first x-forwarded-for entry, which a client reaching the gateway directly could forge.
  */
-export function clientFacts(req: { headers: Record<string, string | string[] | undefined>; socket: { remoteAddress?: string } }): Pick<GatewayContext, 'clientIp' | 'deviceId'> {
+export function clientFacts(req: {
+  headers: Record<string, string | string[] | undefined>;
+  socket: { remoteAddress?: string };
+}): Pick<GatewayContext, 'clientIp' | 'deviceId'> {
   const forwarded = req.headers['x-forwarded-for'];
   const proxied = process.env.GATEWAY_TRUST_PROXY === '1' && typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : '';
   const device = req.headers['x-device-id'];

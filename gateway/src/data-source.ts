@@ -1,5 +1,15 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceEndpointDefinition } from '@apollo/gateway';
-import { CORRELATION_HEADER, IDENTITY_HEADER, SUBGRAPHS, envInt, signInternalIdentity, subgraphUrl, type SubgraphName , CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
+import {
+  CORRELATION_HEADER,
+  IDENTITY_HEADER,
+  SUBGRAPHS,
+  envInt,
+  signInternalIdentity,
+  subgraphUrl,
+  type SubgraphName,
+  CLIENT_IP_HEADER,
+  DEVICE_ID_HEADER,
+} from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];

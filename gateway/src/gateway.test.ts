@@ -56,7 +56,11 @@ afterAll(async () => {
 });
 
 async function post(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: response.status, body: (await response.json()) as GraphQLResponse<any> };
 }
 const bearer = async (identity: { userId: string; roles: string[] }, ttl?: number) => ({ authorization: `Bearer ${await mintClientToken(identity, ttl)}` });
@@ -154,7 +158,11 @@ describe('gateway: what a subgraph receives', () => {
   });
 
   const ask = (headers: Record<string, string>) =>
-    fetch(spiedUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ products(first: 1) { edges { cursor } } }' }) });
+    fetch(spiedUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: '{ products(first: 1) { edges { cursor } } }' }),
+    });
 
   it('gets no identity for an anonymous client, whatever headers the client sent', async () => {
     const forged = await signInternalIdentity(admin());
@@ -207,7 +215,11 @@ describe('gateway: operations routes', () => {
       expect(body.ready).toBe(false);
       expect(body.checks.catalog).toMatch(/unreachable/);
 
-      const failed = await fetch(brokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products { edges { cursor } } }' }) });
+      const failed = await fetch(brokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ products { edges { cursor } } }' }),
+      });
       const answer = (await failed.json()) as GraphQLResponse;
       expect(answer.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(JSON.stringify(answer)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|stack/);

@@ -76,8 +76,7 @@ const authenticate: RequestHandler = (req, res, next) => {
 const handleHttpError: ErrorRequestHandler = (error: { status?: number; type?: string }, req, res, _next) => {
   const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
   if (status === 500) logger.error({ err: error, path: req.path }, 'gateway request failed');
-  const message =
-    status === 413 ? `The request body is larger than ${BODY_LIMIT}` : status === 500 ? 'Internal server error' : 'The request is malformed';
+  const message = status === 413 ? `The request body is larger than ${BODY_LIMIT}` : status === 500 ? 'Internal server error' : 'The request is malformed';
   res.status(status).json(errorBody(message, status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST'));
 };
 

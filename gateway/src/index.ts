@@ -13,8 +13,11 @@ export async function start(port = envInt('GATEWAY_PORT', 4000)) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.SERVICE_NAME ??= 'gateway';
-  start().then((gateway) => stopOnSignals(gateway.stop), (error: unknown) => {
-    logger.fatal({ err: error }, 'gateway failed to start');
-    process.exit(1);
-  });
+  start().then(
+    (gateway) => stopOnSignals(gateway.stop),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'gateway failed to start');
+      process.exit(1);
+    },
+  );
 }

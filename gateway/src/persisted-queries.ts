@@ -25,7 +25,9 @@ interface Manifest {
   operations: { id: string; name: string; type: string; body: string }[];
 }
 
-export function loadPartnerManifest(path = envString('PARTNER_OPERATIONS_PATH', fileURLToPath(new URL('../../schema/operations/partner-operations.json', import.meta.url)))): Map<string, string> {
+export function loadPartnerManifest(
+  path = envString('PARTNER_OPERATIONS_PATH', fileURLToPath(new URL('../../schema/operations/partner-operations.json', import.meta.url))),
+): Map<string, string> {
   const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
   if (manifest.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1) throw new Error(`${path} is not a persisted-query manifest (version 1)`);
   const byId = new Map<string, string>();
@@ -67,7 +69,9 @@ export function partnerSafelist(operations: Map<string, string>): RequestHandler
     const textHash = typeof body.query === 'string' ? createHash('sha256').update(body.query).digest('hex') : undefined;
     if (typeof hash !== 'string') {
       if (textHash && operations.has(textHash)) return next();
-      res.status(400).json(refuse(ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'Partners may run only the operations of the partner safelist, sent by their persisted-query id'));
+      res
+        .status(400)
+        .json(refuse(ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'Partners may run only the operations of the partner safelist, sent by their persisted-query id'));
       return;
     }
     const text = operations.get(hash);

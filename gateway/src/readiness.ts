@@ -13,16 +13,19 @@ export function subgraphChecks(subgraphs: { name: string; url: string }[]): Reco
     subgraphs.map(({ name, url }) => {
       // Resolved once, like the gateway's data sources: readiness checks where queries actually go.
       const target = `${baseUrl(subgraphEndpoint(name, url))}/readyz`;
-      return [name, async () => {
-        let response: Response;
-        try {
-          response = await fetch(target, { signal: AbortSignal.timeout(2000) });
-        } catch {
-          throw new Error(`${target} is unreachable`);
-        }
-        await response.body?.cancel();
-        if (response.status !== 200) throw new Error(`${target} answered ${response.status}`);
-      }] as const;
+      return [
+        name,
+        async () => {
+          let response: Response;
+          try {
+            response = await fetch(target, { signal: AbortSignal.timeout(2000) });
+          } catch {
+            throw new Error(`${target} is unreachable`);
+          }
+          await response.body?.cancel();
+          if (response.status !== 200) throw new Error(`${target} answered ${response.status}`);
+        },
+      ] as const;
     }),
   );
 }

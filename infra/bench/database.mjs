@@ -51,10 +51,14 @@ export async function serverVersion(client) {
  */
 export async function waitForSettle(client, timeoutMs = 30_000) {
   const started = Date.now();
-  const schemas = (await client.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox' ORDER BY 1`)).rows.map((r) => r.table_schema);
+  const schemas = (await client.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox' ORDER BY 1`)).rows.map(
+    (r) => r.table_schema,
+  );
   const pendingOutbox = schemas.map((s) => `(SELECT count(*) FROM "${s}".outbox WHERE published_at IS NULL)`).join(' + ') || '0';
   for (;;) {
-    const { rows } = await client.query(`SELECT (SELECT count(*) FROM ordering.orders WHERE status = 'CREATED')::int AS created, (${pendingOutbox})::int AS outbox`);
+    const { rows } = await client.query(
+      `SELECT (SELECT count(*) FROM ordering.orders WHERE status = 'CREATED')::int AS created, (${pendingOutbox})::int AS outbox`,
+    );
     if (rows[0].created === 0 && rows[0].outbox === 0) return { ms: Date.now() - started, ...rows[0] };
     if (Date.now() - started > timeoutMs) return { ms: undefined, ...rows[0] };
     await new Promise((r) => setTimeout(r, 250));
@@ -92,11 +96,7 @@ export async function readSnapshot(client, skuIds) {
           WHERE o.status = 'PENDING_PAYMENT' GROUP BY 1`,
       )
     ).rows;
-    const holdsByOrder = (
-      await client.query(
-        `SELECT count(*)::int AS n FROM inventory.reservation_order WHERE state = 'HOLD'`,
-      )
-    ).rows[0].n;
+    const holdsByOrder = (await client.query(`SELECT count(*)::int AS n FROM inventory.reservation_order WHERE state = 'HOLD'`)).rows[0].n;
     return { stock, statuses, pendingQty: new Map(pendingQty.map((r) => [r.skuId, r.qty])), holdsByOrder };
   } finally {
     await client.query('COMMIT');

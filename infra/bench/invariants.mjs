@@ -30,7 +30,9 @@ export function checkInvariants(snap, expected) {
   check(
     accounting.length === 0 && unexpected.length === 0,
     'available + reserved + sold == stock set',
-    accounting.length || unexpected.length ? [...accounting, ...unexpected.map((r) => `unexpected row ${r.skuId}@${r.warehouseId}`)].join('; ') : `${snap.stock.length} rows`,
+    accounting.length || unexpected.length
+      ? [...accounting, ...unexpected.map((r) => `unexpected row ${r.skuId}@${r.warehouseId}`)].join('; ')
+      : `${snap.stock.length} rows`,
   );
   check(negative === 0, 'no negative quantity (no oversell)', negative ? `${negative} rows negative` : 'none negative');
 
@@ -65,7 +67,11 @@ export function checkInvariants(snap, expected) {
   check(snap.holdsByOrder === pending, 'HOLD reservations == PENDING_PAYMENT orders', `${snap.holdsByOrder} holds, ${pending} orders`);
 
   // 5. Nothing left half-way, nothing lost or duplicated.
-  check(expected.settled.created === 0, 'no order left CREATED', expected.settled.ms === undefined ? `${expected.settled.created} still CREATED after 30 s` : `settled in ${expected.settled.ms} ms`);
+  check(
+    expected.settled.created === 0,
+    'no order left CREATED',
+    expected.settled.ms === undefined ? `${expected.settled.created} still CREATED after 30 s` : `settled in ${expected.settled.ms} ms`,
+  );
   const { placed, errors, stockNotEnough } = expected.client;
   const outOfStock = snap.statuses.filter((s) => s.status === 'CANCELED' && s.reason === 'OUT_OF_STOCK').reduce((n, s) => n + s.n, 0);
   // A call that failed in transport may still have created an order: then only bounds can be checked.

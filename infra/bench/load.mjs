@@ -113,7 +113,15 @@ export async function runLoad(plan) {
     const rate = ((r.done - lastDone) * 1000) / (now - lastAt);
     lastDone = r.done;
     lastAt = now;
-    plan.onProgress?.({ elapsedS: (now - began) / 1000, done: r.done, total: plan.total, rate, placed: r.placed, rejected: r.rejected.total, errors: r.errors.total });
+    plan.onProgress?.({
+      elapsedS: (now - began) / 1000,
+      done: r.done,
+      total: plan.total,
+      rate,
+      placed: r.placed,
+      rejected: r.rejected.total,
+      errors: r.errors.total,
+    });
   }, 1000);
   try {
     await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.total) }, worker));

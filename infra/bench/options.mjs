@@ -54,6 +54,11 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
   const demand = users * ordersPerUser * qty;
   const rawStock = pick('stock', 'BENCH_STOCK', undefined);
   // Two warehouses hold at most 1,000,000 each (inventory's MAX_ON_HAND).
-  const stock = rawStock !== undefined ? positiveInt('stock', rawStock, { min: 0, max: 2_000_000 }) : hot ? Math.max(qty, Math.floor(demand / 5)) : Math.min(demand, 2_000_000);
+  const stock =
+    rawStock !== undefined
+      ? positiveInt('stock', rawStock, { min: 0, max: 2_000_000 })
+      : hot
+        ? Math.max(qty, Math.floor(demand / 5))
+        : Math.min(demand, 2_000_000);
   return { help: values.help ?? false, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand };
 }

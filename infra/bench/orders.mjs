@@ -34,7 +34,11 @@ let cleaning;
 const cleanup = () =>
   (cleaning ??= (async () => {
     await reader?.end().catch(() => {});
-    if (stackStarting) await stackStarting.then((s) => s.stop(), () => {});
+    if (stackStarting)
+      await stackStarting.then(
+        (s) => s.stop(),
+        () => {},
+      );
     if (database) {
       await database.drop().then(
         () => say(`database ${database.name} dropped`),
@@ -87,7 +91,12 @@ async function main() {
     ['run id', runId],
     ['database', database.name],
   ];
-  say(table('shop order benchmark', [...machine, ...parameters].map(([k, v]) => [k, String(v)])));
+  say(
+    table(
+      'shop order benchmark',
+      [...machine, ...parameters].map(([k, v]) => [k, String(v)]),
+    ),
+  );
   say();
 
   say('starting the stack...');
@@ -186,11 +195,25 @@ async function setUp(url, token, options) {
   const orders = options.users * options.ordersPerUser;
   const half = Math.ceil(options.stock / 2);
   /** @type {Map<string, Map<string, number>>} sku -> warehouse -> on hand */
-  const set = new Map([[hotSkuId, new Map([[WAREHOUSES[0], half], [WAREHOUSES[1], options.stock - half]])]]);
+  const set = new Map([
+    [
+      hotSkuId,
+      new Map([
+        [WAREHOUSES[0], half],
+        [WAREHOUSES[1], options.stock - half],
+      ]),
+    ],
+  ]);
   for (const id of coldSkuIds) set.set(id, new Map(WAREHOUSES.map((w) => [w, Math.min(orders, MAX_ON_HAND)])));
   for (const [skuId, byWarehouse] of set) {
     for (const [warehouseId, onHand] of byWarehouse) {
-      await gqlOrThrow(url, `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id available } }`, { s: skuId, w: warehouseId, n: onHand }, token, 'setStock');
+      await gqlOrThrow(
+        url,
+        `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id available } }`,
+        { s: skuId, w: warehouseId, n: onHand },
+        token,
+        'setStock',
+      );
     }
   }
   return { hotSkuId, coldSkuIds, set };
@@ -222,7 +245,10 @@ function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, m
     ['hot SKU stock / demand', `${options.stock} / ${options.demand}${options.hot ? ' (--hot)' : ''}`],
     ['outcome', undefined],
     ['orders attempted', `${load.done}${load.capped ? ` (capped by --duration ${options.durationS} s; ${total - load.started} not started)` : ''}`],
-    ['orders placed', `${load.placed}${load.placedAsync ? ` (${load.placedAsync} via the asynchronous path)` : ''}${load.replayed ? `, ${load.replayed} REPLAYED (unexpected)` : ''}`],
+    [
+      'orders placed',
+      `${load.placed}${load.placedAsync ? ` (${load.placedAsync} via the asynchronous path)` : ''}${load.replayed ? `, ${load.replayed} REPLAYED (unexpected)` : ''}`,
+    ],
     ['rejected (by code)', `${load.rejected.total}: ${load.rejected}`],
     ['errors', `${load.errors.total}: ${load.errors}`],
     ['previews answered INSUFFICIENT', String(load.insufficientPreviews)],
@@ -235,7 +261,9 @@ function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, m
     ['load average (1 min) at the end', os.loadavg()[0].toFixed(2)],
     ['latency', undefined],
     ['placeOrder p50 / p95 / p99 / max', `${ms(place.p50)} / ${ms(place.p95)} / ${ms(place.p99)} / ${ms(place.max)}  (${place.count} answered calls)`],
-    ...(load.rejected.total ? [['placeOrder, placed only p50 / p95 / p99', `${ms(placed.p50)} / ${ms(placed.p95)} / ${ms(placed.p99)}  (${placed.count} calls)`]] : []),
+    ...(load.rejected.total
+      ? [['placeOrder, placed only p50 / p95 / p99', `${ms(placed.p50)} / ${ms(placed.p95)} / ${ms(placed.p99)}  (${placed.count} calls)`]]
+      : []),
     ['previewOrder p50 / p95 / p99 / max', `${ms(preview.p50)} / ${ms(preview.p95)} / ${ms(preview.p99)} / ${ms(preview.max)}  (${preview.count} calls)`],
     ['SLO (seed-design §4.2)', `placeOrder p95 <= ${SLO_P95_MS} ms: ${slo} (${ms(place.p95)})`],
     ['stock of the hot SKU', undefined],

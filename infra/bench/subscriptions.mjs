@@ -66,6 +66,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+// A stray rejection (a socket failing while the stack stops) is reported, never a reason to skip the clean-up.
+process.on('unhandledRejection', (reason) => say(`unhandled rejection: ${reason?.message ?? reason?.type ?? reason}`));
+
 class SetupError extends Error {}
 
 /** The soft and hard limits on open files of this process (the stack's processes inherit them). */
@@ -87,7 +90,12 @@ function ephemeralPorts() {
 }
 
 async function main() {
-  const options = readOptions();
+  let options;
+  try {
+    options = readOptions();
+  } catch (error) {
+    throw new SetupError(`${error.message} (see --help)`);
+  }
   if (options.help) {
     say(USAGE);
     return 0;
@@ -392,7 +400,7 @@ function printSummary({
     ['heap used per connection', n ? kib((peak.heapUsed - before.heapUsed) / n) : 'n/a'],
     [
       'RSS after the events / after closing',
-      `${mib(afterEvents.rss)} / ${mib(afterClose.rss)}${closedAll ? '' : ` (${afterClose.connections} connections still open)`}`,
+      `${mib(afterEvents.rss)} / ${mib(afterClose.rss)}  (heap used ${mib(afterEvents.heapUsed)} / ${mib(afterClose.heapUsed)})${closedAll ? '' : `, ${afterClose.connections} connections still open`}`,
     ],
     ['events', undefined],
     [

@@ -8,13 +8,24 @@ export async function createStockedSku(
   const created = await callSubgraph(
     urls.catalog,
     `mutation($input: CreateProductInput!) { createProduct(input: $input) { skus { id } } }`,
-    { input: { title: options.title ?? `Test product ${Date.now()}`, description: 'fixture', skus: [{ title: 'one', price: options.price ?? 10000, currency: 'CNY', flashSale: options.flashSale ?? false }] } },
+    {
+      input: {
+        title: options.title ?? `Test product ${Date.now()}`,
+        description: 'fixture',
+        skus: [{ title: 'one', price: options.price ?? 10000, currency: 'CNY', flashSale: options.flashSale ?? false }],
+      },
+    },
     admin(),
   );
   if (created.errors) throw new Error(`createProduct failed: ${JSON.stringify(created.errors)}`);
   const skuId: string = created.data!.createProduct.skus[0].id;
   for (const [warehouseId, onHand] of Object.entries(options.stock ?? { 'wh-test-1': 10 })) {
-    const set = await callSubgraph(urls.inventory, `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id } }`, { s: skuId, w: warehouseId, n: onHand }, admin());
+    const set = await callSubgraph(
+      urls.inventory,
+      `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id } }`,
+      { s: skuId, w: warehouseId, n: onHand },
+      admin(),
+    );
     if (set.errors) throw new Error(`setStock failed: ${JSON.stringify(set.errors)}`);
   }
   return skuId;

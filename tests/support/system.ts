@@ -91,16 +91,30 @@ export async function adminToken() {
 }
 
 /** Creates a product with the given SKUs and stock through the gateway as an admin. */
-export async function seedProduct(gatewayUrl: string, skus: { title: string; price: number; stock: Record<string, number>; flashSale?: boolean }[], title = `Product ${Date.now()}`) {
+export async function seedProduct(
+  gatewayUrl: string,
+  skus: { title: string; price: number; stock: Record<string, number>; flashSale?: boolean }[],
+  title = `Product ${Date.now()}`,
+) {
   const token = await adminToken();
-  const created = await gql(gatewayUrl, `mutation($i: CreateProductInput!) { createProduct(input: $i) { id skus { id } } }`, {
-    i: { title, description: 'system test', skus: skus.map((s) => ({ title: s.title, price: s.price, currency: 'CNY', flashSale: s.flashSale ?? false })) },
-  }, token);
+  const created = await gql(
+    gatewayUrl,
+    `mutation($i: CreateProductInput!) { createProduct(input: $i) { id skus { id } } }`,
+    {
+      i: { title, description: 'system test', skus: skus.map((s) => ({ title: s.title, price: s.price, currency: 'CNY', flashSale: s.flashSale ?? false })) },
+    },
+    token,
+  );
   if (created.errors) throw new Error(JSON.stringify(created.errors));
   const ids: string[] = created.data!.createProduct.skus.map((s: { id: string }) => s.id);
   for (const [i, sku] of skus.entries()) {
     for (const [warehouseId, onHand] of Object.entries(sku.stock)) {
-      const set = await gql(gatewayUrl, `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id available } }`, { s: ids[i], w: warehouseId, n: onHand }, token);
+      const set = await gql(
+        gatewayUrl,
+        `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id available } }`,
+        { s: ids[i], w: warehouseId, n: onHand },
+        token,
+      );
       if (set.errors) throw new Error(JSON.stringify(set.errors));
     }
   }
@@ -109,11 +123,21 @@ export async function seedProduct(gatewayUrl: string, skus: { title: string; pri
 
 /** previewOrder + placeOrder through the gateway; throws with the error code on failure. */
 export async function placeOrder(gatewayUrl: string, token: string, items: { skuId: string; qty: number }[], extra: Record<string, unknown> = {}) {
-  const preview = await gql(gatewayUrl, `mutation($i: PreviewOrderInput!) { previewOrder(input: $i) { previewId payable { amount } } }`, { i: { items, ...extra } }, token);
+  const preview = await gql(
+    gatewayUrl,
+    `mutation($i: PreviewOrderInput!) { previewOrder(input: $i) { previewId payable { amount } } }`,
+    { i: { items, ...extra } },
+    token,
+  );
   if (preview.errors) throw Object.assign(new Error(preview.errors[0]!.message), { code: preview.errors[0]!.extensions?.code });
-  const placed = await gql(gatewayUrl, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { replayed order { id status payable { amount currency } } } }`, {
-    i: { previewId: preview.data!.previewOrder.previewId, clientReqId: `sys-${randomBytes(6).toString('hex')}` },
-  }, token);
+  const placed = await gql(
+    gatewayUrl,
+    `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { replayed order { id status payable { amount currency } } } }`,
+    {
+      i: { previewId: preview.data!.previewOrder.previewId, clientReqId: `sys-${randomBytes(6).toString('hex')}` },
+    },
+    token,
+  );
   if (placed.errors) throw Object.assign(new Error(placed.errors[0]!.message), { code: placed.errors[0]!.extensions?.code });
   return placed.data!.placeOrder.order as { id: string; status: string; payable: { amount: number; currency: string } };
 }

@@ -16,7 +16,13 @@ afterAll(async () => {
 });
 
 function connect(token?: string): Client {
-  const client = createClient({ url: stack.wsUrl, webSocketImpl: WebSocket, connectionParams: token ? { authorization: `Bearer ${token}` } : {}, retryAttempts: 0, lazy: true });
+  const client = createClient({
+    url: stack.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: true,
+  });
   clients.push(client);
   return client;
 }
@@ -25,8 +31,15 @@ function watch(client: Client, orderId: string) {
   const messages: any[] = [];
   const errors: any[] = [];
   client.subscribe(
-    { query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { status payment { status } shipments { status items { sku { title } } } } }`, variables: { id: orderId } },
-    { next: (m) => (m.errors ? errors.push(...m.errors) : messages.push(m.data!.orderStatusChanged)), error: (e) => (Array.isArray(e) ? errors.push(...e) : errors.push(e)), complete: () => undefined },
+    {
+      query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { status payment { status } shipments { status items { sku { title } } } } }`,
+      variables: { id: orderId },
+    },
+    {
+      next: (m) => (m.errors ? errors.push(...m.errors) : messages.push(m.data!.orderStatusChanged)),
+      error: (e) => (Array.isArray(e) ? errors.push(...e) : errors.push(e)),
+      complete: () => undefined,
+    },
   );
   return { messages, errors };
 }
@@ -47,10 +60,13 @@ describe('live order status over graphql-ws', () => {
     await payOnSimulator(stack.gatewayUrl, buyer, order.id);
     const paid = await eventually(async () => mine.messages.find((m) => m.status === 'PAID'), { timeoutMs: 20_000 });
     expect(paid.payment).toEqual({ status: 'SUCCEEDED' });
-    const shipment = await eventually(async () => {
-      const o = (await gql(stack.gatewayUrl, `query($id: ID!) { order(id: $id) { shipments { id } } }`, { id: order.id }, buyer)).data!.order;
-      return o.shipments[0]?.id as string | undefined;
-    }, { timeoutMs: 20_000 });
+    const shipment = await eventually(
+      async () => {
+        const o = (await gql(stack.gatewayUrl, `query($id: ID!) { order(id: $id) { shipments { id } } }`, { id: order.id }, buyer)).data!.order;
+        return o.shipments[0]?.id as string | undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     const admin = await adminToken();
     await gql(stack.gatewayUrl, `mutation($id: ID!) { packShipment(shipmentId: $id) { status } }`, { id: shipment }, admin);
     await gql(stack.gatewayUrl, `mutation($id: ID!) { shipShipment(shipmentId: $id, trackingNumber: "SF-LIVE") { status } }`, { id: shipment }, admin);
@@ -62,9 +78,17 @@ describe('live order status over graphql-ws', () => {
 
   it('closes a connection without a token as UNAUTHENTICATED', async () => {
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-      const client = createClient({ url: stack.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, on: { closed: (e: any) => resolve({ code: e.code, reason: e.reason }) } });
+      const client = createClient({
+        url: stack.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        on: { closed: (e: any) => resolve({ code: e.code, reason: e.reason }) },
+      });
       clients.push(client);
-      client.subscribe({ query: `subscription { orderStatusChanged(orderId: "ord_00000000000000000000000000000000") { status } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+      client.subscribe(
+        { query: `subscription { orderStatusChanged(orderId: "ord_00000000000000000000000000000000") { status } }` },
+        { next: () => undefined, error: () => undefined, complete: () => undefined },
+      );
     });
     expect(closed.code).toBe(4401);
     expect(closed.reason).toMatch(/UNAUTHENTICATED/);

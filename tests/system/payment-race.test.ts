@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@shop/kit/testing';
 import { gql, tokenFor } from '../support/gateway-client.js';
-import { database, placeOrder, seedProduct, systemStack, type Stack } from '../support/system.js';
+import { database, placeOrder, seedProduct, systemStack } from '../support/system.js';
 
 const TTL_SECONDS = 3;
 let stack: Awaited<ReturnType<typeof systemStack>>;
@@ -34,9 +34,12 @@ describe('payment timeout racing a success callback', () => {
         (s, i) =>
           new Promise<void>((resolve, reject) => {
             const offset = -400 + Math.round((800 * i) / (ORDERS - 1));
-            setTimeout(() => {
-              fetch(`${s.redirectUrl}/pay`, { method: 'POST', redirect: 'manual' }).then(() => resolve(), reject);
-            }, Math.max(0, s.expireAt + offset - Date.now()));
+            setTimeout(
+              () => {
+                fetch(`${s.redirectUrl}/pay`, { method: 'POST', redirect: 'manual' }).then(() => resolve(), reject);
+              },
+              Math.max(0, s.expireAt + offset - Date.now()),
+            );
           }),
       ),
     );
@@ -47,7 +50,9 @@ describe('payment timeout racing a success callback', () => {
              FROM ordering.orders o JOIN payment.payment p ON p.order_id = o.id WHERE o.id = ANY($1)`,
           [sessions.map((s) => s.orderId)],
         );
-        const done = rows.filter((r) => (r.order_status === 'PAID' && r.payment_status === 'SUCCEEDED') || (r.order_status === 'CANCELED' && r.payment_status === 'REFUNDED'));
+        const done = rows.filter(
+          (r) => (r.order_status === 'PAID' && r.payment_status === 'SUCCEEDED') || (r.order_status === 'CANCELED' && r.payment_status === 'REFUNDED'),
+        );
         return done.length === ORDERS ? rows : undefined;
       },
       { timeoutMs: 45_000, intervalMs: 200 },
@@ -56,10 +61,16 @@ describe('payment timeout racing a success callback', () => {
     const refunded = settled.filter((r) => r.order_status === 'CANCELED').length;
     expect(paid + refunded).toBe(ORDERS);
     // Stock agrees with money: sold units = paid orders, the rest is available again.
-    await eventually(async () => {
-      const s = await db.one<{ available: number; reserved: number; sold: number }>('SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1', [skuIds[0]]);
-      return s && s.sold === paid && s.reserved === 0 && s.available === ORDERS - paid ? s : undefined;
-    }, { timeoutMs: 20_000 });
+    await eventually(
+      async () => {
+        const s = await db.one<{ available: number; reserved: number; sold: number }>(
+          'SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1',
+          [skuIds[0]],
+        );
+        return s && s.sold === paid && s.reserved === 0 && s.available === ORDERS - paid ? s : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     console.log(`race: ${paid} paid, ${refunded} canceled and refunded`);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInternalIdentity } from '@shop/kit';
 import { gql, tokenFor } from '../support/gateway-client.js';
-import { database, seedProduct, systemStack, type Stack } from '../support/system.js';
+import { database, seedProduct, systemStack } from '../support/system.js';
 
 let stack: Awaited<ReturnType<typeof systemStack>>;
 let db: ReturnType<typeof database>;
@@ -10,10 +10,14 @@ const tag = `sys${Date.now().toString(36)}`;
 beforeAll(async () => {
   stack = await systemStack();
   db = database(stack.databaseUrl);
-  ({ skuIds } = await seedProduct(stack.gatewayUrl, [
-    { title: 'Small', price: 1250, stock: { 'wh-a': 3, 'wh-b': 4 } },
-    { title: 'Large', price: 2000, stock: { 'wh-a': 1 } },
-  ], `Jasmine tea ${tag}`));
+  ({ skuIds } = await seedProduct(
+    stack.gatewayUrl,
+    [
+      { title: 'Small', price: 1250, stock: { 'wh-a': 3, 'wh-b': 4 } },
+      { title: 'Large', price: 2000, stock: { 'wh-a': 1 } },
+    ],
+    `Jasmine tea ${tag}`,
+  ));
   for (let i = 0; i < 3; i++) await seedProduct(stack.gatewayUrl, [{ title: 'x', price: 100, stock: {} }], `Pager ${tag} ${i}`);
 }, 120_000);
 afterAll(async () => {
@@ -45,7 +49,10 @@ describe('the storefront API through the gateway', () => {
     const alice = await tokenFor(`alice-${tag}`);
     const CART = `{ items { qty sku { id title price { amount } available } } subtotal { amount currency } }`;
     const added = await gql(stack.gatewayUrl, `mutation($s: ID!) { addToCart(skuId: $s, qty: 2) ${CART} }`, { s: skuIds[0] }, alice);
-    expect(added.data!.addToCart).toEqual({ items: [{ qty: 2, sku: { id: skuIds[0], title: 'Small', price: { amount: 1250 }, available: 7 } }], subtotal: { amount: 2500, currency: 'CNY' } });
+    expect(added.data!.addToCart).toEqual({
+      items: [{ qty: 2, sku: { id: skuIds[0], title: 'Small', price: { amount: 1250 }, available: 7 } }],
+      subtotal: { amount: 2500, currency: 'CNY' },
+    });
     await gql(stack.gatewayUrl, `mutation($s: ID!) { addToCart(skuId: $s, qty: 1) { subtotal { amount } } }`, { s: skuIds[1] }, alice);
     const updated = await gql(stack.gatewayUrl, `mutation($s: ID!) { setCartItemQty(skuId: $s, qty: 5) ${CART} }`, { s: skuIds[0] }, alice);
     expect(updated.data!.setCartItemQty.subtotal.amount).toBe(5 * 1250 + 2000);
@@ -58,9 +65,14 @@ describe('the storefront API through the gateway', () => {
 
   it('stores addresses encrypted and shows them only to their owner', async () => {
     const owner = await tokenFor(`carol-${tag}`);
-    const added = await gql(stack.gatewayUrl, `mutation($i: AddressInput!) { addAddress(input: $i) { id name } }`, {
-      i: { name: 'Wang Fang', phone: '13900001111', line1: '88 Century Avenue', city: 'Shanghai', country: 'CN' },
-    }, owner);
+    const added = await gql(
+      stack.gatewayUrl,
+      `mutation($i: AddressInput!) { addAddress(input: $i) { id name } }`,
+      {
+        i: { name: 'Wang Fang', phone: '13900001111', line1: '88 Century Avenue', city: 'Shanghai', country: 'CN' },
+      },
+      owner,
+    );
     const raw = await db.one<Record<string, string>>('SELECT name_enc, phone_enc, line1_enc FROM ordering.address WHERE id = $1', [added.data!.addAddress.id]);
     expect(Object.values(raw!).join(' ')).not.toMatch(/Wang|13900001111|Century/);
     expect((await gql(stack.gatewayUrl, `{ addresses { name } }`, {}, owner)).data!.addresses).toEqual([{ name: 'Wang Fang' }]);
@@ -69,15 +81,27 @@ describe('the storefront API through the gateway', () => {
 
   it('refuses admin-only mutations to a customer', async () => {
     const customer = await tokenFor(`eve-${tag}`);
-    const create = await gql(stack.gatewayUrl, `mutation { createProduct(input: { title: "x", description: "", skus: [{ title: "a", price: 1, currency: "CNY" }] }) { id } }`, {}, customer);
+    const create = await gql(
+      stack.gatewayUrl,
+      `mutation { createProduct(input: { title: "x", description: "", skus: [{ title: "a", price: 1, currency: "CNY" }] }) { id } }`,
+      {},
+      customer,
+    );
     expect(code(create)).toBe('FORBIDDEN');
-    const stock = await gql(stack.gatewayUrl, `mutation($s: ID!) { setStock(skuId: $s, warehouseId: "wh-a", onHand: 999) { available } }`, { s: skuIds[0] }, customer);
+    const stock = await gql(
+      stack.gatewayUrl,
+      `mutation($s: ID!) { setStock(skuId: $s, warehouseId: "wh-a", onHand: 999) { available } }`,
+      { s: skuIds[0] },
+      customer,
+    );
     expect(code(stock)).toBe('FORBIDDEN');
   });
 
   it('refuses a forged identity sent straight to a subgraph, and a bad token at the gateway', async () => {
     const catalogUrl = `http://127.0.0.1:${stack.ports.catalog}/graphql`;
-    const mutation = JSON.stringify({ query: `mutation { createProduct(input: { title: "forged", description: "", skus: [{ title: "a", price: 1, currency: "CNY" }] }) { id } }` });
+    const mutation = JSON.stringify({
+      query: `mutation { createProduct(input: { title: "forged", description: "", skus: [{ title: "a", price: 1, currency: "CNY" }] }) { id } }`,
+    });
     // A token signed with the client JWT secret is not a forwarded identity.
     const clientToken = await tokenFor('mallory', ['admin']);
     for (const header of [clientToken, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5Iiwicm9sZXMiOlsiYWRtaW4iXX0.']) {
@@ -86,7 +110,11 @@ describe('the storefront API through the gateway', () => {
       expect(code(body)).toBe('UNAUTHENTICATED');
     }
     // The gateway never passes a client's own identity header on.
-    const viaGateway = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-shop-identity': await signInternalIdentity({ userId: 'x', roles: ['admin'] }) }, body: mutation });
+    const viaGateway = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shop-identity': await signInternalIdentity({ userId: 'x', roles: ['admin'] }) },
+      body: mutation,
+    });
     expect(code((await viaGateway.json()) as never)).toBe('UNAUTHENTICATED');
     const bad = await gql(stack.gatewayUrl, `{ cart { items { qty } } }`, {}, 'not-a-jwt');
     expect(bad.status).toBe(401);
@@ -126,7 +154,11 @@ describe('the storefront API through the gateway', () => {
     const { createHash } = await import('node:crypto');
     const { readFileSync } = await import('node:fs');
     const post = async (body: unknown, token?: string) => {
-      const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      const res = await fetch(stack.gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, ...((await res.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] }) };
     };
     const query = `{ products(first: 1, search: "jasmine ${tag}") { edges { node { title } } } }`;
@@ -148,11 +180,28 @@ describe('the storefront API through the gateway', () => {
   it('refuses orders of a blocked user or device with RISK_REJECTED, and writes no order', async () => {
     const admin = await tokenFor(`risk-admin-${tag}`, ['admin']);
     const place = async (token: string, headers: Record<string, string> = {}) => {
-      const preview = await gql(stack.gatewayUrl, `mutation($s: ID!) { previewOrder(input: { items: [{ skuId: $s, qty: 1 }] }) { previewId } }`, { s: skuIds[0] }, token, headers);
-      return gql(stack.gatewayUrl, `mutation($p: ID!, $k: String!) { placeOrder(input: { previewId: $p, clientReqId: $k }) { order { id } } }`, { p: preview.data!.previewOrder.previewId, k: `risk-${Date.now()}` }, token, headers);
+      const preview = await gql(
+        stack.gatewayUrl,
+        `mutation($s: ID!) { previewOrder(input: { items: [{ skuId: $s, qty: 1 }] }) { previewId } }`,
+        { s: skuIds[0] },
+        token,
+        headers,
+      );
+      return gql(
+        stack.gatewayUrl,
+        `mutation($p: ID!, $k: String!) { placeOrder(input: { previewId: $p, clientReqId: $k }) { order { id } } }`,
+        { p: preview.data!.previewOrder.previewId, k: `risk-${Date.now()}` },
+        token,
+        headers,
+      );
     };
     const blockedUser = `blocked-${tag}`;
-    const block = await gql(stack.gatewayUrl, `mutation($v: String!) { blockRiskSubject(kind: "USER", value: $v, reason: "chargebacks") }`, { v: blockedUser }, admin);
+    const block = await gql(
+      stack.gatewayUrl,
+      `mutation($v: String!) { blockRiskSubject(kind: "USER", value: $v, reason: "chargebacks") }`,
+      { v: blockedUser },
+      admin,
+    );
     expect(block.data!.blockRiskSubject).toBe(true);
     const refused = await place(await tokenFor(blockedUser));
     expect(code(refused)).toBe('RISK_REJECTED');

@@ -11,7 +11,9 @@ export { limitsFromEnv, type SubscriptionLimits, type SubscriptionServer } from 
  * composition in development) cannot serve orderStatusChanged: the gateway then runs without
  * subscriptions and says so, instead of refusing to start.
  */
-export async function attachSubscriptions(options: Omit<SubscriptionServerOptions, 'schema'> & { supergraphSdl: string }): Promise<SubscriptionServer | undefined> {
+export async function attachSubscriptions(
+  options: Omit<SubscriptionServerOptions, 'schema'> & { supergraphSdl: string },
+): Promise<SubscriptionServer | undefined> {
   let schema;
   try {
     schema = subscriptionSchema(options.supergraphSdl);

@@ -82,7 +82,12 @@ export async function post<T = any>(url: string, query: string, variables: Recor
 /** Places a PENDING_PAYMENT order for `buyer` through the gateway (preview, then place). */
 export async function placeOrder(stack: Stack, gatewayUrl: string, buyer: Identity): Promise<{ id: string; skuId: string }> {
   const skuId = await createStockedSku({ catalog: stack.catalog.url, inventory: stack.inventory.url }, { title: `Watched tea ${randomUUID().slice(0, 6)}` });
-  const preview = await post(gatewayUrl, `mutation($i: PreviewOrderInput!) { previewOrder(input: $i) { previewId } }`, { i: { items: [{ skuId, qty: 1 }] } }, buyer);
+  const preview = await post(
+    gatewayUrl,
+    `mutation($i: PreviewOrderInput!) { previewOrder(input: $i) { previewId } }`,
+    { i: { items: [{ skuId, qty: 1 }] } },
+    buyer,
+  );
   if (preview.errors) throw new Error(`previewOrder: ${JSON.stringify(preview.errors)}`);
   const placed = await post(
     gatewayUrl,

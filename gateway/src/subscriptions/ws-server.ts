@@ -75,7 +75,8 @@ interface ConnectionState {
 }
 
 /** What onSubscribe hands over to graphql-ws's execute/subscribe: the work is already prepared. */
-type PreparedOperation = { kind: 'subscription'; stream: PushStream<FormattedExecutionResult> } | { kind: 'operation'; run: () => Promise<FormattedExecutionResult> };
+type PreparedOperation =
+  { kind: 'subscription'; stream: PushStream<FormattedExecutionResult> } | { kind: 'operation'; run: () => Promise<FormattedExecutionResult> };
 
 const log = logger.child({ component: 'subscriptions' });
 const INTERNAL: FormattedExecutionResult = { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };

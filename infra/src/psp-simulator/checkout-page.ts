@@ -5,7 +5,9 @@ export function formatMoney(amountMinor: number, currency: string): string {
   const format = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'narrowSymbol' });
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
   const sign = amountMinor < 0 ? '-' : '';
-  const text = Math.abs(amountMinor).toString().padStart(digits + 1, '0');
+  const text = Math.abs(amountMinor)
+    .toString()
+    .padStart(digits + 1, '0');
   const decimal = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
   return format.format(`${sign}${decimal}` as Intl.StringNumericLiteral);
 }

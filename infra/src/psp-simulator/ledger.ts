@@ -62,7 +62,12 @@ export class Ledger {
 
   transactionView(txn: Transaction) {
     const { callbackUrl: _callbackUrl, returnUrl: _returnUrl, ...rest } = txn;
-    const events = this.eventsOf(txn.paymentTxnId).map((e) => ({ eventId: e.body.eventId, status: e.body.status, delivery: e.state, occurredAt: e.body.occurredAt }));
+    const events = this.eventsOf(txn.paymentTxnId).map((e) => ({
+      eventId: e.body.eventId,
+      status: e.body.status,
+      delivery: e.state,
+      occurredAt: e.body.occurredAt,
+    }));
     return { ...rest, refunded: refundedAmount(txn), events };
   }
 
@@ -141,7 +146,10 @@ export class Ledger {
     }
     const refundable = txn.amount - refundedAmount(txn);
     if (input.amount > refundable) {
-      throw new HttpError(422, `refund of ${input.amount} exceeds the refundable amount ${refundable} (captured ${txn.amount}, already refunded ${refundedAmount(txn)})`);
+      throw new HttpError(
+        422,
+        `refund of ${input.amount} exceeds the refundable amount ${refundable} (captured ${txn.amount}, already refunded ${refundedAmount(txn)})`,
+      );
     }
     const refund: Refund = {
       refundId: pspId('re'),
@@ -190,7 +198,15 @@ export class Ledger {
 
   private emit(txn: Transaction, status: CallbackStatus, amount: number): void {
     const event: OutboundEvent = {
-      body: { eventId: pspId('evt'), paymentTxnId: txn.paymentTxnId, paymentId: txn.paymentId, status, amount, currency: txn.currency, occurredAt: occurredAt() },
+      body: {
+        eventId: pspId('evt'),
+        paymentTxnId: txn.paymentTxnId,
+        paymentId: txn.paymentId,
+        status,
+        amount,
+        currency: txn.currency,
+        occurredAt: occurredAt(),
+      },
       callbackUrl: txn.callbackUrl,
       state: 'PENDING',
     };

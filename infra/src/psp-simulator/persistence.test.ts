@@ -22,7 +22,13 @@ describe('state file', () => {
 
     // The first run fails once and would retry only after a minute: it stops before that.
     const first = await createSimulator({ port: 0, secret: 's', retryBaseMs: 60_000, stateFile });
-    const { body: intent } = await api(first.url).post('/v1/intents', { merchantRef: paymentId, orderId: 'ord_p', amount: 900, currency: 'CNY', callbackUrl: receiver.url });
+    const { body: intent } = await api(first.url).post('/v1/intents', {
+      merchantRef: paymentId,
+      orderId: 'ord_p',
+      amount: 900,
+      currency: 'CNY',
+      callbackUrl: receiver.url,
+    });
     await api(first.url).post(`/v1/intents/${intent.intentId}/pay`);
     await eventually(async () => ((await api(first.url).get(`/admin/callbacks?paymentId=${paymentId}`)).body.callbacks.length === 1 ? true : undefined));
     await first.stop();
@@ -33,7 +39,13 @@ describe('state file', () => {
       expect(txn).toMatchObject({ intentId: intent.intentId, status: 'SUCCEEDED', amount: 900 });
       const received = await eventually(async () => (receiver.forPayment(paymentId).length === 2 ? receiver.forPayment(paymentId) : undefined));
       expect(received[1]!.body.eventId).toBe(received[0]!.body.eventId);
-      const again = await api(second.url).post('/v1/intents', { merchantRef: paymentId, orderId: 'ord_p', amount: 900, currency: 'CNY', callbackUrl: receiver.url });
+      const again = await api(second.url).post('/v1/intents', {
+        merchantRef: paymentId,
+        orderId: 'ord_p',
+        amount: 900,
+        currency: 'CNY',
+        callbackUrl: receiver.url,
+      });
       expect(again.body.intentId).toBe(intent.intentId);
     } finally {
       await second.stop();

@@ -21,7 +21,13 @@ afterAll(async () => {
 
 async function paidIntent(amount = 37700) {
   const paymentId = freshPaymentId();
-  const { body: intent } = await psp.post('/v1/intents', { merchantRef: paymentId, orderId: `ord_${paymentId}`, amount, currency: 'CNY', callbackUrl: receiver.url });
+  const { body: intent } = await psp.post('/v1/intents', {
+    merchantRef: paymentId,
+    orderId: `ord_${paymentId}`,
+    amount,
+    currency: 'CNY',
+    callbackUrl: receiver.url,
+  });
   await psp.post(`/v1/intents/${intent.intentId}/pay`);
   return { paymentId, intent };
 }
@@ -75,7 +81,13 @@ describe('refunds', () => {
 
   it('refuses refunds of unknown or uncaptured transactions', async () => {
     const paymentId = freshPaymentId();
-    const { body: intent } = await psp.post('/v1/intents', { merchantRef: paymentId, orderId: 'ord_1', amount: 500, currency: 'CNY', callbackUrl: receiver.url });
+    const { body: intent } = await psp.post('/v1/intents', {
+      merchantRef: paymentId,
+      orderId: 'ord_1',
+      amount: 500,
+      currency: 'CNY',
+      callbackUrl: receiver.url,
+    });
     const pending = await psp.post('/v1/refunds', { paymentTxnId: intent.paymentTxnId, amount: 100, refundRef: `rfd_${paymentId}` });
     expect(pending.status).toBe(422);
     expect(pending.body.error).toMatch(/is PENDING/);

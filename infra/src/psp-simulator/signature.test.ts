@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { signPayload, verifySignature } from './signature.js';
 
 const SECRET = 'test-secret';
-const BODY = JSON.stringify({ eventId: 'evt_1', paymentTxnId: 'txn_1', paymentId: 'pay_1', status: 'SUCCEEDED', amount: 37700, currency: 'CNY', occurredAt: '2026-11-24T10:00:00Z' });
+const BODY = JSON.stringify({
+  eventId: 'evt_1',
+  paymentTxnId: 'txn_1',
+  paymentId: 'pay_1',
+  status: 'SUCCEEDED',
+  amount: 37700,
+  currency: 'CNY',
+  occurredAt: '2026-11-24T10:00:00Z',
+});
 const T = 1_795_000_000;
 
 describe('payment signature', () => {

@@ -24,12 +24,20 @@ afterAll(async () => {
 
 async function newIntent(amount = 37700, extra: Record<string, unknown> = {}) {
   const paymentId = freshPaymentId();
-  const res = await psp.post('/v1/intents', { merchantRef: paymentId, orderId: `ord_${paymentId}`, amount, currency: 'CNY', callbackUrl: receiver.url, ...extra });
+  const res = await psp.post('/v1/intents', {
+    merchantRef: paymentId,
+    orderId: `ord_${paymentId}`,
+    amount,
+    currency: 'CNY',
+    callbackUrl: receiver.url,
+    ...extra,
+  });
   expect(res.status).toBe(201);
   return { paymentId, intent: res.body };
 }
 
-const callbacksOf = (paymentId: string, n: number) => eventually(async () => (receiver.forPayment(paymentId).length >= n ? receiver.forPayment(paymentId) : undefined));
+const callbacksOf = (paymentId: string, n: number) =>
+  eventually(async () => (receiver.forPayment(paymentId).length >= n ? receiver.forPayment(paymentId) : undefined));
 const attemptsOf = async (paymentTxnId: string) => (await psp.get(`/admin/callbacks?paymentTxnId=${paymentTxnId}`)).body.callbacks as any[];
 
 describe('intents', () => {
@@ -44,12 +52,24 @@ describe('intents', () => {
 
   it('is idempotent on merchantRef; a different amount is a 409', async () => {
     const { paymentId, intent } = await newIntent();
-    const again = await psp.post('/v1/intents', { merchantRef: paymentId, orderId: `ord_${paymentId}`, amount: 37700, currency: 'CNY', callbackUrl: receiver.url });
+    const again = await psp.post('/v1/intents', {
+      merchantRef: paymentId,
+      orderId: `ord_${paymentId}`,
+      amount: 37700,
+      currency: 'CNY',
+      callbackUrl: receiver.url,
+    });
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body.intentId).toBe(intent.intentId);
     expect(again.body.paymentTxnId).toBe(intent.paymentTxnId);
-    const conflict = await psp.post('/v1/intents', { merchantRef: paymentId, orderId: `ord_${paymentId}`, amount: 37701, currency: 'CNY', callbackUrl: receiver.url });
+    const conflict = await psp.post('/v1/intents', {
+      merchantRef: paymentId,
+      orderId: `ord_${paymentId}`,
+      amount: 37701,
+      currency: 'CNY',
+      callbackUrl: receiver.url,
+    });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error).toMatch(/amount/);
   });
@@ -147,7 +167,16 @@ describe('callbacks', () => {
 
     const ledger = (await psp.get(`/admin/transactions?paymentId=${paymentId}`)).body.transactions;
     expect(ledger).toHaveLength(1);
-    expect(ledger[0]).toMatchObject({ paymentTxnId: intent.paymentTxnId, intentId: intent.intentId, paymentId, orderId: `ord_${paymentId}`, status: 'SUCCEEDED', amount: 37700, currency: 'CNY', refunds: [] });
+    expect(ledger[0]).toMatchObject({
+      paymentTxnId: intent.paymentTxnId,
+      intentId: intent.intentId,
+      paymentId,
+      orderId: `ord_${paymentId}`,
+      status: 'SUCCEEDED',
+      amount: 37700,
+      currency: 'CNY',
+      refunds: [],
+    });
     expect(ledger[0].events[0]).toMatchObject({ delivery: 'DROPPED' });
 
     const redelivered = await psp.post(`/admin/callbacks/${ledger[0].events[0].eventId}/redeliver`);
@@ -208,7 +237,11 @@ describe('checkout page', () => {
     expect(html).toContain(`<form method="post" action="/checkout/${intent.intentId}/fail"><button type="submit" class="fail">Fail</button></form>`);
     expect(html).not.toMatch(/<(script|link|img)\b/);
 
-    const result = await fetch(`${sim.url}/checkout/${intent.intentId}/pay`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const result = await fetch(`${sim.url}/checkout/${intent.intentId}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     const resultHtml = await result.text();
     expect(result.status).toBe(200);
     expect(resultHtml).toContain('Payment succeeded');

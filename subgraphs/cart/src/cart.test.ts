@@ -42,7 +42,10 @@ describe('cart subgraph', () => {
     expect(added.data!.addToCart).toEqual({ items: [{ sku: { id: tea }, qty: 3 }], subtotal: { amount: 38400, currency: 'CNY' } });
 
     const two = await callSubgraph(server.url, ADD, { s: cup, q: 4 }, me);
-    expect(two.data!.addToCart.items).toEqual([{ sku: { id: tea }, qty: 3 }, { sku: { id: cup }, qty: 4 }]);
+    expect(two.data!.addToCart.items).toEqual([
+      { sku: { id: tea }, qty: 3 },
+      { sku: { id: cup }, qty: 4 },
+    ]);
     expect(two.data!.addToCart.subtotal).toEqual({ amount: 38400 + 7960, currency: 'CNY' });
 
     const set = await callSubgraph(server.url, SET, { s: tea, q: 1 }, me);
@@ -115,7 +118,9 @@ describe('cart subgraph', () => {
     // A line already in the cart can still change.
     const present = cart.items[0].sku.id;
     expect((await callSubgraph(server.url, ADD, { s: present, q: 1 }, me)).errors).toBeUndefined();
-    expect(errorCode(await callSubgraph(server.url, SET, { s: extra.find((e) => !cart.items.some((i: any) => i.sku.id === e)) ?? extra[0], q: 1 }, me))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await callSubgraph(server.url, SET, { s: extra.find((e) => !cart.items.some((i: any) => i.sku.id === e)) ?? extra[0], q: 1 }, me))).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 
   it('keeps one currency per cart', async () => {

@@ -13,8 +13,11 @@ export async function start(port = subgraphPort('cart')) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.SERVICE_NAME ??= 'cart';
-  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
-    logger.fatal({ err: error }, 'cart failed to start');
-    process.exit(1);
-  });
+  start().then(
+    (server) => stopOnSignals(server.stop),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'cart failed to start');
+      process.exit(1);
+    },
+  );
 }

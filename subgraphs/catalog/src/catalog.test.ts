@@ -15,9 +15,14 @@ const tag = `zz${Date.now().toString(36)}`;
 
 describe('catalog subgraph', () => {
   it('creates a product with SKUs for an admin and finds it by text search', async () => {
-    const created = await callSubgraph(server.url, CREATE, {
-      input: { title: `Green tea ${tag}`, description: 'Longjing from Hangzhou', skus: [{ title: '100 g', price: 5900, currency: 'CNY' }] },
-    }, admin());
+    const created = await callSubgraph(
+      server.url,
+      CREATE,
+      {
+        input: { title: `Green tea ${tag}`, description: 'Longjing from Hangzhou', skus: [{ title: '100 g', price: 5900, currency: 'CNY' }] },
+      },
+      admin(),
+    );
     expect(created.errors).toBeUndefined();
     const product = created.data!.createProduct;
     expect(product.id).toMatch(/^prd_[0-9a-f]{32}$/);
@@ -42,7 +47,12 @@ describe('catalog subgraph', () => {
 
   it('pages through products with opaque cursors and no overlap', async () => {
     for (let i = 0; i < 3; i++) {
-      await callSubgraph(server.url, CREATE, { input: { title: `Page ${tag} ${i}`, description: 'paging', skus: [{ title: 'one', price: 100, currency: 'CNY' }] } }, admin());
+      await callSubgraph(
+        server.url,
+        CREATE,
+        { input: { title: `Page ${tag} ${i}`, description: 'paging', skus: [{ title: 'one', price: 100, currency: 'CNY' }] } },
+        admin(),
+      );
     }
     const q = `query($after: String, $s: String) { products(first: 2, after: $after, search: $s) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`;
     const first = await callSubgraph(server.url, q, { s: `page ${tag}` });
@@ -64,7 +74,9 @@ describe('catalog subgraph', () => {
   });
 
   it('refuses a forged forwarded identity', async () => {
-    const res = await callSubgraph(server.url, CREATE, { input: {} }, undefined, { 'x-shop-identity': 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInJvbGVzIjpbImFkbWluIl19.' });
+    const res = await callSubgraph(server.url, CREATE, { input: {} }, undefined, {
+      'x-shop-identity': 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInJvbGVzIjpbImFkbWluIl19.',
+    });
     expect(errorCode(res)).toBe('UNAUTHENTICATED');
   });
 });

@@ -15,8 +15,11 @@ export async function start(port = subgraphPort('catalog')) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.SERVICE_NAME ??= 'catalog';
-  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
-    logger.fatal({ err: error }, 'catalog failed to start');
-    process.exit(1);
-  });
+  start().then(
+    (server) => stopOnSignals(server.stop),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'catalog failed to start');
+      process.exit(1);
+    },
+  );
 }

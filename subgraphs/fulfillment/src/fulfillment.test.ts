@@ -45,7 +45,15 @@ afterAll(async () => {
 
 async function publishConfirmed(orderId: string, allocations: { skuId: string; warehouseId: string; qty: number }[], eventId = newId('evt')) {
   const type: EventType = 'inventory.stock-confirmed';
-  const envelope = { eventId, type, version: 1, occurredAt: new Date().toISOString(), aggregateId: orderId, correlationId: 'fulfillment-test', payload: { orderId, allocations } };
+  const envelope = {
+    eventId,
+    type,
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    aggregateId: orderId,
+    correlationId: 'fulfillment-test',
+    payload: { orderId, allocations },
+  };
   const publisher = broker.createPublisher({ confirm: true });
   await publisher.send({ exchange: eventsExchange(), routingKey: type, contentType: 'application/json' }, envelope);
   await publisher.close();
@@ -131,7 +139,11 @@ describe('admin moves', () => {
     expect((await callSubgraph(server.url, PACK, { id }, ops)).data!.packShipment).toEqual({ id, status: 'PACKED' });
     expect(errorCode(await callSubgraph(server.url, PACK, { id }, ops))).toBe('ORDER_STATE_INVALID');
     expect(errorCode(await callSubgraph(server.url, SHIP, { id, t: '   ' }, ops))).toBe('BAD_USER_INPUT');
-    expect((await callSubgraph(server.url, SHIP, { id, t: 'SF1234567' }, ops)).data!.shipShipment).toEqual({ id, status: 'SHIPPED', trackingNumber: 'SF1234567' });
+    expect((await callSubgraph(server.url, SHIP, { id, t: 'SF1234567' }, ops)).data!.shipShipment).toEqual({
+      id,
+      status: 'SHIPPED',
+      trackingNumber: 'SF1234567',
+    });
     expect((await callSubgraph(server.url, DELIVER, { id }, ops)).data!.deliverShipment).toEqual({ id, status: 'DELIVERED' });
     expect(errorCode(await callSubgraph(server.url, PACK, { id }, ops))).toBe('ORDER_STATE_INVALID');
 

@@ -10,7 +10,12 @@ export { buildFulfillmentSchema };
 /** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
 export async function start(port = subgraphPort('fulfillment')) {
   const orm = await openDatabase({ schema: 'fulfillment', entities, migrations });
-  const messaging = await startMessaging({ orm, service: 'fulfillment', schema: 'fulfillment', consumers: (connection) => startFulfillmentConsumers(connection, orm) });
+  const messaging = await startMessaging({
+    orm,
+    service: 'fulfillment',
+    schema: 'fulfillment',
+    consumers: (connection) => startFulfillmentConsumers(connection, orm),
+  });
   return startSubgraph({
     name: 'fulfillment',
     port,
@@ -27,8 +32,11 @@ export async function start(port = subgraphPort('fulfillment')) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.SERVICE_NAME ??= 'fulfillment';
-  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
-    logger.fatal({ err: error }, 'fulfillment failed to start');
-    process.exit(1);
-  });
+  start().then(
+    (server) => stopOnSignals(server.stop),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'fulfillment failed to start');
+      process.exit(1);
+    },
+  );
 }

@@ -16,7 +16,12 @@ export async function start(port = subgraphPort('inventory')) {
   const orm = await openDatabase({ schema: 'inventory', entities, migrations });
   if (process.env.DEMO_DATA) await loadDemoStock(orm.em.fork(), process.env.DEMO_DATA);
   registerInventoryGauges(orm.em);
-  const messaging = await startMessaging({ orm, service: 'inventory', schema: 'inventory', consumers: (connection) => startInventoryConsumers(connection, orm) });
+  const messaging = await startMessaging({
+    orm,
+    service: 'inventory',
+    schema: 'inventory',
+    consumers: (connection) => startInventoryConsumers(connection, orm),
+  });
   return startSubgraph({
     name: 'inventory',
     port,
@@ -30,8 +35,11 @@ export async function start(port = subgraphPort('inventory')) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.SERVICE_NAME ??= 'inventory';
-  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
-    logger.fatal({ err: error }, 'inventory failed to start');
-    process.exit(1);
-  });
+  start().then(
+    (server) => stopOnSignals(server.stop),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'inventory failed to start');
+      process.exit(1);
+    },
+  );
 }

@@ -26,7 +26,13 @@ async function createSkus(count: number): Promise<string[]> {
   const res = await callSubgraph(
     catalog.url,
     `mutation($input: CreateProductInput!) { createProduct(input: $input) { skus { id } } }`,
-    { input: { title: `Stocked ${tag}`, description: 'inventory test', skus: Array.from({ length: count }, (_, i) => ({ title: `v${i}`, price: 100, currency: 'CNY' })) } },
+    {
+      input: {
+        title: `Stocked ${tag}`,
+        description: 'inventory test',
+        skus: Array.from({ length: count }, (_, i) => ({ title: `v${i}`, price: 100, currency: 'CNY' })),
+      },
+    },
     admin(),
   );
   expect(res.errors).toBeUndefined();
@@ -80,7 +86,12 @@ describe('inventory subgraph: setStock and Sku.available', () => {
   });
 
   it('gives 0 available for SKUs it has never stocked, and null for malformed references', async () => {
-    const res = await callSubgraph(server.url, ENTITIES, { r: [{ __typename: 'Sku', id: newId('sku') }, { __typename: 'Sku', id: 'nonsense' }] });
+    const res = await callSubgraph(server.url, ENTITIES, {
+      r: [
+        { __typename: 'Sku', id: newId('sku') },
+        { __typename: 'Sku', id: 'nonsense' },
+      ],
+    });
     expect(res.data!._entities.map((e: { available?: number } | null) => e?.available ?? null)).toEqual([0, null]);
   });
 });

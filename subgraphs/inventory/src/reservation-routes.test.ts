@@ -24,7 +24,11 @@ async function post(path: string, body: unknown, identity: string | null | undef
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const id = identity === undefined ? await service() : identity;
   if (id) headers['x-shop-identity'] = id;
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -44,16 +48,25 @@ describe('internal reservation API', () => {
     expect(held.body).toMatchObject({ state: 'HOLD', replayed: false, allocations: [{ skuId, qty: 2 }] });
     expect((await post('/internal/v1/reservations', body)).body).toMatchObject({ state: 'HOLD', replayed: true });
 
-    expect(await post(`/internal/v1/reservations/${orderId}/confirm`, undefined)).toEqual({ status: 200, body: { ok: true, state: 'CONFIRMED', changed: true } });
+    expect(await post(`/internal/v1/reservations/${orderId}/confirm`, undefined)).toEqual({
+      status: 200,
+      body: { ok: true, state: 'CONFIRMED', changed: true },
+    });
     expect(await post(`/internal/v1/reservations/${orderId}/confirm`, {})).toEqual({ status: 200, body: { ok: true, state: 'CONFIRMED', changed: false } });
     expect(await post(`/internal/v1/reservations/${orderId}/release`, {})).toEqual({ status: 409, body: { ok: false, state: 'CONFIRMED', changed: false } });
-    expect(await post(`/internal/v1/reservations/${orderId}/release`, { restock: true })).toEqual({ status: 200, body: { ok: true, state: 'RELEASED', changed: true } });
+    expect(await post(`/internal/v1/reservations/${orderId}/release`, { restock: true })).toEqual({
+      status: 200,
+      body: { ok: true, state: 'RELEASED', changed: true },
+    });
   });
 
   it('answers a shortage with REJECTED and the shortages', async () => {
     const skuId = await skuWithStock(1);
     const res = await post('/internal/v1/reservations', { orderId: newId('ord'), lines: [{ skuId, qty: 2 }], expireAt: '2030-01-01T00:00:00Z' });
-    expect(res).toEqual({ status: 200, body: { state: 'REJECTED', shortages: [{ skuId, requested: 2, available: 1 }], replayed: false, orderState: 'REJECTED' } });
+    expect(res).toEqual({
+      status: 200,
+      body: { state: 'REJECTED', shortages: [{ skuId, requested: 2, available: 1 }], replayed: false, orderState: 'REJECTED' },
+    });
   });
 
   it('refuses callers without a valid service identity with 401', async () => {

@@ -23,13 +23,20 @@ const wh = (name: string) => `${name}-${Date.now().toString(36)}`;
 const inAnHour = () => new Date(Date.now() + 3_600_000);
 
 async function stockOf(skuId: string) {
-  return orm.em.fork().getConnection().execute<{ warehouseId: string; available: number; reserved: number; sold: number }[]>(
-    `SELECT warehouse_id AS "warehouseId", available, reserved, sold FROM stock WHERE sku_id = ? ORDER BY warehouse_id`,
-    [skuId],
-  );
+  return orm.em
+    .fork()
+    .getConnection()
+    .execute<{ warehouseId: string; available: number; reserved: number; sold: number }[]>(
+      `SELECT warehouse_id AS "warehouseId", available, reserved, sold FROM stock WHERE sku_id = ? ORDER BY warehouse_id`,
+      [skuId],
+    );
 }
 const totals = async (skuId: string) =>
-  (await stockOf(skuId)).reduce((t, r) => ({ available: t.available + r.available, reserved: t.reserved + r.reserved, sold: t.sold + r.sold }), { available: 0, reserved: 0, sold: 0 });
+  (await stockOf(skuId)).reduce((t, r) => ({ available: t.available + r.available, reserved: t.reserved + r.reserved, sold: t.sold + r.sold }), {
+    available: 0,
+    reserved: 0,
+    sold: 0,
+  });
 
 async function skuWithStock(stock: Record<string, number>): Promise<string> {
   const skuId = newId('sku');
@@ -39,8 +46,25 @@ async function skuWithStock(stock: Record<string, number>): Promise<string> {
 
 describe('planLine (warehouse choice)', () => {
   it('prefers one warehouse that serves the whole line, else splits by descending available', () => {
-    expect(planLine([{ warehouseId: 'a', available: 3 }, { warehouseId: 'b', available: 8 }], 5)).toEqual([{ warehouseId: 'b', qty: 5 }]);
-    expect(planLine([{ warehouseId: 'a', available: 3 }, { warehouseId: 'b', available: 4 }, { warehouseId: 'c', available: 2 }], 8)).toEqual([
+    expect(
+      planLine(
+        [
+          { warehouseId: 'a', available: 3 },
+          { warehouseId: 'b', available: 8 },
+        ],
+        5,
+      ),
+    ).toEqual([{ warehouseId: 'b', qty: 5 }]);
+    expect(
+      planLine(
+        [
+          { warehouseId: 'a', available: 3 },
+          { warehouseId: 'b', available: 4 },
+          { warehouseId: 'c', available: 2 },
+        ],
+        8,
+      ),
+    ).toEqual([
       { warehouseId: 'a', qty: 3 },
       { warehouseId: 'b', qty: 4 },
       { warehouseId: 'c', qty: 1 },
@@ -94,7 +118,14 @@ describe('reservations', () => {
     const c = wh('c');
     const skuId = await skuWithStock({ [a]: 4, [b]: 6, [c]: 1 });
     const orderId = newId('ord');
-    const outcome = await reserve(orm.em.fork(), { orderId, lines: [{ skuId, qty: 5 }, { skuId, qty: 3 }], expireAt: inAnHour() });
+    const outcome = await reserve(orm.em.fork(), {
+      orderId,
+      lines: [
+        { skuId, qty: 5 },
+        { skuId, qty: 3 },
+      ],
+      expireAt: inAnHour(),
+    });
     expect(outcome.state).toBe('HOLD');
     if (outcome.state !== 'HOLD') return;
     expect(outcome.allocations).toEqual([
@@ -117,7 +148,15 @@ describe('reservations', () => {
     const scarce = await skuWithStock({ [wh('s')]: 1 });
     const unknown = newId('sku');
     const orderId = newId('ord');
-    const input = { orderId, lines: [{ skuId: plenty, qty: 2 }, { skuId: scarce, qty: 2 }, { skuId: unknown, qty: 1 }], expireAt: inAnHour() };
+    const input = {
+      orderId,
+      lines: [
+        { skuId: plenty, qty: 2 },
+        { skuId: scarce, qty: 2 },
+        { skuId: unknown, qty: 1 },
+      ],
+      expireAt: inAnHour(),
+    };
     const outcome = await reserve(orm.em.fork(), input);
     expect(outcome.state).toBe('REJECTED');
     if (outcome.state !== 'REJECTED') return;
@@ -175,7 +214,20 @@ describe('demo stock', () => {
     const [s1, s2] = [newId('sku'), newId('sku')];
     const [w1, w2] = [wh('demo-a'), wh('demo-b')];
     const file = join(await mkdtemp(join(tmpdir(), 'inventory-demo-')), 'demo.json');
-    await writeFile(file, JSON.stringify({ warehouses: [w1, w2], products: [{ skus: [{ id: s1, stock: { [w1]: 40, [w2]: 25 } }, { id: s2, stock: { [w1]: 15 } }] }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        warehouses: [w1, w2],
+        products: [
+          {
+            skus: [
+              { id: s1, stock: { [w1]: 40, [w2]: 25 } },
+              { id: s2, stock: { [w1]: 15 } },
+            ],
+          },
+        ],
+      }),
+    );
     await loadDemoStock(orm.em.fork(), file);
     await setOnHand(orm.em.fork(), s2, w1, 3); // an operator's change survives a restart
     await loadDemoStock(orm.em.fork(), file);
@@ -196,10 +248,13 @@ describe('reservations under concurrency', () => {
     expect(outcomes.filter((o) => o.state === 'REJECTED')).toHaveLength(250);
     expect(await totals(skuId)).toEqual({ available: 0, reserved: 50, sold: 0 });
     expect(await stockInvariantViolations(orm.em.fork(), [skuId])).toEqual([]);
-    const [{ holds }] = (await orm.em.fork().getConnection().execute<{ holds: number }[]>(
-      `SELECT count(*)::int AS holds FROM reservation_order o JOIN reservation r USING (order_id) WHERE r.sku_id = ? AND o.state = 'HOLD'`,
-      [skuId],
-    )) as [{ holds: number }];
+    const [{ holds }] = (await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ holds: number }[]>(
+        `SELECT count(*)::int AS holds FROM reservation_order o JOIN reservation r USING (order_id) WHERE r.sku_id = ? AND o.state = 'HOLD'`,
+        [skuId],
+      )) as [{ holds: number }];
     expect(holds).toBe(50);
   });
 
@@ -208,7 +263,16 @@ describe('reservations under concurrency', () => {
     const b = await skuWithStock({ [wh('m4')]: 10, [wh('m5')]: 10 });
     const outcomes = await Promise.all(
       Array.from({ length: 60 }, (_, i) => {
-        const lines = i % 2 === 0 ? [{ skuId: a, qty: 2 }, { skuId: b, qty: 1 }] : [{ skuId: b, qty: 1 }, { skuId: a, qty: 2 }];
+        const lines =
+          i % 2 === 0
+            ? [
+                { skuId: a, qty: 2 },
+                { skuId: b, qty: 1 },
+              ]
+            : [
+                { skuId: b, qty: 1 },
+                { skuId: a, qty: 2 },
+              ];
         return reserve(orm.em.fork(), { orderId: newId('ord'), lines, expireAt: inAnHour() });
       }),
     );
@@ -232,7 +296,12 @@ describe('reservations under concurrency', () => {
     const skuId = await skuWithStock({ [wh('x1')]: 2, [wh('x2')]: 2 });
     const orderId = newId('ord');
     await reserve(orm.em.fork(), { orderId, lines: [{ skuId, qty: 3 }], expireAt: inAnHour() });
-    const results = await Promise.all([confirm(orm.em.fork(), orderId), release(orm.em.fork(), orderId), confirm(orm.em.fork(), orderId), release(orm.em.fork(), orderId)]);
+    const results = await Promise.all([
+      confirm(orm.em.fork(), orderId),
+      release(orm.em.fork(), orderId),
+      confirm(orm.em.fork(), orderId),
+      release(orm.em.fork(), orderId),
+    ]);
     expect(results.filter((r) => r.changed)).toHaveLength(1);
     const t = await totals(skuId);
     expect(t.reserved).toBe(0);

@@ -58,5 +58,4 @@ export const SUBGRAPHS = {
 export type SubgraphName = keyof typeof SUBGRAPHS;
 
 export const subgraphPort = (name: SubgraphName): number => envInt(`${name.toUpperCase()}_PORT`, SUBGRAPHS[name]);
-export const subgraphUrl = (name: SubgraphName): string =>
-  envString(`${name.toUpperCase()}_URL`, `http://127.0.0.1:${subgraphPort(name)}/graphql`);
+export const subgraphUrl = (name: SubgraphName): string => envString(`${name.toUpperCase()}_URL`, `http://127.0.0.1:${subgraphPort(name)}/graphql`);

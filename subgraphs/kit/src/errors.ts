@@ -20,7 +20,6 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-
 /** A failure the client caused or must act on: its message and code are safe to show. */
 export class DomainError extends GraphQLError {
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
@@ -32,10 +31,8 @@ export class DomainError extends GraphQLError {
 const isGraphQLError = (error: unknown): boolean =>
   error instanceof GraphQLError || (error instanceof Error && typeof (error as { extensions?: unknown }).extensions === 'object');
 
-export const badInput = (message: string, details?: Record<string, unknown>): DomainError =>
-  new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
-export const forbidden = (message = 'You are not allowed to do this'): DomainError =>
-  new DomainError(ErrorCode.FORBIDDEN, message);
+export const badInput = (message: string, details?: Record<string, unknown>): DomainError => new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
+export const forbidden = (message = 'You are not allowed to do this'): DomainError => new DomainError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message = 'Sign in first: this operation needs a bearer token'): DomainError =>
   new DomainError(ErrorCode.UNAUTHENTICATED, message);
 

@@ -40,7 +40,15 @@ export async function callInternal<T>(caller: string, target: SubgraphName, path
 }
 
 /** A federation `_entities` read against another subgraph with the caller's service identity. */
-export async function fetchEntities<T>(caller: string, target: SubgraphName, typename: string, ids: readonly string[], selection: string, correlationId: string, timeoutMs = 3000): Promise<Map<string, T>> {
+export async function fetchEntities<T>(
+  caller: string,
+  target: SubgraphName,
+  typename: string,
+  ids: readonly string[],
+  selection: string,
+  correlationId: string,
+  timeoutMs = 3000,
+): Promise<Map<string, T>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
   const response = await withTimeout(

@@ -7,7 +7,8 @@ export const encodeCursor = (key: string): string => Buffer.from(`c1:${key}`, 'u
 
 export function decodeCursor(cursor: string): string {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!raw.startsWith('c1:') || raw.length < 4 || cursor.length > 200) throw badInput(`after: "${cursor.slice(0, 40)}" is not a cursor this API returned`, { field: 'after' });
+  if (!raw.startsWith('c1:') || raw.length < 4 || cursor.length > 200)
+    throw badInput(`after: "${cursor.slice(0, 40)}" is not a cursor this API returned`, { field: 'after' });
   return raw.slice(3);
 }
 

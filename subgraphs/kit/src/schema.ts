@@ -5,7 +5,6 @@ import { parse, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
 
- 
 export type ReferenceResolvers = Record<string, { __resolveReference: (reference: any, context: any) => unknown }>;
 
 export interface SubgraphSchemaOptions {
@@ -45,7 +44,7 @@ export async function buildSubgraph(options: SubgraphSchemaOptions): Promise<Gra
   }
   return buildSubgraphSchema({
     typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`),
-     
+
     resolvers: resolvers as any,
   });
 }

@@ -44,7 +44,12 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
     schema: options.schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), metricsPlugin],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      metricsPlugin,
+    ],
   });
   await apollo.start();
 
@@ -66,11 +71,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
     res.type(registry.contentType).send(await registry.metrics());
   });
   options.routes?.(app);
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.orm) }),
-  );
+  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.orm) }));
 
   await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? '127.0.0.1', resolve));
   const address = httpServer.address();

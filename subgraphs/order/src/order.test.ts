@@ -46,16 +46,24 @@ async function preview(who: Identity, items: { skuId: string; qty: number }[], e
 }
 const place = (who: Identity, previewId: string, clientReqId = `req-${Math.random().toString(36).slice(2)}`) =>
   callSubgraph(order.url, PLACE, { input: { previewId, clientReqId } }, who);
-const available = async (skuId: string) => (await sql(db.em.fork()).one<{ n: string }>('SELECT coalesce(sum(available), 0) AS n FROM inventory.stock WHERE sku_id = ?', [skuId]))!.n;
-const statusOf = async (id: string) => (await sql(db.em.fork()).one<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM ordering.orders WHERE id = ?', [id]))!;
-const orderCount = async (userId: string) => Number((await sql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
+const available = async (skuId: string) =>
+  (await sql(db.em.fork()).one<{ n: string }>('SELECT coalesce(sum(available), 0) AS n FROM inventory.stock WHERE sku_id = ?', [skuId]))!.n;
+const statusOf = async (id: string) =>
+  (await sql(db.em.fork()).one<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM ordering.orders WHERE id = ?', [id]))!;
+const orderCount = async (userId: string) =>
+  Number((await sql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
 
 describe('addresses', () => {
   it('stores name, phone and street encrypted, and shows them only to their owner', async () => {
     const alice = user();
-    const added = await callSubgraph(order.url, `mutation($i: AddressInput!) { addAddress(input: $i) { id name phone line1 city country } }`, {
-      i: { name: 'Li Lei', phone: '+86 138 0000 0000', line1: '1 Nanjing Road', city: 'Shanghai', country: 'CN' },
-    }, alice);
+    const added = await callSubgraph(
+      order.url,
+      `mutation($i: AddressInput!) { addAddress(input: $i) { id name phone line1 city country } }`,
+      {
+        i: { name: 'Li Lei', phone: '+86 138 0000 0000', line1: '1 Nanjing Road', city: 'Shanghai', country: 'CN' },
+      },
+      alice,
+    );
     expect(added.errors).toBeUndefined();
     const id = added.data!.addAddress.id;
     const raw = await sql(db.em.fork()).one<Record<string, string>>('SELECT * FROM ordering.address WHERE id = ?', [id]);
@@ -67,7 +75,12 @@ describe('addresses', () => {
     expect(mine.data!.addresses).toEqual([{ id, name: 'Li Lei', phone: '+86 138 0000 0000', line1: '1 Nanjing Road' }]);
     const theirs = await callSubgraph(order.url, `{ addresses { id } }`, {}, user());
     expect(theirs.data!.addresses).toEqual([]);
-    const bad = await callSubgraph(order.url, `mutation($i: AddressInput!) { addAddress(input: $i) { id } }`, { i: { name: 'x', phone: 'call me', line1: 'x', city: 'x', country: 'China' } }, alice);
+    const bad = await callSubgraph(
+      order.url,
+      `mutation($i: AddressInput!) { addAddress(input: $i) { id } }`,
+      { i: { name: 'x', phone: 'call me', line1: 'x', city: 'x', country: 'China' } },
+      alice,
+    );
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
   });
 });
@@ -82,10 +95,19 @@ describe('preview and placement', () => {
     );
     const buyer = user();
     const p = await preview(buyer, [{ skuId, qty: 2 }], { couponCode: code });
-    expect(p).toMatchObject({ total: { amount: 39900, currency: 'CNY' }, discount: { amount: 2000 }, shippingFee: { amount: 1500 + 500 }, payable: { amount: 39900 - 2000 + 2000 }, stockCheck: 'PASS' });
+    expect(p).toMatchObject({
+      total: { amount: 39900, currency: 'CNY' },
+      discount: { amount: 2000 },
+      shippingFee: { amount: 1500 + 500 },
+      payable: { amount: 39900 - 2000 + 2000 },
+      stockCheck: 'PASS',
+    });
     const first = await place(buyer, p.previewId, 'checkout-1');
     expect(first.errors).toBeUndefined();
-    expect(first.data!.placeOrder).toMatchObject({ replayed: false, order: { status: 'PENDING_PAYMENT', payable: { amount: 39900 }, items: [{ sku: { id: skuId }, qty: 2, unitPrice: { amount: 19950 } }] } });
+    expect(first.data!.placeOrder).toMatchObject({
+      replayed: false,
+      order: { status: 'PENDING_PAYMENT', payable: { amount: 39900 }, items: [{ sku: { id: skuId }, qty: 2, unitPrice: { amount: 19950 } }] },
+    });
     expect(await available(skuId)).toBe('3');
     const again = await place(buyer, p.previewId, 'checkout-1');
     expect(again.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
@@ -93,14 +115,22 @@ describe('preview and placement', () => {
     expect(errorCode(await place(buyer, other.previewId, 'checkout-1'))).toBe('ORDER_ALREADY_EXISTS');
     // The coupon's per-user limit of 1 is used up by the first order.
     await expect(preview(buyer, [{ skuId, qty: 2 }], { couponCode: code })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-    const events = await sql(db.em.fork()).all<{ to_status: string }>('SELECT to_status FROM ordering.order_event WHERE order_id = ? ORDER BY created_at', [first.data!.placeOrder.order.id]);
+    const events = await sql(db.em.fork()).all<{ to_status: string }>('SELECT to_status FROM ordering.order_event WHERE order_id = ? ORDER BY created_at', [
+      first.data!.placeOrder.order.id,
+    ]);
     expect(events.map((e) => e.to_status)).toEqual(['CREATED', 'PENDING_PAYMENT']);
   });
 
   it('answers bad input with clear codes and writes nothing', async () => {
     const skuId = await createStockedSku(urls());
     const buyer = user();
-    for (const items of [[{ skuId, qty: 0 }], [{ skuId, qty: -1 }], [{ skuId, qty: 100 }], [{ skuId: 'sku_00000000000000000000000000000000', qty: 1 }], [{ skuId: 'nope', qty: 1 }]]) {
+    for (const items of [
+      [{ skuId, qty: 0 }],
+      [{ skuId, qty: -1 }],
+      [{ skuId, qty: 100 }],
+      [{ skuId: 'sku_00000000000000000000000000000000', qty: 1 }],
+      [{ skuId: 'nope', qty: 1 }],
+    ]) {
       await expect(preview(buyer, items)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     }
     const p = await preview(buyer, [{ skuId, qty: 1 }]);
@@ -153,7 +183,9 @@ describe('preview and placement', () => {
     } finally {
       await inv.close();
     }
-    const sku = await callSubgraph(inventory.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Sku { available } } }`, { r: [{ __typename: 'Sku', id: skuId }] });
+    const sku = await callSubgraph(inventory.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Sku { available } } }`, {
+      r: [{ __typename: 'Sku', id: skuId }],
+    });
     expect(sku.data!._entities[0].available).toBe(0);
   }, 120_000);
 });
@@ -208,7 +240,10 @@ describe('lifecycle', () => {
       await eventually(async () => (Date.now() > new Date(paid.expireAt ?? 0).getTime() + 1000 ? true : undefined), { timeoutMs: 5000 }).catch(() => undefined);
       await eventually(async () => ((await available(skuId)) === '7' ? true : undefined));
       expect((await statusOf(paid.id)).status).toBe('PAID');
-      const sold = await sql(db.em.fork()).one<{ sold: string; reserved: string }>('SELECT sum(sold) AS sold, sum(reserved) AS reserved FROM inventory.stock WHERE sku_id = ?', [skuId]);
+      const sold = await sql(db.em.fork()).one<{ sold: string; reserved: string }>(
+        'SELECT sum(sold) AS sold, sum(reserved) AS reserved FROM inventory.stock WHERE sku_id = ?',
+        [skuId],
+      );
       await eventually(async () => {
         const s = await sql(db.em.fork()).one<{ sold: string }>('SELECT sum(sold) AS sold FROM inventory.stock WHERE sku_id = ?', [skuId]);
         return s!.sold === '3' ? true : undefined;
@@ -250,10 +285,13 @@ describe('flash sale', () => {
     // The queued path: accepted as CREATED, then inventory decides from order.created.
     expect(admitted.every((r) => r.data!.placeOrder.order.status === 'CREATED')).toBe(true);
     const ids = admitted.map((r) => r.data!.placeOrder.order.id as string);
-    const settled = await eventually(async () => {
-      const statuses = await Promise.all(ids.map(statusOf));
-      return statuses.every((st) => st.status !== 'CREATED') ? statuses : undefined;
-    }, { timeoutMs: 20_000 });
+    const settled = await eventually(
+      async () => {
+        const statuses = await Promise.all(ids.map(statusOf));
+        return statuses.every((st) => st.status !== 'CREATED') ? statuses : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(settled.filter((st) => st.status === 'PENDING_PAYMENT')).toHaveLength(Math.min(5, ids.length));
     expect(settled.filter((st) => st.status === 'CANCELED').every((st) => st.cancel_reason === 'OUT_OF_STOCK')).toBe(true);
     expect(await available(skuId)).toBe(String(5 - Math.min(5, ids.length)));

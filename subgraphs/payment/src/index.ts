@@ -34,8 +34,11 @@ export async function start(port = subgraphPort('payment')) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.SERVICE_NAME ??= 'payment';
-  start().then((server) => stopOnSignals(server.stop), (error: unknown) => {
-    logger.fatal({ err: error }, 'payment failed to start');
-    process.exit(1);
-  });
+  start().then(
+    (server) => stopOnSignals(server.stop),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'payment failed to start');
+      process.exit(1);
+    },
+  );
 }

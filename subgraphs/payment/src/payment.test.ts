@@ -60,7 +60,11 @@ afterAll(async () => {
 const PAY = `mutation($orderId: ID!) { payOrder(orderId: $orderId) { paymentId redirectUrl amount { amount currency } } }`;
 const callbackUrl = () => `http://127.0.0.1:${server.port}/internal/v1/payment/callback`;
 const psp = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${simulator.url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${simulator.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, body: (await res.json()) as any };
 };
 
@@ -90,7 +94,10 @@ function postCallback(body: Record<string, unknown>, signature?: string) {
   const raw = JSON.stringify(body);
   return fetch(callbackUrl(), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(signature === undefined ? { [SIGNATURE_HEADER]: signPayload(SECRET, raw) } : signature ? { [SIGNATURE_HEADER]: signature } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(signature === undefined ? { [SIGNATURE_HEADER]: signPayload(SECRET, raw) } : signature ? { [SIGNATURE_HEADER]: signature } : {}),
+    },
     body: raw,
   });
 }
@@ -253,7 +260,9 @@ describe('reconciliation', () => {
     const p = await paidSession();
     await psp('POST', '/admin/faults', { mode: 'drop', count: 1 });
     await psp('POST', `/v1/intents/${p.intentId}/pay`);
-    await eventually(async () => ((await psp('GET', `/admin/callbacks?paymentId=${p.paymentId}`)).body.callbacks.some((c: any) => c.outcome === 'DROPPED') ? true : undefined));
+    await eventually(async () =>
+      (await psp('GET', `/admin/callbacks?paymentId=${p.paymentId}`)).body.callbacks.some((c: any) => c.outcome === 'DROPPED') ? true : undefined,
+    );
     expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
 
     const args = ['--from', since.toISOString(), '--to', new Date(Date.now() + 60_000).toISOString()];
@@ -290,7 +299,11 @@ describe('refunds', () => {
     const p = await paidSession();
     await psp('POST', `/v1/intents/${p.intentId}/pay`);
     await statusIs(p.paymentId, 'SUCCEEDED');
-    const envelope = await publish('order.payment-rejected', p.orderId, { orderId: p.orderId, paymentId: p.paymentId, reason: 'order was canceled (PAYMENT_TIMEOUT)' });
+    const envelope = await publish('order.payment-rejected', p.orderId, {
+      orderId: p.orderId,
+      paymentId: p.paymentId,
+      reason: 'order was canceled (PAYMENT_TIMEOUT)',
+    });
     await statusIs(p.paymentId, 'REFUNDED');
     const txn = await psp('GET', `/admin/transactions/${p.paymentTxnId}`);
     expect(txn.body).toMatchObject({ status: 'REFUNDED', refunded: 37700 });
@@ -302,7 +315,10 @@ describe('refunds', () => {
     await publish('order.payment-rejected', p.orderId, envelope.payload);
     await queueDrained();
     // The provider confirms the refund with a REFUNDED callback: recorded, nothing changes.
-    await eventually(async () => ((await db.query(`SELECT outcome FROM payment_callback WHERE payment_id = $1 AND status = 'REFUNDED'`, [p.paymentId])).rows[0]?.outcome ?? undefined));
+    await eventually(
+      async () =>
+        (await db.query(`SELECT outcome FROM payment_callback WHERE payment_id = $1 AND status = 'REFUNDED'`, [p.paymentId])).rows[0]?.outcome ?? undefined,
+    );
     expect(await outboxCount('payment.refunded', p.paymentId)).toBe(1);
     expect((await psp('GET', `/admin/transactions/${p.paymentTxnId}`)).body.refunds).toHaveLength(1);
     const audit = await db.query(`SELECT type FROM payment_event WHERE payment_id = $1 ORDER BY id`, [p.paymentId]);
@@ -314,15 +330,31 @@ describe('refunds', () => {
     await psp('POST', `/v1/intents/${p.intentId}/pay`);
     await statusIs(p.paymentId, 'SUCCEEDED');
     const refundId = newId('rfd');
-    await publish('order.refund-requested', p.orderId, { refundId, orderId: p.orderId, amount: { amount: 10000, currency: 'CNY' }, reason: 'damaged item', restock: false });
-    const event = await eventually(async () => (await db.query(`SELECT body FROM outbox WHERE type = 'payment.refunded' AND body->'payload'->>'refundId' = $1`, [refundId])).rows[0]);
+    await publish('order.refund-requested', p.orderId, {
+      refundId,
+      orderId: p.orderId,
+      amount: { amount: 10000, currency: 'CNY' },
+      reason: 'damaged item',
+      restock: false,
+    });
+    const event = await eventually(
+      async () => (await db.query(`SELECT body FROM outbox WHERE type = 'payment.refunded' AND body->'payload'->>'refundId' = $1`, [refundId])).rows[0],
+    );
     expect(event.body.payload).toMatchObject({ refundId, paymentId: p.paymentId, amount: { amount: 10000, currency: 'CNY' } });
     expect((await paymentRow(p.paymentId)).status).toBe('SUCCEEDED');
     expect((await psp('GET', `/admin/transactions/${p.paymentTxnId}`)).body.refunded).toBe(10000);
 
     const tooMuch = newId('rfd');
-    await publish('order.refund-requested', p.orderId, { refundId: tooMuch, orderId: p.orderId, amount: { amount: 37700, currency: 'CNY' }, reason: 'again', restock: false });
-    const failed = await eventually(async () => (await db.query(`SELECT body FROM outbox WHERE type = 'payment.refund-failed' AND body->'payload'->>'refundId' = $1`, [tooMuch])).rows[0]);
+    await publish('order.refund-requested', p.orderId, {
+      refundId: tooMuch,
+      orderId: p.orderId,
+      amount: { amount: 37700, currency: 'CNY' },
+      reason: 'again',
+      restock: false,
+    });
+    const failed = await eventually(
+      async () => (await db.query(`SELECT body FROM outbox WHERE type = 'payment.refund-failed' AND body->'payload'->>'refundId' = $1`, [tooMuch])).rows[0],
+    );
     expect(failed.body.payload.error).toMatch(/exceeds/);
   });
 });

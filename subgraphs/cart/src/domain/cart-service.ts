@@ -17,10 +17,7 @@ export function parseQty(qty: number, min: 0 | 1): number {
 }
 
 export async function cartLines(em: EntityManager, userId: string): Promise<CartLine[]> {
-  return em.getConnection().execute<CartLine[]>(
-    `SELECT sku_id AS "skuId", qty FROM cart_line WHERE user_id = ? ORDER BY added_at, sku_id`,
-    [userId],
-  );
+  return em.getConnection().execute<CartLine[]>(`SELECT sku_id AS "skuId", qty FROM cart_line WHERE user_id = ? ORDER BY added_at, sku_id`, [userId]);
 }
 
 type Write = { kind: 'add'; qty: number } | { kind: 'set'; qty: number };

@@ -7,12 +7,18 @@ import { Cart, CartItem, Sku } from './types.js';
 /** The user's cart at current catalog prices, in one batched catalog call; SKUs gone from the catalog are left out. */
 async function loadCart(ctx: SubgraphContext, userId: string): Promise<Cart> {
   const lines = await cartLines(ctx.em, userId);
-  const facts = await fetchSkuFacts(lines.map((l) => l.skuId), ctx.correlationId);
+  const facts = await fetchSkuFacts(
+    lines.map((l) => l.skuId),
+    ctx.correlationId,
+  );
   const known = lines.flatMap((l) => {
     const sku = facts.get(l.skuId);
     return sku ? [{ ...l, sku }] : [];
   });
-  const total = subtotal(known.map((l) => ({ unitPrice: l.sku.price, qty: l.qty })), defaultCurrency());
+  const total = subtotal(
+    known.map((l) => ({ unitPrice: l.sku.price, qty: l.qty })),
+    defaultCurrency(),
+  );
   return Object.assign(new Cart(), {
     items: known.map((l) => Object.assign(new CartItem(), { sku: Object.assign(new Sku(), { id: l.skuId }), qty: l.qty })),
     subtotal: Money.of(total.amount, total.currency),

@@ -23,10 +23,12 @@ export async function listProducts(em: EntityManager, limit: number, after: stri
     where.push(`search @@ to_tsquery('simple', ?)`);
   }
   params.push(limit);
-  return em.getConnection().execute<ProductSummary[]>(
-    `SELECT id, title, description FROM product ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-    params,
-  );
+  return em
+    .getConnection()
+    .execute<ProductSummary[]>(
+      `SELECT id, title, description FROM product ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      params,
+    );
 }
 
 export async function productsByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, ProductRow>> {

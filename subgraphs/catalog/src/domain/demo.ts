@@ -13,7 +13,12 @@ export async function loadDemoCatalog(em: EntityManager, path: string): Promise<
     const conn = tx.getConnection();
     const ctx = tx.getTransactionContext();
     for (const product of demo.products) {
-      const res = await conn.execute<{ affectedRows: number }>('INSERT INTO product (id, title, description) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [product.id, product.title, product.description], 'run', ctx);
+      const res = await conn.execute<{ affectedRows: number }>(
+        'INSERT INTO product (id, title, description) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
+        [product.id, product.title, product.description],
+        'run',
+        ctx,
+      );
       created += res.affectedRows;
       for (const sku of product.skus) {
         await conn.execute(

@@ -45,6 +45,10 @@ export function validateNewProduct(input: NewProduct): NewProduct {
 
 /** Turns free text into a prefix-matching tsquery over letters and digits only (never raw input). */
 export function toSearchQuery(search: string): string | null {
-  const tokens = search.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, 8) ?? [];
+  const tokens =
+    search
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu)
+      ?.slice(0, 8) ?? [];
   return tokens.length === 0 ? null : tokens.map((t) => `${t.slice(0, 50)}:*`).join(' & ');
 }

@@ -63,32 +63,65 @@ export async function transitionShipment(em: EntityManager, request: TransitionR
       [request.to, request.trackingNumber ?? null, shipment.id, shipment.version],
     );
     if (!updated) throw new Error(`shipment ${shipment.id} changed concurrently`);
-    await audit(tx, updated, `STATUS_${request.to}`, request.actor, { from: shipment.status, to: request.to, version: updated.version, trackingNumber: request.trackingNumber ?? null });
+    await audit(tx, updated, `STATUS_${request.to}`, request.actor, {
+      from: shipment.status,
+      to: request.to,
+      version: updated.version,
+      trackingNumber: request.trackingNumber ?? null,
+    });
 
     const after = siblings.map((s) => (s.id === updated.id ? updated : s));
     if (request.to === 'SHIPPED' && after.every((s) => shippedOrLater(s.status))) {
-      await emit(tx, { type: 'fulfillment.order-shipped', aggregateId: updated.order_id, correlationId: request.correlationId, payload: { orderId: updated.order_id } });
+      await emit(tx, {
+        type: 'fulfillment.order-shipped',
+        aggregateId: updated.order_id,
+        correlationId: request.correlationId,
+        payload: { orderId: updated.order_id },
+      });
     }
     if (request.to === 'DELIVERED' && after.every((s) => s.status === 'DELIVERED')) {
-      await emit(tx, { type: 'fulfillment.order-delivered', aggregateId: updated.order_id, correlationId: request.correlationId, payload: { orderId: updated.order_id } });
+      await emit(tx, {
+        type: 'fulfillment.order-delivered',
+        aggregateId: updated.order_id,
+        correlationId: request.correlationId,
+        payload: { orderId: updated.order_id },
+      });
     }
     return updated;
   });
 }
 
-export async function audit(tx: EntityManager, shipment: Pick<ShipmentRow, 'id' | 'order_id'>, type: string, actor: string | null, payload: Record<string, unknown>): Promise<void> {
-  await run(tx, 'INSERT INTO shipment_event (shipment_id, order_id, type, actor, payload) VALUES (?, ?, ?, ?, ?)', [shipment.id, shipment.order_id, type, actor, JSON.stringify(payload)]);
+export async function audit(
+  tx: EntityManager,
+  shipment: Pick<ShipmentRow, 'id' | 'order_id'>,
+  type: string,
+  actor: string | null,
+  payload: Record<string, unknown>,
+): Promise<void> {
+  await run(tx, 'INSERT INTO shipment_event (shipment_id, order_id, type, actor, payload) VALUES (?, ?, ?, ?, ?)', [
+    shipment.id,
+    shipment.order_id,
+    type,
+    actor,
+    JSON.stringify(payload),
+  ]);
 }
 
 /** Serialises everything that creates or cancels the shipments of one order. */
-export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<number> => run(tx, 'SELECT pg_advisory_xact_lock(hashtext(?))', [`shipments:${orderId}`]);
+export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<number> =>
+  run(tx, 'SELECT pg_advisory_xact_lock(hashtext(?))', [`shipments:${orderId}`]);
 
 /**
  * For a refund before shipping: atomically, if no shipment of the order has left a warehouse,
  * cancel all of them and remember the order, so shipments confirmed later are never created;
  * if one has shipped, change nothing. Repeating it answers the same.
  */
-export async function cancelUnshipped(em: EntityManager, orderId: string, actor: string, correlationId: string): Promise<{ shipped: boolean; canceled: number }> {
+export async function cancelUnshipped(
+  em: EntityManager,
+  orderId: string,
+  actor: string,
+  correlationId: string,
+): Promise<{ shipped: boolean; canceled: number }> {
   return em.fork().transactional(async (tx) => {
     await lockOrderShipments(tx, orderId);
     const siblings = await rows<ShipmentRow>(tx, 'SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [orderId]);

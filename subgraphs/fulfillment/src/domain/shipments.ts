@@ -16,7 +16,14 @@ interface OrderFacts {
  * consumer retries the event later.
  */
 async function fetchOrderFacts(orderId: string, correlationId: string): Promise<OrderFacts | undefined> {
-  const found = await fetchEntities<OrderFacts>('fulfillment', 'order', 'Order', [orderId], 'userId items { sku { id } qty unitPrice { amount currency } }', correlationId);
+  const found = await fetchEntities<OrderFacts>(
+    'fulfillment',
+    'order',
+    'Order',
+    [orderId],
+    'userId items { sku { id } qty unitPrice { amount currency } }',
+    correlationId,
+  );
   return found.get(orderId);
 }
 
@@ -46,12 +53,11 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
   }
   for (const [warehouseId, skus] of byWarehouse) {
     const id = newId('shp');
-    const created = await run(tx, `INSERT INTO shipment (id, order_id, user_id, warehouse_id, status) VALUES (?, ?, ?, ?, 'PENDING') ON CONFLICT (order_id, warehouse_id) DO NOTHING`, [
-      id,
-      orderId,
-      order.userId,
-      warehouseId,
-    ]);
+    const created = await run(
+      tx,
+      `INSERT INTO shipment (id, order_id, user_id, warehouse_id, status) VALUES (?, ?, ?, ?, 'PENDING') ON CONFLICT (order_id, warehouse_id) DO NOTHING`,
+      [id, orderId, order.userId, warehouseId],
+    );
     if (created === 0) continue;
     for (const [skuId, qty] of skus) {
       const price = prices.get(skuId);
@@ -64,7 +70,11 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
         price?.currency ?? order.items[0]?.unitPrice.currency ?? 'CNY',
       ]);
     }
-    await audit(tx, { id, order_id: orderId }, 'CREATED', null, { warehouseId, items: [...skus].map(([skuId, qty]) => ({ skuId, qty })), eventId: event.eventId });
+    await audit(tx, { id, order_id: orderId }, 'CREATED', null, {
+      warehouseId,
+      items: [...skus].map(([skuId, qty]) => ({ skuId, qty })),
+      eventId: event.eventId,
+    });
   }
 }
 
@@ -78,12 +88,18 @@ export interface ShipmentItemRow {
 
 export async function shipmentsByOrders(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, ShipmentRow[]>> {
   if (orderIds.length === 0) return new Map();
-  const found = await rows<ShipmentRow>(em, `SELECT * FROM shipment WHERE order_id IN (${placeholders(orderIds)}) ORDER BY order_id, warehouse_id`, [...orderIds]);
+  const found = await rows<ShipmentRow>(em, `SELECT * FROM shipment WHERE order_id IN (${placeholders(orderIds)}) ORDER BY order_id, warehouse_id`, [
+    ...orderIds,
+  ]);
   return groupBy(found, (s) => s.order_id);
 }
 
 export async function itemsByShipments(em: EntityManager, shipmentIds: readonly string[]): Promise<Map<string, ShipmentItemRow[]>> {
   if (shipmentIds.length === 0) return new Map();
-  const found = await rows<ShipmentItemRow>(em, `SELECT * FROM shipment_item WHERE shipment_id IN (${placeholders(shipmentIds)}) ORDER BY shipment_id, sku_id`, [...shipmentIds]);
+  const found = await rows<ShipmentItemRow>(
+    em,
+    `SELECT * FROM shipment_item WHERE shipment_id IN (${placeholders(shipmentIds)}) ORDER BY shipment_id, sku_id`,
+    [...shipmentIds],
+  );
   return groupBy(found, (i) => i.shipment_id);
 }

@@ -38,7 +38,11 @@ export class ShipmentResolver {
   }
 
   @Mutation(() => Shipment, { description: 'admin only: PACKED -> SHIPPED, with the carrier tracking number' })
-  shipShipment(@Ctx() ctx: SubgraphContext, @Arg('shipmentId', () => ID) shipmentId: string, @Arg('trackingNumber', () => String) trackingNumber: string): Promise<Shipment> {
+  shipShipment(
+    @Ctx() ctx: SubgraphContext,
+    @Arg('shipmentId', () => ID) shipmentId: string,
+    @Arg('trackingNumber', () => String) trackingNumber: string,
+  ): Promise<Shipment> {
     const tracking = trackingNumber.trim();
     if (tracking.length < 1 || tracking.length > MAX_TRACKING || !/^[\x21-\x7e ]+$/.test(tracking)) {
       throw badInput(`trackingNumber must be 1..${MAX_TRACKING} printable ASCII characters`, { field: 'trackingNumber' });

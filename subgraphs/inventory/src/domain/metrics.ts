@@ -14,7 +14,9 @@ export const recordReleaseLag = (seconds: number): void => releaseLag.record(sec
 
 export function registerInventoryGauges(em: EntityManager): void {
   computedGauge('reserve_success_rate', 'share of reservation commands decided without error over the last 5 minutes', () => reservations.successRate());
-  computedGauge('stock_release_lag_sec', 'p95 seconds from an order cancel to its stock being available again, last 5 minutes', () => releaseLag.percentile(95));
+  computedGauge('stock_release_lag_sec', 'p95 seconds from an order cancel to its stock being available again, last 5 minutes', () =>
+    releaseLag.percentile(95),
+  );
   let cached = { at: 0, value: 0 };
   computedGauge('oversell_count', 'stock rows breaking available + reserved + sold = on hand or going negative (must be 0)', async () => {
     if (Date.now() - cached.at > 10_000) cached = { at: Date.now(), value: (await stockInvariantViolations(em.fork())).length };

@@ -138,10 +138,10 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
     const allocations = await withRetry('reserve', () =>
       em.transactional(async (tx) => {
         const db = sqlOf(tx);
-        const fresh = await db.run(
-          `INSERT INTO reservation_order (order_id, state, expire_at) VALUES (?, 'HOLD', ?) ON CONFLICT (order_id) DO NOTHING`,
-          [input.orderId, input.expireAt],
-        );
+        const fresh = await db.run(`INSERT INTO reservation_order (order_id, state, expire_at) VALUES (?, 'HOLD', ?) ON CONFLICT (order_id) DO NOTHING`, [
+          input.orderId,
+          input.expireAt,
+        ]);
         if (fresh === 0) return null;
         const held: Allocation[] = [];
         const missing: Shortage[] = [];
@@ -158,10 +158,13 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
         }
         if (missing.length > 0) throw new Rejected(missing); // rolls back every take above
         for (const a of held) {
-          await db.run(
-            `INSERT INTO reservation (id, order_id, sku_id, warehouse_id, qty, state) VALUES (?, ?, ?, ?, ?, 'HOLD')`,
-            [newId('rsv'), input.orderId, a.skuId, a.warehouseId, a.qty],
-          );
+          await db.run(`INSERT INTO reservation (id, order_id, sku_id, warehouse_id, qty, state) VALUES (?, ?, ?, ?, ?, 'HOLD')`, [
+            newId('rsv'),
+            input.orderId,
+            a.skuId,
+            a.warehouseId,
+            a.qty,
+          ]);
         }
         return held;
       }),

@@ -24,15 +24,27 @@ export function startInventoryConsumers(connection: Connection, orm: MikroORM) {
     name: 'saga',
     handlers: {
       'order.created': async (tx, e) => {
-        const outcome = await reserve(orm.em.fork(), { orderId: e.payload.orderId, lines: e.payload.items, expireAt: new Date(e.payload.expireAt) }).catch((error: unknown) => {
-          recordReservation(false);
-          throw error;
-        });
+        const outcome = await reserve(orm.em.fork(), { orderId: e.payload.orderId, lines: e.payload.items, expireAt: new Date(e.payload.expireAt) }).catch(
+          (error: unknown) => {
+            recordReservation(false);
+            throw error;
+          },
+        );
         recordReservation(true);
         if (outcome.state === 'HOLD') {
-          await emit(tx, { type: 'inventory.stock-reserved', aggregateId: e.payload.orderId, correlationId: e.correlationId, payload: { orderId: e.payload.orderId, allocations: outcome.allocations } });
+          await emit(tx, {
+            type: 'inventory.stock-reserved',
+            aggregateId: e.payload.orderId,
+            correlationId: e.correlationId,
+            payload: { orderId: e.payload.orderId, allocations: outcome.allocations },
+          });
         } else {
-          await emit(tx, { type: 'inventory.stock-rejected', aggregateId: e.payload.orderId, correlationId: e.correlationId, payload: { orderId: e.payload.orderId, shortages: outcome.shortages } });
+          await emit(tx, {
+            type: 'inventory.stock-rejected',
+            aggregateId: e.payload.orderId,
+            correlationId: e.correlationId,
+            payload: { orderId: e.payload.orderId, shortages: outcome.shortages },
+          });
         }
       },
       'order.status-changed': async (tx, e) => {
@@ -40,12 +52,23 @@ export function startInventoryConsumers(connection: Connection, orm: MikroORM) {
         if (to === 'PAID') {
           const result = await confirm(orm.em.fork(), orderId);
           if (!result.ok) throw new Error(`order ${orderId} is PAID but its reservation is ${result.state}`);
-          await emit(tx, { type: 'inventory.stock-confirmed', aggregateId: orderId, correlationId: e.correlationId, payload: { orderId, allocations: await allocationsOf(tx, orderId) } });
+          await emit(tx, {
+            type: 'inventory.stock-confirmed',
+            aggregateId: orderId,
+            correlationId: e.correlationId,
+            payload: { orderId, allocations: await allocationsOf(tx, orderId) },
+          });
         } else if (to === 'CANCELED' || (to === 'REFUNDED' && e.payload.restock === true)) {
           const result = await release(orm.em.fork(), orderId, { restock: to === 'REFUNDED' });
           if (!result.ok) throw new Error(`could not release the stock of order ${orderId}: reservation is ${result.state}`);
           if (result.changed) recordReleaseLag(Math.max(0, (Date.now() - Date.parse(e.occurredAt)) / 1000));
-          if (result.changed) await emit(tx, { type: 'inventory.stock-released', aggregateId: orderId, correlationId: e.correlationId, payload: { orderId, restocked: to === 'REFUNDED' } });
+          if (result.changed)
+            await emit(tx, {
+              type: 'inventory.stock-released',
+              aggregateId: orderId,
+              correlationId: e.correlationId,
+              payload: { orderId, restocked: to === 'REFUNDED' },
+            });
         }
       },
     },

@@ -15,7 +15,13 @@ export class SkuStockResolver {
   stock(@Root() sku: Sku, @Ctx() ctx: SubgraphContext): WarehouseStock[] {
     requireAdmin(ctx);
     return sku.rows.map((r) =>
-      Object.assign(new WarehouseStock(), { warehouseId: r.warehouseId, available: r.available, reserved: r.reserved, sold: r.sold, onHand: r.available + r.reserved + r.sold }),
+      Object.assign(new WarehouseStock(), {
+        warehouseId: r.warehouseId,
+        available: r.available,
+        reserved: r.reserved,
+        sold: r.sold,
+        onHand: r.available + r.reserved + r.sold,
+      }),
     );
   }
 

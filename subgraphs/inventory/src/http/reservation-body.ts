@@ -24,7 +24,8 @@ function onlyKeys(value: Record<string, unknown>, allowed: string[], where: stri
 }
 
 export function parseOrderId(value: unknown, where = 'orderId'): string {
-  if (typeof value !== 'string' || !isId('ord', value)) throw bad(`${where} must be an order id like "ord_<32 hex>", got ${JSON.stringify(value)?.slice(0, 80)}`);
+  if (typeof value !== 'string' || !isId('ord', value))
+    throw bad(`${where} must be an order id like "ord_<32 hex>", got ${JSON.stringify(value)?.slice(0, 80)}`);
   return value;
 }
 

@@ -64,7 +64,9 @@ describe('outbox, relay and inbox', () => {
         handlers: {
           'order.status-changed': async (tx, e) => {
             if (e.payload.orderId !== orderId) return;
-            await tx.getConnection().execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
+            await tx
+              .getConnection()
+              .execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
           },
         },
       }),
@@ -78,7 +80,7 @@ describe('outbox, relay and inbox', () => {
     await pub.send({ exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'order.status-changed', contentType: 'application/json' }, envelope);
     await pub.close();
     const inbox = await eventually(async () => {
-      const rows = await sql<{ n: string }[]>("SELECT count(*) AS n FROM inbox WHERE event_id = ?", [envelope.eventId]);
+      const rows = await sql<{ n: string }[]>('SELECT count(*) AS n FROM inbox WHERE event_id = ?', [envelope.eventId]);
       return rows[0]!.n === '1' ? rows : undefined;
     });
     expect(inbox).toBeDefined();
@@ -100,7 +102,9 @@ describe('outbox, relay and inbox', () => {
           'order.status-changed': async (tx, e) => {
             if (e.payload.orderId !== orderId) return;
             deliveries += 1;
-            await tx.getConnection().execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
+            await tx
+              .getConnection()
+              .execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
           },
         },
       }),
@@ -126,7 +130,11 @@ describe('outbox, relay and inbox', () => {
 
     const healthy = startOutboxRelay({ orm, connection, schema: 'kit_messaging', pollMs: 100 });
     relays.push(healthy);
-    await eventually(async () => ((await sql<{ published_at: Date | null }[]>('SELECT published_at FROM outbox WHERE event_id = ?', [envelope.eventId]))[0]!.published_at ? true : undefined));
+    await eventually(async () =>
+      (await sql<{ published_at: Date | null }[]>('SELECT published_at FROM outbox WHERE event_id = ?', [envelope.eventId]))[0]!.published_at
+        ? true
+        : undefined,
+    );
     // Both copies reached the consumer's queue; one effect, one inbox row.
     await eventually(async () => ((await effectsFor(orderId)) === '1' ? true : undefined));
     const dupes = await eventually(async () => {

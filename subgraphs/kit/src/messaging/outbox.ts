@@ -28,6 +28,11 @@ export async function emit<T extends EventType>(tx: EntityManager, options: Emit
   };
   await tx
     .getConnection()
-    .execute('INSERT INTO outbox (event_id, type, routing_key, body) VALUES (?, ?, ?, ?)', [envelope.eventId, envelope.type, envelope.type, JSON.stringify(envelope)], 'run', ctx);
+    .execute(
+      'INSERT INTO outbox (event_id, type, routing_key, body) VALUES (?, ?, ?, ?)',
+      [envelope.eventId, envelope.type, envelope.type, JSON.stringify(envelope)],
+      'run',
+      ctx,
+    );
   return envelope;
 }

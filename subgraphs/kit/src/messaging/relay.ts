@@ -63,14 +63,26 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       await Promise.all(
         rows.map((row) =>
           publisher.send(
-            { exchange: eventsExchange(), routingKey: row.routing_key, messageId: row.event_id, type: row.type, contentType: 'application/json', durable: true },
+            {
+              exchange: eventsExchange(),
+              routingKey: row.routing_key,
+              messageId: row.event_id,
+              type: row.type,
+              contentType: 'application/json',
+              durable: true,
+            },
             row.body,
           ),
         ),
       );
       const ids = rows.map((r) => r.event_id);
       await options.afterPublish?.(ids);
-      await conn.execute(`UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE event_id IN (${ids.map(() => '?').join(', ')})`, ids, 'run', ctx);
+      await conn.execute(
+        `UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE event_id IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+        'run',
+        ctx,
+      );
       published.inc(rows.length);
       return rows.length;
     });

@@ -19,7 +19,8 @@ export class FlashSaleGate {
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
       bucket.at = now;
       this.buckets.set(skuId, bucket);
-      if (bucket.tokens < 1) throw new DomainError(ErrorCode.FLASH_SALE_THROTTLED, 'The flash sale is very busy right now: please try again in a moment', { skuId });
+      if (bucket.tokens < 1)
+        throw new DomainError(ErrorCode.FLASH_SALE_THROTTLED, 'The flash sale is very busy right now: please try again in a moment', { skuId });
     }
     for (const skuId of skuIds) this.buckets.get(skuId)!.tokens -= 1;
   }

@@ -5,7 +5,9 @@ import { applyTransition, findOrder, type OrderRow } from './orders.js';
 export async function cancelOrder(em: EntityManager, identity: Identity, orderId: string, correlationId: string): Promise<OrderRow> {
   const order = await findOrder(em, orderId);
   if (!order || (order.user_id !== identity.userId && !isAdmin(identity))) throw forbidden('This order is not yours');
-  const result = await em.transactional((tx) => applyTransition(tx, orderId, 'CANCELED', { reason: 'USER_CANCELED', correlationId, audit: { by: identity.userId } }));
+  const result = await em.transactional((tx) =>
+    applyTransition(tx, orderId, 'CANCELED', { reason: 'USER_CANCELED', correlationId, audit: { by: identity.userId } }),
+  );
   return result.order;
 }
 
@@ -29,17 +31,20 @@ export async function cancelExpiredOrders(em: EntityManager, batchSize = 100): P
 
 export function startTimeoutJob(em: EntityManager): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(async () => {
-        let n: number;
-        do {
-          n = await cancelExpiredOrders(em);
-          if (n > 0) logger.info({ canceled: n }, 'canceled orders past their payment deadline');
-        } while (n > 0);
-      })
-      .catch((err: unknown) => logger.warn({ err }, 'order timeout pass failed; will retry'));
-  }, envInt('ORDER_TIMEOUT_SWEEP_MS', 1000));
+  const timer = setInterval(
+    () => {
+      running = running
+        .then(async () => {
+          let n: number;
+          do {
+            n = await cancelExpiredOrders(em);
+            if (n > 0) logger.info({ canceled: n }, 'canceled orders past their payment deadline');
+          } while (n > 0);
+        })
+        .catch((err: unknown) => logger.warn({ err }, 'order timeout pass failed; will retry'));
+    },
+    envInt('ORDER_TIMEOUT_SWEEP_MS', 1000),
+  );
   return {
     async stop() {
       clearInterval(timer);

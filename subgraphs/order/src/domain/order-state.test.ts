@@ -24,7 +24,8 @@ describe('order transition table', () => {
       it(`${from} → ${to} is ${ok ? 'allowed' : 'refused with ORDER_STATE_INVALID'}`, () => {
         expect(canTransition(from, to)).toBe(ok);
         if (ok) expect(() => assertTransition(from, to)).not.toThrow();
-        else expect(() => assertTransition(from, to)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'ORDER_STATE_INVALID' }) }));
+        else
+          expect(() => assertTransition(from, to)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'ORDER_STATE_INVALID' }) }));
       });
     }
   }

@@ -27,9 +27,11 @@ export interface OrderItemRow {
   unit_price: number;
 }
 
-const COLUMNS = 'id, user_id, status, cancel_reason, currency, total, discount, shipping_fee, payable, coupon_code, preview_id, flash_sale, expire_at, version, created_at';
+const COLUMNS =
+  'id, user_id, status, cancel_reason, currency, total, discount, shipping_fee, payable, coupon_code, preview_id, flash_sale, expire_at, version, created_at';
 
-export const findOrder = (em: EntityManager, id: string): Promise<OrderRow | undefined> => sql(em).one<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ?`, [id]);
+export const findOrder = (em: EntityManager, id: string): Promise<OrderRow | undefined> =>
+  sql(em).one<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ?`, [id]);
 
 export async function ordersByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, OrderRow>> {
   const rows = await sql(em).all<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id IN (?)`, [[...ids]]);
@@ -41,7 +43,13 @@ export async function itemsByOrders(em: EntityManager, ids: readonly string[]): 
   return groupBy(rows, (r) => r.order_id);
 }
 
-export async function listOrders(em: EntityManager, userId: string, limit: number, after: string | undefined, status: OrderStatus | undefined): Promise<OrderRow[]> {
+export async function listOrders(
+  em: EntityManager,
+  userId: string,
+  limit: number,
+  after: string | undefined,
+  status: OrderStatus | undefined,
+): Promise<OrderRow[]> {
   const where = ['user_id = ?'];
   const params: unknown[] = [userId];
   if (after) {
@@ -104,7 +112,15 @@ export async function applyTransition(tx: EntityManager, orderId: string, to: Or
     type: 'order.status-changed',
     aggregateId: orderId,
     correlationId: options.correlationId,
-    payload: { orderId, userId: order.user_id, from: order.status, to, reason, version, ...(options.restock === undefined ? {} : { restock: options.restock }) },
+    payload: {
+      orderId,
+      userId: order.user_id,
+      from: order.status,
+      to,
+      reason,
+      version,
+      ...(options.restock === undefined ? {} : { restock: options.restock }),
+    },
   });
   return { changed: true, order: { ...order, status: to, cancel_reason: reason, version } };
 }

@@ -1,4 +1,18 @@
-import { DomainError, ErrorCode, badInput, callInternal, emit, envInt, forbidden, logger, newId, parseId, sql, type EntityManager, type Identity } from '@shop/kit';
+import {
+  DomainError,
+  ErrorCode,
+  badInput,
+  callInternal,
+  emit,
+  envInt,
+  forbidden,
+  logger,
+  newId,
+  parseId,
+  sql,
+  type EntityManager,
+  type Identity,
+} from '@shop/kit';
 import { applyTransition, findOrder, type OrderRow } from './orders.js';
 import { paymentTtlSeconds, quote } from './quote.js';
 import type { FlashSaleGate } from './flash-sale-gate.js';
@@ -35,8 +49,7 @@ type ReserveAnswer =
 
 const CLIENT_REQ_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-const stockNotEnough = (shortages: unknown = []) =>
-  new DomainError(ErrorCode.STOCK_NOT_ENOUGH, 'Not enough stock for this order', { shortages });
+const stockNotEnough = (shortages: unknown = []) => new DomainError(ErrorCode.STOCK_NOT_ENOUGH, 'Not enough stock for this order', { shortages });
 
 /**
  * Places an order exactly once per (user, clientReqId). The primary key of order_request decides
@@ -61,13 +74,11 @@ export async function placeOrder(
   const earlier = await findRequest(em, userId, input.clientReqId);
   if (earlier) return replay(em, earlier, previewId);
 
-  const preview = await sql(em).one<PreviewRow>(
-    'SELECT p.*, a.country FROM preview p LEFT JOIN address a ON a.id = p.address_id WHERE p.id = ?',
-    [previewId],
-  );
+  const preview = await sql(em).one<PreviewRow>('SELECT p.*, a.country FROM preview p LEFT JOIN address a ON a.id = p.address_id WHERE p.id = ?', [previewId]);
   if (!preview) throw badInput(`preview ${previewId} does not exist`, { field: 'previewId' });
   if (preview.user_id !== userId) throw forbidden('This preview belongs to another user');
-  if (new Date(preview.expires_at).getTime() <= Date.now()) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'The preview has expired: preview the order again');
+  if (new Date(preview.expires_at).getTime() <= Date.now())
+    throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'The preview has expired: preview the order again');
 
   // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
   const current = await quote(em, userId, preview.lines, preview.coupon_code, preview.country, correlationId).catch((error: unknown) => {
@@ -129,11 +140,10 @@ export async function placeOrder(
       await db.run('INSERT INTO order_item (order_id, sku_id, qty, unit_price) VALUES (?, ?, ?, ?)', [orderId, line.skuId, line.qty, line.unitPrice]);
     }
     if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
-    await db.run("INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) VALUES (?, ?, 'ORDER_CREATED', NULL, 'CREATED', 1, ?)", [
-      newId('evt'),
-      orderId,
-      JSON.stringify({ clientReqId: input.clientReqId, previewId, ...b }),
-    ]);
+    await db.run(
+      "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) VALUES (?, ?, 'ORDER_CREATED', NULL, 'CREATED', 1, ?)",
+      [newId('evt'), orderId, JSON.stringify({ clientReqId: input.clientReqId, previewId, ...b })],
+    );
     await emit(tx, {
       type: 'order.created',
       aggregateId: orderId,
@@ -163,7 +173,10 @@ export async function placeOrder(
 }
 
 async function findRequest(em: EntityManager, userId: string, clientReqId: string) {
-  return sql(em).one<{ order_id: string; preview_id: string }>('SELECT order_id, preview_id FROM order_request WHERE user_id = ? AND client_req_id = ?', [userId, clientReqId]);
+  return sql(em).one<{ order_id: string; preview_id: string }>('SELECT order_id, preview_id FROM order_request WHERE user_id = ? AND client_req_id = ?', [
+    userId,
+    clientReqId,
+  ]);
 }
 
 async function replay(em: EntityManager, earlier: { order_id: string; preview_id: string }, previewId: string): Promise<PlaceOrderResult> {

@@ -44,7 +44,21 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
   await sql(em).run(
     `INSERT INTO preview (id, user_id, lines, coupon_code, address_id, currency, total, discount, shipping_fee, payable, stock_check, flash_sale, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [previewId, userId, JSON.stringify(q.lines), q.couponCode, addressId, q.currency, b.total, b.discount, b.shippingFee, b.payable, stock, q.flashSale, expiresAt],
+    [
+      previewId,
+      userId,
+      JSON.stringify(q.lines),
+      q.couponCode,
+      addressId,
+      q.currency,
+      b.total,
+      b.discount,
+      b.shippingFee,
+      b.payable,
+      stock,
+      q.flashSale,
+      expiresAt,
+    ],
   );
   return { previewId, currency: q.currency, ...b, stockCheck: stock, expiresAt };
 }

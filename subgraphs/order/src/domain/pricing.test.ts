@@ -70,11 +70,21 @@ describe('shipping and totals', () => {
 
 describe('line validation', () => {
   it('merges duplicate SKUs and refuses zero, negative and absurd quantities', () => {
-    expect(normaliseLines([{ skuId: 'a', qty: 1 }, { skuId: 'a', qty: 2 }])).toEqual([{ skuId: 'a', qty: 3 }]);
+    expect(
+      normaliseLines([
+        { skuId: 'a', qty: 1 },
+        { skuId: 'a', qty: 2 },
+      ]),
+    ).toEqual([{ skuId: 'a', qty: 3 }]);
     for (const qty of [0, -1, 100, 1.5]) {
       expect(() => normaliseLines([{ skuId: 'a', qty }])).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
     }
-    expect(() => normaliseLines([{ skuId: 'a', qty: 60 }, { skuId: 'a', qty: 60 }])).toThrow(/at most 99/);
+    expect(() =>
+      normaliseLines([
+        { skuId: 'a', qty: 60 },
+        { skuId: 'a', qty: 60 },
+      ]),
+    ).toThrow(/at most 99/);
     expect(() => normaliseLines([])).toThrow(/at least one line/);
   });
 });

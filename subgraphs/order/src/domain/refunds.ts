@@ -96,7 +96,13 @@ async function sendToPayment(tx: EntityManager, refund: RefundRow, correlationId
     type: 'order.refund-requested',
     aggregateId: refund.order_id,
     correlationId,
-    payload: { refundId: refund.id, orderId: refund.order_id, amount: { amount: refund.amount, currency: refund.currency }, reason: refund.reason, restock: refund.restock },
+    payload: {
+      refundId: refund.id,
+      orderId: refund.order_id,
+      amount: { amount: refund.amount, currency: refund.currency },
+      reason: refund.reason,
+      restock: refund.restock,
+    },
   });
 }
 
@@ -115,7 +121,8 @@ export async function refundSucceeded(tx: EntityManager, refundId: string | null
 }
 
 export async function refundFailed(tx: EntityManager, refundId: string | null, orderId: string, error: string): Promise<void> {
-  if (refundId) await sql(tx).run("UPDATE refund_request SET status = 'FAILED', error = ?, updated_at = now() WHERE id = ? AND status = 'REQUESTED'", [error, refundId]);
+  if (refundId)
+    await sql(tx).run("UPDATE refund_request SET status = 'FAILED', error = ?, updated_at = now() WHERE id = ? AND status = 'REQUESTED'", [error, refundId]);
   await audit(tx, orderId, 'REFUND_FAILED', { refundId, error });
 }
 

@@ -17,10 +17,19 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
     name: 'saga',
     handlers: {
       'inventory.stock-reserved': async (tx, e) => {
-        await applyTransition(tx, e.payload.orderId, 'PENDING_PAYMENT', { correlationId: e.correlationId, onlyFrom: ['CREATED'], audit: { allocations: e.payload.allocations } });
+        await applyTransition(tx, e.payload.orderId, 'PENDING_PAYMENT', {
+          correlationId: e.correlationId,
+          onlyFrom: ['CREATED'],
+          audit: { allocations: e.payload.allocations },
+        });
       },
       'inventory.stock-rejected': async (tx, e) => {
-        await applyTransition(tx, e.payload.orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId: e.correlationId, onlyFrom: ['CREATED'], audit: { shortages: e.payload.shortages } });
+        await applyTransition(tx, e.payload.orderId, 'CANCELED', {
+          reason: 'OUT_OF_STOCK',
+          correlationId: e.correlationId,
+          onlyFrom: ['CREATED'],
+          audit: { shortages: e.payload.shortages },
+        });
       },
       'payment.succeeded': async (tx, e) => {
         const order = await findOrder(tx, e.payload.orderId);

@@ -145,7 +145,14 @@ export class OrderResolver {
 }
 
 const toRefund = (r: RefundRow): Refund =>
-  Object.assign(new Refund(), { id: r.id, orderId: r.order_id, status: r.status, amount: Money.of(r.amount, r.currency), reason: r.reason, restock: r.restock });
+  Object.assign(new Refund(), {
+    id: r.id,
+    orderId: r.order_id,
+    status: r.status,
+    amount: Money.of(r.amount, r.currency),
+    reason: r.reason,
+    restock: r.restock,
+  });
 
 @Resolver(() => Refund)
 export class RefundResolver {

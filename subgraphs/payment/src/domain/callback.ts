@@ -38,7 +38,13 @@ export interface CallbackResult {
  * replays alike. In one transaction: record the callback (a duplicate stops here), lock the
  * payment, apply what the result means through the payment state machine.
  */
-export async function processCallback(em: EntityManager, cb: ProviderCallback, source: CallbackSource, correlationId: string, raw: unknown = cb): Promise<CallbackResult> {
+export async function processCallback(
+  em: EntityManager,
+  cb: ProviderCallback,
+  source: CallbackSource,
+  correlationId: string,
+  raw: unknown = cb,
+): Promise<CallbackResult> {
   const result = await em.fork().transactional(async (tx) => {
     const inserted = await run(
       tx,
@@ -48,8 +54,13 @@ export async function processCallback(em: EntityManager, cb: ProviderCallback, s
     );
     if (inserted === 0) return { outcome: 'DUPLICATE' } as CallbackResult;
     const payment = await lockPayment(tx, cb.paymentId);
-    const decided: CallbackResult = payment ? await apply(tx, payment, cb, correlationId) : { outcome: 'UNKNOWN_PAYMENT', detail: `no payment ${cb.paymentId}` };
-    await run(tx, 'UPDATE payment_callback SET outcome = ? WHERE event_id = ?', [decided.detail ? `${decided.outcome}: ${decided.detail}` : decided.outcome, cb.eventId]);
+    const decided: CallbackResult = payment
+      ? await apply(tx, payment, cb, correlationId)
+      : { outcome: 'UNKNOWN_PAYMENT', detail: `no payment ${cb.paymentId}` };
+    await run(tx, 'UPDATE payment_callback SET outcome = ? WHERE event_id = ?', [
+      decided.detail ? `${decided.outcome}: ${decided.detail}` : decided.outcome,
+      cb.eventId,
+    ]);
     return decided;
   });
   callbackOutcomes.inc({ source, outcome: result.outcome });
@@ -86,7 +97,10 @@ async function apply(tx: EntityManager, payment: PaymentRow, cb: ProviderCallbac
         correlationId,
         reason: `provider callback ${cb.eventId}`,
         paymentTxnId: cb.paymentTxnId,
-        event: { type: 'payment.succeeded', payload: { paymentId: payment.id, orderId: payment.order_id, paymentTxnId: cb.paymentTxnId, amount: { amount: cb.amount, currency: cb.currency } } },
+        event: {
+          type: 'payment.succeeded',
+          payload: { paymentId: payment.id, orderId: payment.order_id, paymentTxnId: cb.paymentTxnId, amount: { amount: cb.amount, currency: cb.currency } },
+        },
       });
       return { outcome: 'APPLIED' };
     }
@@ -113,7 +127,13 @@ async function apply(tx: EntityManager, payment: PaymentRow, cb: ProviderCallbac
         reason: `provider callback ${cb.eventId}`,
         event: {
           type: 'payment.refunded',
-          payload: { refundId: null, paymentId: payment.id, orderId: payment.order_id, amount: { amount: cb.amount, currency: cb.currency }, reason: 'refunded at the payment provider' },
+          payload: {
+            refundId: null,
+            paymentId: payment.id,
+            orderId: payment.order_id,
+            amount: { amount: cb.amount, currency: cb.currency },
+            reason: 'refunded at the payment provider',
+          },
         },
       });
       return { outcome: 'APPLIED' };

@@ -63,11 +63,11 @@ export async function payOrder(em: EntityManager, identity: Identity, orderId: s
     throw error;
   }
   await em.fork().transactional(async (tx) => {
-    const changed = await run(tx, 'UPDATE payment SET psp_intent_id = ?, checkout_url = ?, updated_at = clock_timestamp() WHERE id = ? AND psp_intent_id IS NULL', [
-      intent.intentId,
-      intent.checkoutUrl,
-      payment.id,
-    ]);
+    const changed = await run(
+      tx,
+      'UPDATE payment SET psp_intent_id = ?, checkout_url = ?, updated_at = clock_timestamp() WHERE id = ? AND psp_intent_id IS NULL',
+      [intent.intentId, intent.checkoutUrl, payment.id],
+    );
     if (changed > 0) await audit(tx, payment.id, 'INTENT_CREATED', { intentId: intent.intentId, paymentTxnId: intent.paymentTxnId });
   });
   return sessionOf(payment, intent.checkoutUrl);

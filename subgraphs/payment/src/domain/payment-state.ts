@@ -51,7 +51,12 @@ export async function audit(tx: EntityManager, paymentId: string, type: string, 
  * checks it against the table, bumps the version (refusing a stale row), writes the audit row and
  * the event. Returns the updated row.
  */
-export async function transitionPayment<T extends EventType>(tx: EntityManager, payment: PaymentRow, to: PaymentStatus, options: TransitionOptions<T>): Promise<PaymentRow> {
+export async function transitionPayment<T extends EventType>(
+  tx: EntityManager,
+  payment: PaymentRow,
+  to: PaymentStatus,
+  options: TransitionOptions<T>,
+): Promise<PaymentRow> {
   if (!canTransition(payment.status, to)) {
     throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `payment ${payment.id} cannot go from ${payment.status} to ${to}`);
   }
@@ -62,7 +67,13 @@ export async function transitionPayment<T extends EventType>(tx: EntityManager, 
     [to, options.paymentTxnId ?? null, payment.id, payment.version],
   );
   if (!updated) throw new Error(`payment ${payment.id} changed concurrently (version ${payment.version})`);
-  await audit(tx, payment.id, `STATUS_${to}`, { from: payment.status, to, reason: options.reason, version: updated.version, paymentTxnId: options.paymentTxnId ?? null });
+  await audit(tx, payment.id, `STATUS_${to}`, {
+    from: payment.status,
+    to,
+    reason: options.reason,
+    version: updated.version,
+    paymentTxnId: options.paymentTxnId ?? null,
+  });
   if (options.event) {
     await emit(tx, { type: options.event.type, aggregateId: payment.id, correlationId: options.correlationId, payload: options.event.payload });
   }
@@ -71,7 +82,10 @@ export async function transitionPayment<T extends EventType>(tx: EntityManager, 
 
 /** Marks a payment for reconciliation (amount mismatch, unexpected callback); its status stays. */
 export async function flagPayment(tx: EntityManager, payment: PaymentRow, reason: string, details: Record<string, unknown>): Promise<void> {
-  await run(tx, 'UPDATE payment SET flagged_reason = ?, version = version + 1, updated_at = clock_timestamp() WHERE id = ?', [reason.slice(0, 500), payment.id]);
+  await run(tx, 'UPDATE payment SET flagged_reason = ?, version = version + 1, updated_at = clock_timestamp() WHERE id = ?', [
+    reason.slice(0, 500),
+    payment.id,
+  ]);
   await audit(tx, payment.id, 'FLAGGED', { reason, ...details });
 }
 

@@ -55,7 +55,8 @@ export async function reconcile(em: EntityManager, from: Date, to: Date, correla
     const payment = ours.get(txn.paymentId);
     const provider = { status: txn.status, amount: txn.amount, currency: txn.currency };
     const view = payment ? { status: payment.status, amount: payment.amount, currency: payment.currency, flaggedReason: payment.flagged_reason } : null;
-    const diff = (kind: DiffKind, detail?: string) => diffs.push({ kind, paymentId: txn.paymentId, paymentTxnId: txn.paymentTxnId, provider, ours: view, ...(detail ? { detail } : {}) });
+    const diff = (kind: DiffKind, detail?: string) =>
+      diffs.push({ kind, paymentId: txn.paymentId, paymentTxnId: txn.paymentTxnId, provider, ours: view, ...(detail ? { detail } : {}) });
     if (!payment) {
       diff('UNKNOWN_PAYMENT');
       continue;

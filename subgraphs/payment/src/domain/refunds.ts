@@ -33,7 +33,10 @@ export async function compensateRejectedPayment(tx: EntityManager, event: EventE
     return;
   }
   if (payment.status !== 'SUCCEEDED') {
-    logger.warn({ paymentId: payment.id, status: payment.status, eventId: event.eventId }, 'payment-rejected for a payment that has not captured money: nothing to refund');
+    logger.warn(
+      { paymentId: payment.id, status: payment.status, eventId: event.eventId },
+      'payment-rejected for a payment that has not captured money: nothing to refund',
+    );
     return;
   }
   const remaining = payment.amount - (await refundedAmount(tx, payment.id));
@@ -94,7 +97,14 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
   const publicRefundId = request.kind === 'AFTER_SALE' ? refund.id : null;
 
   if (refund.payment_id !== payment.id || !payment.payment_txn_id || (payment.status !== 'SUCCEEDED' && payment.status !== 'REFUNDED')) {
-    await failRefund(tx, payment, refund, publicRefundId, `payment ${payment.id} is ${payment.status}: only a captured payment can be refunded`, request.correlationId);
+    await failRefund(
+      tx,
+      payment,
+      refund,
+      publicRefundId,
+      `payment ${payment.id} is ${payment.status}: only a captured payment can be refunded`,
+      request.correlationId,
+    );
     return 'FAILED';
   }
   let providerRefundId: string;
@@ -118,21 +128,43 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
     type: 'payment.refunded',
     aggregateId: payment.id,
     correlationId: request.correlationId,
-    payload: { refundId: publicRefundId, paymentId: payment.id, orderId: payment.order_id, amount: { amount: refund.amount, currency: payment.currency }, reason: request.reason },
+    payload: {
+      refundId: publicRefundId,
+      paymentId: payment.id,
+      orderId: payment.order_id,
+      amount: { amount: refund.amount, currency: payment.currency },
+      reason: request.reason,
+    },
   });
   return 'SUCCEEDED';
 }
 
 async function refundedAmount(tx: EntityManager, paymentId: string): Promise<number> {
-  const [sum] = await rows<{ total: number | string | null }>(tx, `SELECT COALESCE(SUM(amount), 0) AS total FROM refund WHERE payment_id = ? AND status = 'SUCCEEDED'`, [paymentId]);
+  const [sum] = await rows<{ total: number | string | null }>(
+    tx,
+    `SELECT COALESCE(SUM(amount), 0) AS total FROM refund WHERE payment_id = ? AND status = 'SUCCEEDED'`,
+    [paymentId],
+  );
   return Number(sum?.total ?? 0);
 }
 
-async function failRefund(tx: EntityManager, payment: PaymentRow, refund: RefundRow, publicRefundId: string | null, error: string, correlationId: string): Promise<void> {
+async function failRefund(
+  tx: EntityManager,
+  payment: PaymentRow,
+  refund: RefundRow,
+  publicRefundId: string | null,
+  error: string,
+  correlationId: string,
+): Promise<void> {
   await run(tx, `UPDATE refund SET status = 'FAILED', error = ?, updated_at = clock_timestamp() WHERE id = ?`, [error.slice(0, 500), refund.id]);
   await audit(tx, payment.id, 'REFUND_FAILED', { refundId: refund.id, amount: refund.amount, error });
   logger.error({ paymentId: payment.id, refundId: refund.id, error, correlationId }, 'refund failed');
-  await emit(tx, { type: 'payment.refund-failed', aggregateId: payment.id, correlationId, payload: { refundId: publicRefundId, paymentId: payment.id, orderId: payment.order_id, error: error.slice(0, 500) } });
+  await emit(tx, {
+    type: 'payment.refund-failed',
+    aggregateId: payment.id,
+    correlationId,
+    payload: { refundId: publicRefundId, paymentId: payment.id, orderId: payment.order_id, error: error.slice(0, 500) },
+  });
 }
 
 async function failRefundRequest(tx: EntityManager, payment: PaymentRow, refundId: string, error: string, correlationId: string): Promise<void> {
@@ -143,5 +175,10 @@ async function failRefundRequest(tx: EntityManager, payment: PaymentRow, refundI
   );
   if (inserted === 0) return;
   await audit(tx, payment.id, 'REFUND_FAILED', { refundId, error });
-  await emit(tx, { type: 'payment.refund-failed', aggregateId: payment.id, correlationId, payload: { refundId, paymentId: payment.id, orderId: payment.order_id, error } });
+  await emit(tx, {
+    type: 'payment.refund-failed',
+    aggregateId: payment.id,
+    correlationId,
+    payload: { refundId, paymentId: payment.id, orderId: payment.order_id, error },
+  });
 }

@@ -35,6 +35,10 @@ export class PaymentResolver {
   async payOrder(@Ctx() ctx: SubgraphContext, @Arg('orderId', () => ID) orderId: string): Promise<PaymentSession> {
     const identity = requireUser(ctx);
     const session = await payOrder(ctx.em, identity, parseId('ord', orderId, 'orderId'), ctx.correlationId);
-    return Object.assign(new PaymentSession(), { paymentId: session.paymentId, redirectUrl: session.redirectUrl, amount: Money.of(session.amount.amount, session.amount.currency) });
+    return Object.assign(new PaymentSession(), {
+      paymentId: session.paymentId,
+      redirectUrl: session.redirectUrl,
+      amount: Money.of(session.amount.amount, session.amount.currency),
+    });
   }
 }
