@@ -141,13 +141,22 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
   ]);
 }
 
-/** Stops the process cleanly on Ctrl-C or SIGTERM: drain, close, exit. */
+/**
+ * Stops the process cleanly on Ctrl-C or SIGTERM: drain, close, exit 0. Repeated signals are
+ * ignored (Ctrl-C reaches a process both from the terminal and from a process runner); a shutdown
+ * that takes longer than SHUTDOWN_TIMEOUT_MS (default 15 s) exits 1.
+ */
 export function stopOnSignals(stop: () => Promise<void>): void {
-  let count = 0;
+  let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    count += 1;
-    if (count > 1) process.exit(130);
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
+    const limit = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 15_000);
+    setTimeout(() => {
+      logger.error({ limitMs: limit }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, limit).unref();
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
