@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
@@ -92,5 +94,41 @@ describe('live order status over graphql-ws', () => {
     });
     expect(closed.code).toBe(4401);
     expect(closed.reason).toMatch(/UNAUTHENTICATED/);
+  });
+
+  it('notifies clients of two separate gateway processes, each with its own event queue', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = server.address() as net.AddressInfo;
+        server.close(() => resolve(p));
+      });
+    });
+    const second: ChildProcess = spawn(process.execPath, ['gateway/dist/index.js'], {
+      env: { ...stack.env, GATEWAY_PORT: String(port), SERVICE_NAME: 'gateway-2' },
+      stdio: 'ignore',
+    });
+    try {
+      await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined), { timeoutMs: 30_000 });
+      const { skuIds } = await seedProduct(stack.gatewayUrl, [{ title: 'two gateways', price: 500, stock: { 'wh-a': 2 } }]);
+      const buyer = await tokenFor(`twogw-${Date.now()}`);
+      const order = await placeOrder(stack.gatewayUrl, buyer, [{ skuId: skuIds[0]!, qty: 1 }]);
+      const onFirst = watch(connect(buyer), order.id);
+      const otherClient = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${buyer}` },
+        retryAttempts: 0,
+      });
+      clients.push(otherClient);
+      const onSecond = watch(otherClient, order.id);
+      await eventually(async () => (onFirst.messages.length >= 1 && onSecond.messages.length >= 1 ? true : undefined));
+      await gql(stack.gatewayUrl, `mutation($id: ID!) { cancelOrder(orderId: $id) { status } }`, { id: order.id }, buyer);
+      for (const watcher of [onFirst, onSecond]) {
+        const canceled = await eventually(async () => watcher.messages.find((m) => m.status === 'CANCELED'), { timeoutMs: 20_000 });
+        expect(canceled.status).toBe('CANCELED');
+      }
+    } finally {
+      second.kill('SIGTERM');
+    }
   });
 });
