@@ -85,17 +85,26 @@ export async function startStack(options) {
     ports,
     env,
     stop,
-    /** Kills one process (SIGKILL, like a crash) and starts it again. */
-    async restart(name) {
+    /** Kills one process with SIGKILL, like a crash: nothing of it runs its shutdown. */
+    async kill(name) {
       const child = children.get(name);
-      if (child && child.exitCode === null) {
+      if (child && child.exitCode === null && child.signalCode === null) {
         await new Promise((resolve) => {
           child.once('exit', resolve);
           child.kill('SIGKILL');
         });
       }
+    },
+    /** Starts a process of the stack again (after kill). */
+    launch(name) {
       const p = list.find((x) => x.name === name);
-      if (p) launch(p);
+      if (!p) throw new Error(`no process named ${name}`);
+      launch(p);
+    },
+    /** Kills one process (SIGKILL, like a crash) and starts it again. */
+    async restart(name) {
+      await this.kill(name);
+      this.launch(name);
     },
   };
 }

@@ -11,6 +11,8 @@ export interface Stack {
   ports: Record<string, number>;
   env: Record<string, string>;
   stop(): Promise<void>;
+  kill(name: string): Promise<void>;
+  launch(name: string): void;
   restart(name: string): Promise<void>;
 }
 
