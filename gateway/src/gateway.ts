@@ -95,6 +95,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     gateway: new ApolloGateway({ supergraphSdl, buildService }),
     formatError: formatGatewayError,
     includeStacktraceInErrorResponses: false,
+    // stopOnSignals() owns SIGINT/SIGTERM: one orderly shutdown, not two racing ones.
+    stopOnTerminationSignals: false,
     introspection: !production,
     ...persistedQueriesOptions(),
     plugins: [

@@ -1,5 +1,5 @@
 // Parameters of the order benchmark: command-line flags first, then BENCH_* environment variables, then defaults.
-import { parseArgs } from 'node:util';
+import { positiveInt, readFlags } from './flags.mjs';
 
 export const USAGE = `npm run bench:orders -- [options]
 
@@ -21,35 +21,23 @@ Database: a new database shop_bench_<timestamp> on the server of DATABASE_URL
 Exit code: 0 when the invariants hold (even when the SLO fails), 1 when an invariant is broken,
 2 when the stack or the set-up failed, 130 when interrupted.`;
 
-const positiveInt = (name, raw, { min = 1, max = 10_000_000 } = {}) => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got "${raw}"`);
-  return value;
-};
-
 /** @returns {{ help: boolean, users: number, ordersPerUser: number, concurrency: number, stock: number, hot: boolean, qty: number, durationS: number, demand: number }} */
 export function readOptions(argv = process.argv.slice(2), env = process.env) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      users: { type: 'string' },
-      'orders-per-user': { type: 'string' },
-      concurrency: { type: 'string' },
-      stock: { type: 'string' },
-      hot: { type: 'boolean' },
-      qty: { type: 'string' },
-      duration: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+  const { values, help, pick, int } = readFlags(argv, env, {
+    users: { type: 'string' },
+    'orders-per-user': { type: 'string' },
+    concurrency: { type: 'string' },
+    stock: { type: 'string' },
+    hot: { type: 'boolean' },
+    qty: { type: 'string' },
+    duration: { type: 'string' },
   });
-  const pick = (flag, variable, fallback) => values[flag] ?? (env[variable] || undefined) ?? fallback;
-  const users = positiveInt('users', pick('users', 'BENCH_USERS', 200), { max: 100_000 });
-  const ordersPerUser = positiveInt('orders-per-user', pick('orders-per-user', 'BENCH_ORDERS_PER_USER', 5), { max: 10_000 });
-  const concurrency = positiveInt('concurrency', pick('concurrency', 'BENCH_CONCURRENCY', 50), { max: 2_000 });
+  const users = int('users', 'BENCH_USERS', 200, { max: 100_000 });
+  const ordersPerUser = int('orders-per-user', 'BENCH_ORDERS_PER_USER', 5, { max: 10_000 });
+  const concurrency = int('concurrency', 'BENCH_CONCURRENCY', 50, { max: 2_000 });
   // The order subgraph accepts at most 99 units of one SKU per order.
-  const qty = positiveInt('qty', pick('qty', 'BENCH_QTY', 1), { max: 99 });
-  const durationS = positiveInt('duration', pick('duration', 'BENCH_DURATION', 75), { max: 86_400 });
+  const qty = int('qty', 'BENCH_QTY', 1, { max: 99 });
+  const durationS = int('duration', 'BENCH_DURATION', 75, { max: 86_400 });
   const hot = values.hot ?? ['1', 'true', 'yes'].includes(String(env.BENCH_HOT ?? '').toLowerCase());
   const demand = users * ordersPerUser * qty;
   const rawStock = pick('stock', 'BENCH_STOCK', undefined);
@@ -60,5 +48,5 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
       : hot
         ? Math.max(qty, Math.floor(demand / 5))
         : Math.min(demand, 2_000_000);
-  return { help: values.help ?? false, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand };
+  return { help, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand };
 }

@@ -3,111 +3,20 @@
 // SLO check (seed-design §4.2: placeOrder p95 <= 300 ms) and the stock invariants (§12.1 oversell_count == 0).
 // Plain Node ESM; needs `turbo run build` first (the npm script does it). Options: see options.mjs.
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
-import { startStack } from '../scripts/stack.mjs';
-import { root } from '../scripts/processes.mjs';
-import { createBenchDatabase, openReader, readSnapshot, serverVersion, waitForSettle } from './database.mjs';
+import { readSnapshot, waitForSettle } from './database.mjs';
 import { gqlOrThrow } from './gateway-client.mjs';
+import { gatewayReady, mintClientToken, runBenchmark, say, saySummary, SetupError } from './harness.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { runLoad } from './load.mjs';
 import { readOptions, USAGE } from './options.mjs';
-import { ms, table } from './stats.mjs';
+import { ms } from './stats.mjs';
 
 const SLO_P95_MS = 300;
 const WAREHOUSES = ['bench-wh-a', 'bench-wh-b'];
 const MAX_ON_HAND = 1_000_000;
 
-process.env.STACK_LOG_LEVEL ??= 'warn';
-// This process only mints tokens with the kit; its own log lines would be noise between the figures.
-process.env.LOG_LEVEL ??= 'error';
-const { mintClientToken } = await import('../../subgraphs/kit/dist/index.js');
-
-const say = (line = '') => process.stdout.write(`${line}\n`);
-
-let interrupted = false;
-let stackStarting;
-let database;
-let reader;
-let cleaning;
-
-/** Stops the stack (also one still starting), closes the reader and drops the database; runs once. */
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    await reader?.end().catch(() => {});
-    if (stackStarting)
-      await stackStarting.then(
-        (s) => s.stop(),
-        () => {},
-      );
-    if (database) {
-      await database.drop().then(
-        () => say(`database ${database.name} dropped`),
-        (error) => say(`could not drop database ${database.name}: ${error.message}`),
-      );
-    }
-  })());
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    say(`\n${signal}: stopping the stack and dropping the database (again to force)...`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-
-class SetupError extends Error {}
-
-async function main() {
-  const options = readOptions();
-  if (options.help) {
-    say(USAGE);
-    return 0;
-  }
-  const runId = `bench${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432';
-  const cpus = os.cpus();
-
-  database = await createBenchDatabase(serverUrl).catch((error) => {
-    throw new SetupError(`cannot create the benchmark database on ${new URL(serverUrl).host}: ${error.message}`);
-  });
-  reader = await openReader(database.url);
-  const machine = [
-    ['CPUs', `${cpus.length} × ${cpus[0]?.model?.trim() ?? 'unknown'}`],
-    ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
-    ['load average (1 min) at start', os.loadavg()[0].toFixed(2)],
-    ['Node', process.version],
-    ['OS', `${os.type()} ${os.release()} ${os.arch()}`],
-    ['PostgreSQL', await serverVersion(reader)],
-  ];
-  const parameters = [
-    ['users', options.users],
-    ['orders per user', options.ordersPerUser],
-    ['orders (total)', options.users * options.ordersPerUser],
-    ['concurrency', options.concurrency],
-    ['mode', options.hot ? 'hot (stock below demand)' : 'normal'],
-    ['hot SKU stock', `${options.stock} (demand ${options.demand}, ${options.qty} per order, over ${WAREHOUSES.length} warehouses)`],
-    ['duration cap', `${options.durationS} s`],
-    ['run id', runId],
-    ['database', database.name],
-  ];
-  say(
-    table(
-      'shop order benchmark',
-      [...machine, ...parameters].map(([k, v]) => [k, String(v)]),
-    ),
-  );
-  say();
-
-  say('starting the stack...');
-  const startedAt = Date.now();
-  stackStarting = startStack({ databaseUrl: database.url, runId });
-  const stack = await stackStarting.catch((error) => {
-    throw new SetupError(`the stack failed to start: ${error.message}`);
-  });
-  if (interrupted) return 130;
-  say(`stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (gateway ${stack.gatewayUrl}; logs in ${root}artifacts/logs/${runId})`);
-
+/** Everything after the stack is ready: set-up, the order load, the invariants and the summary. */
+async function run({ options, stack, reader, runId, logs, machine, interrupted }) {
   const adminToken = await mintClientToken({ userId: `bench-admin-${runId}`, roles: ['admin'] });
   const { hotSkuId, coldSkuIds, set } = await setUp(stack.gatewayUrl, adminToken, options).catch((error) => {
     throw new SetupError(error.message);
@@ -127,15 +36,15 @@ async function main() {
     concurrency: options.concurrency,
     deadline: Date.now() + options.durationS * 1000,
     runId,
-    shouldStop: () => interrupted,
+    shouldStop: interrupted,
     onProgress: (p) => {
-      if (interrupted) return;
+      if (interrupted()) return;
       say(
         `[${p.elapsedS.toFixed(0).padStart(3)} s] ${String(p.done).padStart(String(p.total).length)}/${p.total} orders  ${p.rate.toFixed(1).padStart(6)} orders/s  placed ${p.placed}  rejected ${p.rejected}  errors ${p.errors}`,
       );
     },
   });
-  if (interrupted) return 130;
+  if (interrupted()) return 130;
 
   say('waiting for the asynchronous paths to settle...');
   const settled = await waitForSettle(reader);
@@ -149,15 +58,13 @@ async function main() {
     settled,
     client: { placed: load.placed, errors: load.errors.total, stockNotEnough: load.rejected.get('STOCK_NOT_ENOUGH') },
   });
-  const ready = await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/readyz'))
-    .then((r) => r.ok)
-    .catch(() => false);
+  const ready = await gatewayReady(stack);
 
   printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine });
   const broken = checks.some((c) => !c.ok);
   const answered = load.placeLatency.count;
   if (!ready || answered === 0) {
-    say(`\nRESULT: the stack failed (${!ready ? 'gateway not ready at the end' : 'no placeOrder call was answered'}); logs in ${root}artifacts/logs/${runId}`);
+    say(`\nRESULT: the stack failed (${!ready ? 'gateway not ready at the end' : 'no placeOrder call was answered'}); logs in ${logs}`);
     return 2;
   }
   say(broken ? '\nRESULT: INVARIANT BROKEN' : '\nRESULT: invariants hold');
@@ -272,19 +179,22 @@ function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, m
     ...checks.map((c) => [`${c.ok ? 'ok  ' : 'FAIL'} ${c.label}`, c.detail]),
     ['gateway ready at the end', ready ? 'yes' : 'NO'],
   ];
-  say();
-  say(table('summary', rows));
+  saySummary(rows);
 }
 
-let code;
-try {
-  code = await main();
-} catch (error) {
-  if (interrupted) code = 130;
-  else {
-    say(`\nbenchmark failed: ${error instanceof SetupError ? error.message : (error?.stack ?? error)}`);
-    code = 2;
-  }
-}
-await cleanup();
-process.exit(interrupted ? 130 : code);
+await runBenchmark({
+  title: 'shop order benchmark',
+  usage: USAGE,
+  readOptions,
+  parameters: (options) => [
+    ['users', options.users],
+    ['orders per user', options.ordersPerUser],
+    ['orders (total)', options.users * options.ordersPerUser],
+    ['concurrency', options.concurrency],
+    ['mode', options.hot ? 'hot (stock below demand)' : 'normal'],
+    ['hot SKU stock', `${options.stock} (demand ${options.demand}, ${options.qty} per order, over ${WAREHOUSES.length} warehouses)`],
+    ['duration cap', `${options.durationS} s`],
+  ],
+  failureCode: 2,
+  run,
+});

@@ -1,5 +1,5 @@
 // Parameters of the subscription benchmark: command-line flags first, then BENCH_* environment variables, then defaults.
-import { parseArgs } from 'node:util';
+import { readFlags } from './flags.mjs';
 
 export const USAGE = `npm run bench:subscriptions -- [options]
 
@@ -24,32 +24,20 @@ Database: a new database shop_bench_<timestamp> on the server of DATABASE_URL
 Exit code: 0 when every subscriber got exactly one CANCELED push; 1 when the stack or the set-up failed,
 a client could not subscribe, a cancel failed, or pushes went missing or were duplicated; 130 when interrupted.`;
 
-const positiveInt = (name, raw, { min = 1, max = 10_000_000 } = {}) => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got "${raw}"`);
-  return value;
-};
-
 /** @returns {{ help: boolean, clients: number, orders: number, rate: number, connectConcurrency: number, drainTimeoutS: number }} */
 export function readOptions(argv = process.argv.slice(2), env = process.env) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      clients: { type: 'string' },
-      orders: { type: 'string' },
-      rate: { type: 'string' },
-      'connect-concurrency': { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+  const { help, int } = readFlags(argv, env, {
+    clients: { type: 'string' },
+    orders: { type: 'string' },
+    rate: { type: 'string' },
+    'connect-concurrency': { type: 'string' },
+    'drain-timeout': { type: 'string' },
   });
-  const pick = (flag, variable, fallback) => values[flag] ?? (env[variable] || undefined) ?? fallback;
-  const clients = positiveInt('clients', pick('clients', 'BENCH_CLIENTS', 2000), { max: 100_000 });
-  const orders = positiveInt('orders', pick('orders', 'BENCH_ORDERS', 200), { max: 100_000 });
-  const rate = positiveInt('rate', pick('rate', 'BENCH_RATE', 20), { max: 10_000 });
-  const connectConcurrency = positiveInt('connect-concurrency', pick('connect-concurrency', 'BENCH_CONNECT_CONCURRENCY', 100), { max: 10_000 });
-  const drainTimeoutS = positiveInt('drain-timeout', pick('drain-timeout', 'BENCH_DRAIN_TIMEOUT', 30), { max: 3600 });
+  const clients = int('clients', 'BENCH_CLIENTS', 2000, { max: 100_000 });
+  const orders = int('orders', 'BENCH_ORDERS', 200, { max: 100_000 });
+  const rate = int('rate', 'BENCH_RATE', 20, { max: 10_000 });
+  const connectConcurrency = int('connect-concurrency', 'BENCH_CONNECT_CONCURRENCY', 100, { max: 10_000 });
+  const drainTimeoutS = int('drain-timeout', 'BENCH_DRAIN_TIMEOUT', 30, { max: 3600 });
   if (orders > clients) throw new Error(`--orders (${orders}) must not exceed --clients (${clients}): every order needs a subscriber`);
-  return { help: values.help ?? false, clients, orders, rate, connectConcurrency, drainTimeoutS };
+  return { help, clients, orders, rate, connectConcurrency, drainTimeoutS };
 }

@@ -5,14 +5,12 @@
 // Plain Node ESM; needs `turbo run build` first (the npm script does it). Options: see subscription-options.mjs.
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { startStack } from '../scripts/stack.mjs';
-import { root } from '../scripts/processes.mjs';
 import { driveCancels } from './cancels.mjs';
-import { createBenchDatabase, openReader, serverVersion, waitForSettle } from './database.mjs';
+import { waitForSettle } from './database.mjs';
 import { mib, readGatewayMetrics, waitForGauge } from './gateway-metrics.mjs';
-import { Latencies, ms, table } from './stats.mjs';
+import { gatewayReady, mintClientToken, runBenchmark, say, saySummary, seconds, SetupError } from './harness.mjs';
+import { Latencies, ms } from './stats.mjs';
 import { readOptions, USAGE } from './subscription-options.mjs';
 import { placeOrders } from './subscription-setup.mjs';
 import { SubscriberPool } from './subscribers.mjs';
@@ -22,54 +20,10 @@ const FD_HEADROOM = 512;
 /** After every expected push arrived: how long to keep listening for duplicates. */
 const DUPLICATE_GRACE_MS = 2000;
 
-process.env.STACK_LOG_LEVEL ??= 'warn';
-// This process only mints tokens with the kit; its own log lines would be noise between the figures.
-process.env.LOG_LEVEL ??= 'error';
-const { mintClientToken } = await import('../../subgraphs/kit/dist/index.js');
-
-const say = (line = '') => process.stdout.write(`${line}\n`);
-const seconds = (msValue) => `${(msValue / 1000).toFixed(1)} s`;
 const sleep = (msValue) => new Promise((r) => setTimeout(r, msValue));
-
-let interrupted = false;
-let stackStarting;
-let database;
-let reader;
-/** @type {SubscriberPool | undefined} */
-let pool;
-let cleaning;
-
-/** Closes the clients, stops the stack (also one still starting), closes the reader and drops the database; runs once. */
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    pool?.closeAll();
-    await reader?.end().catch(() => {});
-    if (stackStarting)
-      await stackStarting.then(
-        (s) => s.stop(),
-        () => {},
-      );
-    if (database) {
-      await database.drop().then(
-        () => say(`database ${database.name} dropped`),
-        (error) => say(`could not drop database ${database.name}: ${error.message}`),
-      );
-    }
-  })());
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    say(`\n${signal}: closing the clients, stopping the stack and dropping the database (again to force)...`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
 
 // A stray rejection (a socket failing while the stack stops) is reported, never a reason to skip the clean-up.
 process.on('unhandledRejection', (reason) => say(`unhandled rejection: ${reason?.message ?? reason?.type ?? reason}`));
-
-class SetupError extends Error {}
 
 /** The soft and hard limits on open files of this process (the stack's processes inherit them). */
 function openFileLimits() {
@@ -89,17 +43,8 @@ function ephemeralPorts() {
   }
 }
 
-async function main() {
-  let options;
-  try {
-    options = readOptions();
-  } catch (error) {
-    throw new SetupError(`${error.message} (see --help)`);
-  }
-  if (options.help) {
-    say(USAGE);
-    return 0;
-  }
+/** Before anything starts: enough open files and ephemeral ports for one socket per client. */
+function preflight(options) {
   const files = openFileLimits();
   const needFiles = options.clients + FD_HEADROOM;
   if (files.soft < needFiles) {
@@ -111,60 +56,37 @@ async function main() {
         ? `Raise it in this shell first: ulimit -n ${needFiles}   (the hard limit is ${files.hard}), or run with fewer --clients.`
         : `The hard limit is ${files.hard}: raise it as root (e.g. /etc/security/limits.conf nofile, or docker run --ulimit nofile=${needFiles}), then ulimit -n ${needFiles}; or run with fewer --clients.`,
     );
-    return 1;
+    return { exitCode: 1 };
   }
   const ports = ephemeralPorts();
   if (ports && ports.count < options.clients + 1000) {
     say(
       `the ephemeral port range ${ports.low}-${ports.high} (${ports.count} ports) is too small for ${options.clients} sockets to one gateway port; widen net.ipv4.ip_local_port_range or run with fewer --clients.`,
     );
-    return 1;
+    return { exitCode: 1 };
   }
+  return {
+    machine: [
+      ['open files (ulimit -n soft / hard)', `${files.soft} / ${files.hard}`],
+      ['ephemeral ports', ports ? `${ports.low}-${ports.high}` : 'unknown'],
+    ],
+  };
+}
 
-  const runId = `bench${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432';
-  const cpus = os.cpus();
-  database = await createBenchDatabase(serverUrl).catch((error) => {
-    throw new SetupError(`cannot create the benchmark database on ${new URL(serverUrl).host}: ${error.message}`);
-  });
-  reader = await openReader(database.url);
-  const machine = [
-    ['CPUs', `${cpus.length} × ${cpus[0]?.model?.trim() ?? 'unknown'}`],
-    ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
-    ['load average (1 min) at start', os.loadavg()[0].toFixed(2)],
-    ['Node', process.version],
-    ['OS', `${os.type()} ${os.release()} ${os.arch()}`],
-    ['PostgreSQL', await serverVersion(reader)],
-    ['open files (ulimit -n soft / hard)', `${files.soft} / ${files.hard}`],
-    ['ephemeral ports', ports ? `${ports.low}-${ports.high}` : 'unknown'],
-  ];
+function parameters(options) {
   const perOrder = `${Math.floor(options.clients / options.orders)}${options.clients % options.orders ? `-${Math.ceil(options.clients / options.orders)}` : ''}`;
-  const parameters = [
+  return [
     ['clients (one WebSocket, one subscription each)', options.clients],
     ['orders', `${options.orders} (${perOrder} subscribers each; each subscriber uses its order owner's token)`],
     ['cancel rate', `${options.rate} cancels/s`],
     ['connect concurrency', options.connectConcurrency],
     ['drain timeout', `${options.drainTimeoutS} s`],
-    ['run id', runId],
-    ['database', database.name],
   ];
-  say(
-    table(
-      'shop subscription benchmark',
-      [...machine, ...parameters].map(([k, v]) => [k, String(v)]),
-    ),
-  );
-  say();
+}
 
-  say('starting the stack...');
-  const startedAt = Date.now();
-  stackStarting = startStack({ databaseUrl: database.url, runId });
-  const stack = await stackStarting.catch((error) => {
-    throw new SetupError(`the stack failed to start: ${error.message}`);
-  });
-  if (interrupted) return 130;
+/** Everything after the stack is ready: orders, clients, the cancels, the pairing of pushes and the summary. */
+async function run({ options, stack, reader, runId, logs, machine, interrupted, onCleanup }) {
   const metricsUrl = `http://127.0.0.1:${stack.ports.gateway}/metrics`;
-  say(`stack ready in ${seconds(Date.now() - startedAt)} (gateway ${stack.gatewayUrl}; logs in ${root}artifacts/logs/${runId})`);
 
   // ---- set-up: M orders, PENDING_PAYMENT, every status event already published ----
   const adminToken = await mintClientToken({ userId: `bench-admin-${runId}`, roles: ['admin'] });
@@ -185,7 +107,7 @@ async function main() {
   }).catch((error) => {
     throw new SetupError(error.message);
   });
-  if (interrupted) return 130;
+  if (interrupted()) return 130;
   const settled = await waitForSettle(reader);
   if (settled.ms === undefined)
     throw new SetupError(`orders did not settle: ${settled.created} still CREATED, ${settled.outbox} outbox rows unpublished after 30 s`);
@@ -197,20 +119,21 @@ async function main() {
   const before = await readGatewayMetrics(metricsUrl);
   say(`gateway before connecting: RSS ${mib(before.rss)}, heap used ${mib(before.heapUsed)}, ${before.connections} ws connections`);
   say(`opening ${options.clients} clients, ${options.connectConcurrency} at a time...`);
-  pool = new SubscriberPool({ wsUrl: stack.wsUrl, orders });
+  const pool = new SubscriberPool({ wsUrl: stack.wsUrl, orders });
+  onCleanup(() => pool.closeAll());
   const connectCpu = process.cpuUsage();
   const opening = await pool.open({
     count: options.clients,
     concurrency: options.connectConcurrency,
-    shouldStop: () => interrupted,
+    shouldStop: interrupted,
     onProgress: (p) =>
       say(
         `[${p.elapsedS.toFixed(0).padStart(3)} s] subscribed ${String(p.subscribed).padStart(String(options.clients).length)}/${options.clients}  failed ${p.failed}  ${p.rate.toFixed(0).padStart(5)} subscribes/s`,
       ),
   });
   const connectCpuMs = cpuMs(process.cpuUsage(connectCpu));
-  if (interrupted) return 130;
-  const gauge = await waitForGauge(metricsUrl, 'subscriptions', pool.subscribed, { shouldStop: () => interrupted });
+  if (interrupted()) return 130;
+  const gauge = await waitForGauge(metricsUrl, 'subscriptions', pool.subscribed, { shouldStop: interrupted });
   const peak = gauge.reading;
   say(
     `subscribed ${pool.subscribed}/${options.clients} in ${seconds(opening.wallMs)}${pool.failures.total ? ` (failed: ${pool.failures})` : ''}; ` +
@@ -225,7 +148,7 @@ async function main() {
   let cancels;
   const counters = { sent: 0, answered: 0 };
   const progress = setInterval(() => {
-    if (interrupted) return;
+    if (interrupted()) return;
     const width = String(orders.length).length;
     say(
       `[${((performance.now() - eventsBegan) / 1000).toFixed(0).padStart(3)} s] cancels sent ${String(counters.sent).padStart(width)}/${orders.length}  answered ${String(counters.answered).padStart(width)}  ` +
@@ -233,13 +156,13 @@ async function main() {
     );
   }, 1000);
   try {
-    cancels = await driveCancels({ url: stack.gatewayUrl, orders, rate: options.rate, runId, counters, shouldStop: () => interrupted });
-    if (interrupted) return 130;
+    cancels = await driveCancels({ url: stack.gatewayUrl, orders, rate: options.rate, runId, counters, shouldStop: interrupted });
+    if (interrupted()) return 130;
     const expected = pool.subscribers.filter((s) => s?.firstAt !== undefined && cancels.sends[s.order]?.ok).length;
     // Wait for the rest: until every expected push is in, or no new push for the drain timeout.
     let lastCount = -1;
     let lastChange = performance.now();
-    while (!interrupted && pool.canceledPushes < expected && performance.now() - lastChange < options.drainTimeoutS * 1000) {
+    while (!interrupted() && pool.canceledPushes < expected && performance.now() - lastChange < options.drainTimeoutS * 1000) {
       if (pool.canceledPushes !== lastCount) {
         lastCount = pool.canceledPushes;
         lastChange = performance.now();
@@ -250,15 +173,13 @@ async function main() {
   } finally {
     clearInterval(progress);
   }
-  if (interrupted) return 130;
+  if (interrupted()) return 130;
   const eventCpuMs = cpuMs(process.cpuUsage(eventCpu));
   const afterEvents = await readGatewayMetrics(metricsUrl);
 
   // ---- results ----
   const result = analyse(pool, cancels);
-  const ready = await fetch(stack.gatewayUrl.replace(/\/graphql$/, '/readyz'))
-    .then((r) => r.ok)
-    .catch(() => false);
+  const ready = await gatewayReady(stack);
 
   say('closing the clients...');
   pool.closeAll();
@@ -292,11 +213,7 @@ async function main() {
   if (result.duplicates) problems.push(`${result.duplicates} duplicate pushes`);
   if (result.unexpected) problems.push(`${result.unexpected} unexpected pushes`);
   if (pool.drops.total) problems.push(`${pool.drops.total} subscriptions dropped`);
-  say(
-    problems.length
-      ? `\nRESULT: FAILED (${problems.join('; ')}); logs in ${root}artifacts/logs/${runId}`
-      : '\nRESULT: every subscriber got exactly one CANCELED push',
-  );
+  say(problems.length ? `\nRESULT: FAILED (${problems.join('; ')}); logs in ${logs}` : '\nRESULT: every subscriber got exactly one CANCELED push');
   return problems.length ? 1 : 0;
 }
 
@@ -424,19 +341,22 @@ function printSummary({
     ['CPU connecting / during events', `${seconds(connectCpuMs)} (${((connectCpuMs / opening.wallMs) * 100).toFixed(0)}% of a core) / ${seconds(eventCpuMs)}`],
     ['gateway ready at the end', ready ? 'yes' : 'NO'],
   ];
-  say();
-  say(table('summary', rows));
+  saySummary(rows);
 }
 
-let code;
-try {
-  code = await main();
-} catch (error) {
-  if (interrupted) code = 130;
-  else {
-    say(`\nbenchmark failed: ${error instanceof SetupError ? error.message : (error?.stack ?? error)}`);
-    code = 1;
-  }
-}
-await cleanup();
-process.exit(interrupted ? 130 : code);
+await runBenchmark({
+  title: 'shop subscription benchmark',
+  usage: USAGE,
+  readOptions: () => {
+    try {
+      return readOptions();
+    } catch (error) {
+      throw new SetupError(`${error.message} (see --help)`);
+    }
+  },
+  preflight,
+  parameters,
+  stopping: 'closing the clients, stopping the stack and dropping the database',
+  failureCode: 1,
+  run,
+});

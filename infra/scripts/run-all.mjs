@@ -15,7 +15,8 @@ const env = {
   NODE_ENV: process.env.NODE_ENV ?? 'development',
 };
 
-const commands = processes().map((p) => ({ name: p.name, command: `node ${p.script}`, env: { ...env, SERVICE_NAME: p.name } }));
+// exec: the runner signals and waits for the service itself, not an intermediate shell.
+const commands = processes().map((p) => ({ name: p.name, command: `exec node ${p.script}`, env: { ...env, SERVICE_NAME: p.name } }));
 if (existsSync(`${root}client/package.json`) && existsSync(`${root}client/vite.config.ts`)) {
   commands.push({ name: 'web', command: 'npm run dev -w @shop/client', env });
 }

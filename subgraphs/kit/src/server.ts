@@ -44,6 +44,8 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
     schema: options.schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // stopOnSignals() owns SIGINT/SIGTERM: one orderly shutdown, not two racing ones.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
@@ -84,8 +86,10 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
     (stopping ??= (async () => {
       logger.info(`${options.name} subgraph stopping`);
       await apollo.stop();
+      logger.debug('http server drained');
       await options.onShutdown?.();
       await options.orm.close();
+      logger.debug('database closed');
     })());
   return { url, port, stop };
 }

@@ -4,6 +4,7 @@ import type { ReadinessCheck } from '../server.js';
 import { CONSUMER_QUEUES, startDeadLetterGauge } from './dead-letters.js';
 import { startOutboxRelay } from './relay.js';
 import { checkBroker, connectBroker } from './topology.js';
+import { logger } from '../logger.js';
 
 type Connection = ReturnType<typeof connectBroker>;
 
@@ -37,10 +38,14 @@ export async function startMessaging(options: {
     connection,
     readiness: { rabbitmq: () => checkBroker(connection) },
     async stop() {
+      logger.debug('stopping consumers');
       for (const consumer of consumers) await consumer.close();
+      logger.debug('stopping the outbox relay');
       await relay.stop();
       gauge.stop();
+      logger.debug('closing the broker connection');
       await connection.close();
+      logger.debug('messaging stopped');
     },
   };
 }

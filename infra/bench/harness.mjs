@@ -1,0 +1,150 @@
+// The life cycle every benchmark shares: options and --help, a database of its own, the machine facts and
+// parameter banner, the whole stack started as real processes, Ctrl-C handling, and a clean-up that runs
+// once whatever happens (clients, reader, stack, database dropped), then the exit code.
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { startStack } from '../scripts/stack.mjs';
+import { root } from '../scripts/processes.mjs';
+import { createBenchDatabase, openReader, serverVersion } from './database.mjs';
+import { table } from './stats.mjs';
+
+process.env.STACK_LOG_LEVEL ??= 'warn';
+// This process only mints tokens with the kit; its own log lines would be noise between the figures.
+process.env.LOG_LEVEL ??= 'error';
+export const { mintClientToken } = await import('../../subgraphs/kit/dist/index.js');
+
+export const say = (line = '') => process.stdout.write(`${line}\n`);
+/** The closing summary table, after an empty line. */
+export const saySummary = (rows) => say(`\n${table('summary', rows)}`);
+export const seconds = (msValue) => `${(msValue / 1000).toFixed(1)} s`;
+
+/** A failure of the set-up: reported by its message alone, without a stack trace. */
+export class SetupError extends Error {}
+
+/** Whether the gateway still answers its readiness probe. */
+export const gatewayReady = (stack) =>
+  fetch(stack.gatewayUrl.replace(/\/graphql$/, '/readyz'))
+    .then((r) => r.ok)
+    .catch(() => false);
+
+let interrupted = false;
+let stackStarting;
+let database;
+let reader;
+let cleaning;
+const cleanupHooks = [];
+
+/** Runs the hooks (clients first), closes the reader, stops the stack (also one still starting) and drops the database; runs once. */
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    for (const hook of cleanupHooks) await hook();
+    await reader?.end().catch(() => {});
+    if (stackStarting)
+      await stackStarting.then(
+        (s) => s.stop(),
+        () => {},
+      );
+    if (database) {
+      await database.drop().then(
+        () => say(`database ${database.name} dropped`),
+        (error) => say(`could not drop database ${database.name}: ${error.message}`),
+      );
+    }
+  })());
+
+/**
+ * Runs one benchmark and exits the process with its code (130 when interrupted, `failureCode` when it threw).
+ * @param {{
+ *   title: string,
+ *   usage: string,
+ *   readOptions: () => { help: boolean },
+ *   preflight?: (options) => { exitCode?: number, machine?: [string, string][] },
+ *   parameters: (options) => [string, unknown][],
+ *   stopping?: string,
+ *   failureCode: number,
+ *   run: (context: { options, stack, database, reader, runId: string, logs: string, machine: [string, string][],
+ *                    interrupted: () => boolean, onCleanup: (hook: () => unknown) => void }) => Promise<number>,
+ * }} benchmark
+ * `preflight` checks the host before anything starts: an exitCode ends the run, machine rows join the banner.
+ * `stopping` is what the first Ctrl-C announces.
+ */
+export async function runBenchmark(benchmark) {
+  const stopping = benchmark.stopping ?? 'stopping the stack and dropping the database';
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      say(`\n${signal}: ${stopping} (again to force)...`);
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+  let code;
+  try {
+    code = await main(benchmark);
+  } catch (error) {
+    if (interrupted) code = 130;
+    else {
+      say(`\nbenchmark failed: ${error instanceof SetupError ? error.message : (error?.stack ?? error)}`);
+      code = benchmark.failureCode;
+    }
+  }
+  await cleanup();
+  process.exit(interrupted ? 130 : code);
+}
+
+async function main(benchmark) {
+  const options = benchmark.readOptions();
+  if (options.help) {
+    say(benchmark.usage);
+    return 0;
+  }
+  const host = benchmark.preflight?.(options) ?? {};
+  if (host.exitCode !== undefined) return host.exitCode;
+
+  const runId = `bench${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432';
+  const cpus = os.cpus();
+  database = await createBenchDatabase(serverUrl).catch((error) => {
+    throw new SetupError(`cannot create the benchmark database on ${new URL(serverUrl).host}: ${error.message}`);
+  });
+  reader = await openReader(database.url);
+  const machine = [
+    ['CPUs', `${cpus.length} × ${cpus[0]?.model?.trim() ?? 'unknown'}`],
+    ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
+    ['load average (1 min) at start', os.loadavg()[0].toFixed(2)],
+    ['Node', process.version],
+    ['OS', `${os.type()} ${os.release()} ${os.arch()}`],
+    ['PostgreSQL', await serverVersion(reader)],
+    ...(host.machine ?? []),
+  ];
+  const parameters = [...benchmark.parameters(options), ['run id', runId], ['database', database.name]];
+  say(
+    table(
+      benchmark.title,
+      [...machine, ...parameters].map(([k, v]) => [k, String(v)]),
+    ),
+  );
+  say();
+
+  say('starting the stack...');
+  const startedAt = Date.now();
+  stackStarting = startStack({ databaseUrl: database.url, runId });
+  const stack = await stackStarting.catch((error) => {
+    throw new SetupError(`the stack failed to start: ${error.message}`);
+  });
+  if (interrupted) return 130;
+  const logs = `${root}artifacts/logs/${runId}`;
+  say(`stack ready in ${seconds(Date.now() - startedAt)} (gateway ${stack.gatewayUrl}; logs in ${logs})`);
+
+  return benchmark.run({
+    options,
+    stack,
+    database,
+    reader,
+    runId,
+    logs,
+    machine,
+    interrupted: () => interrupted,
+    onCleanup: (hook) => cleanupHooks.push(hook),
+  });
+}
