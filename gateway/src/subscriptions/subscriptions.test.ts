@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, eventually, user } from '@shop/kit/testing';
-import { registry, type Identity } from '@shop/kit';
+import { mintClientToken, registry, type Identity } from '@shop/kit';
 import { orderEvents } from './order-events.js';
 import {
   bearer,
@@ -115,6 +115,17 @@ describe('orderStatusChanged over graphql-ws', () => {
       expect({ code: closed.code, reason: String(closed.reason) }).toEqual({ code: 4401, reason: expect.stringMatching(/^UNAUTHENTICATED: /) });
       expect(sub.messages).toEqual([]);
     }
+  });
+
+  it('closes a connection with 4401 when its token expires', async () => {
+    const buyer = user();
+    const { id } = await placeOrder(stack, gw.url, buyer);
+    const ws = connect(gw.wsUrl, `Bearer ${await mintClientToken(buyer, 2)}`);
+    clients.push(ws);
+    const sub = watch(ws, SIMPLE, { id });
+    await eventually(async () => (sub.messages.length === 1 ? true : undefined));
+    const closed = await eventually(async () => ws.closes[0], { timeoutMs: 10_000 });
+    expect(closed).toEqual({ code: 4401, reason: expect.stringMatching(/^UNAUTHENTICATED: .*expired/) });
   });
 
   it('runs a query sent over the socket through the same path as HTTP', async () => {

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
@@ -70,6 +71,8 @@ interface ConnectionState {
   id: string;
   identity?: Identity;
   subscriptions: Map<string, LiveSubscription>;
+  /** Closes the connection when its bearer token expires. */
+  expiry?: NodeJS.Timeout;
   /** Called by onComplete when graphql-ws has sent a subscription's `complete` (used while stopping). */
   completed: Map<string, () => void>;
 }
@@ -79,6 +82,17 @@ type PreparedOperation =
   { kind: 'subscription'; stream: PushStream<FormattedExecutionResult> } | { kind: 'operation'; run: () => Promise<FormattedExecutionResult> };
 
 const log = logger.child({ component: 'subscriptions' });
+
+/** The `exp` claim (unix seconds) of an already verified "Bearer <JWT>" value. */
+function tokenExpiry(authorization: unknown): number | undefined {
+  if (typeof authorization !== 'string') return undefined;
+  try {
+    const exp = decodeJwt(authorization.replace(/^Bearer\s+/i, '')).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const INTERNAL: FormattedExecutionResult = { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
 
 /**
@@ -198,6 +212,18 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
         }
         if (!identity) return refuse('connectionParams.authorization must be "Bearer <token>"');
         state.identity = identity;
+        // A connection lives no longer than the token it was opened with.
+        const exp = tokenExpiry(ctx.connectionParams?.authorization);
+        if (exp !== undefined) {
+          state.expiry = setTimeout(
+            () => {
+              log.info({ connectionId: state.id }, 'subscription connection closed: its token expired');
+              socket.close(CloseCode.Unauthorized, 'UNAUTHENTICATED: the bearer token has expired: reconnect with a new one');
+            },
+            Math.min(Math.max(0, exp * 1000 - Date.now()), 2_147_483_647),
+          );
+          state.expiry.unref();
+        }
         log.info({ connectionId: state.id, userId: identity.userId }, 'subscription connection opened');
         return true;
       },
@@ -235,6 +261,7 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
       },
       onClose: (ctx, code, reason) => {
         const state = stateOf(ctx.extra.socket);
+        clearTimeout(state.expiry);
         for (const live of state.subscriptions.values()) void live.stream?.return();
         if (state.identity) log.info({ connectionId: state.id, code, reason }, 'subscription connection closed');
       },
