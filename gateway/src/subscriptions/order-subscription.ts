@@ -4,8 +4,11 @@ import type { OrderEventHub, OrderNotice } from './order-events.js';
 import { pushStream, type PushStream } from './push-stream.js';
 import { VERSION_KEY, type RefetchQuery } from './refetch-query.js';
 
-/** Runs the refetch query through the gateway's own query path, as the subscriber. */
-export type RunQuery = (refetch: RefetchQuery, correlationId: string) => Promise<FormattedExecutionResult>;
+/**
+ * Runs the refetch query through the gateway's own query path, as the subscriber. `shareKey`, when
+ * given, names the event the read answers: identical reads for the same event may share one run.
+ */
+export type RunQuery = (refetch: RefetchQuery, correlationId: string, shareKey?: string) => Promise<FormattedExecutionResult>;
 
 export interface OrderSubscriptionOptions {
   refetch: RefetchQuery;
@@ -62,11 +65,12 @@ export async function openOrderSubscription(options: OrderSubscriptionOptions): 
     if (opened) options.onClose();
   });
 
-  const read = async (correlationId: string): Promise<FormattedExecutionResult> => {
+  const read = async (correlationId: string, shareKey?: string): Promise<FormattedExecutionResult> => {
     for (let attempt = 1; ; attempt += 1) {
       let result: FormattedExecutionResult;
       try {
-        result = await run(refetch, correlationId);
+        // Only a first attempt is shared: a retry must not join a read that just failed.
+        result = await run(refetch, correlationId, attempt === 1 ? shareKey : undefined);
       } catch (err) {
         log.error({ err, correlationId, attempt }, 'subscription read failed');
         result = { data: null, errors: [INTERNAL] };
@@ -78,7 +82,8 @@ export async function openOrderSubscription(options: OrderSubscriptionOptions): 
 
   const refresh = async (notice: OrderNotice): Promise<void> => {
     if (stream.closed || (notice.version !== undefined && notice.version <= lastVersion)) return;
-    const result = await read(notice.correlationId);
+    // Reads for the same event version were started after that version committed: safe to share.
+    const result = await read(notice.correlationId, notice.version === undefined ? undefined : `${refetch.orderId}@${notice.version}`);
     if (stream.closed) return;
     const order = orderIn(result, key);
     if (!order) {

@@ -160,6 +160,25 @@ describe('several gateways, resources and limits', () => {
     for (const sub of [onFirst, onSecond]) expect((await nthMessage(sub, 1)).data).toEqual({ orderStatusChanged: { id: order.id, status: 'CANCELED' } });
   });
 
+  it('serves subscribers of one order with the same identity from one shared read per event', async () => {
+    const buyer = user();
+    const order = await placeOrder(stack, gw.url, buyer);
+    const tabs = [];
+    for (let i = 0; i < 5; i++) tabs.push(watch(await connectAs(gw, buyer), SIMPLE, { id: order.id }));
+    for (const tab of tabs) await nthMessage(tab, 0);
+    const reads = async () => {
+      const values = (await registry.getSingleMetric('graphql_ws_order_reads_total')!.get()).values;
+      const of = (shared: string) => values.filter((v) => v.labels.shared === shared).reduce((n, v) => n + v.value, 0);
+      return { unshared: of('false'), shared: of('true') };
+    };
+    const before = await reads();
+    await cancelOrder(gw.url, buyer, order.id);
+    for (const tab of tabs) expect((await nthMessage(tab, 1)).data).toEqual({ orderStatusChanged: { id: order.id, status: 'CANCELED' } });
+    const after = await reads();
+    expect(after.unshared - before.unshared + (after.shared - before.shared)).toBe(5);
+    expect(after.unshared - before.unshared).toBeLessThanOrEqual(2);
+  });
+
   it('frees listeners and gauges when a client disconnects', async () => {
     const buyer = user();
     const [a, b] = [await placeOrder(stack, gw.url, buyer), await placeOrder(stack, gw.url, buyer)];

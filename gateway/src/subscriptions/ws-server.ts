@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { DomainError, envInt, logger, parseId, withTimeout, type Identity } from '@shop/kit';
 import { identityFromAuthorization, type GatewayContext } from '../auth.js';
-import { wsConnections, wsSubscriptions } from './metrics.js';
+import { wsConnections, wsOrderReads, wsSubscriptions } from './metrics.js';
 import { orderEvents } from './order-events.js';
 import { openOrderSubscription, type RunQuery } from './order-subscription.js';
 import type { PushStream } from './push-stream.js';
@@ -117,6 +117,8 @@ const executeAs =
 export async function startSubscriptionServer(options: SubscriptionServerOptions): Promise<SubscriptionServer> {
   const { apollo, schema } = options;
   const limits = limitsFromEnv(options.limits);
+  /** Reads in flight, by event, identity and selection (see run below). */
+  const sharedReads = new Map<string, Promise<FormattedExecutionResult>>();
   await orderEvents.acquire();
 
   const states = new WeakMap<WebSocket, ConnectionState>();
@@ -163,7 +165,25 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
     const live: LiveSubscription = {};
     state.subscriptions.set(id, live);
     const execute = executeAs(apollo, identity);
-    const run: RunQuery = (q, cid) => execute({ query: q.query, variables: q.variables, operationName: q.operationName }, cid);
+    const run: RunQuery = (q, cid, shareKey) => {
+      const request = { query: q.query, variables: q.variables, operationName: q.operationName };
+      if (shareKey === undefined) {
+        wsOrderReads.inc({ shared: 'false' });
+        return execute(request, cid);
+      }
+      // Subscribers of one order with the same identity and selection react to one event at once:
+      // one read serves them all (and the subgraphs see one request, not one per browser tab).
+      const key = JSON.stringify([shareKey, identity.userId, [...identity.roles].sort(), q.query, q.operationName ?? null, q.variables]);
+      const inFlight = sharedReads.get(key);
+      if (inFlight) {
+        wsOrderReads.inc({ shared: 'true' });
+        return inFlight;
+      }
+      wsOrderReads.inc({ shared: 'false' });
+      const read = execute(request, cid).finally(() => sharedReads.delete(key));
+      sharedReads.set(key, read);
+      return read;
+    };
     const opened = await openOrderSubscription({
       refetch,
       run,
