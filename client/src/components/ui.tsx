@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import type { OrderStatus } from '../gql/graphql';
 import { messageForFailure, type SkuTitles } from '../lib/error-messages';
@@ -80,3 +80,26 @@ export function RequireSignIn({ children }: { children: ReactNode }) {
 export const formatDateTime = (iso: string): string => new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short' });
 
 export const shortId = (id: string): string => id.slice(-8).toUpperCase();
+
+/** The "Load more" row after the last loaded page of a cursor-paginated list. */
+export function LoadMore({ pageInfo, onLoadMore }: { pageInfo: { hasNextPage: boolean; endCursor?: string | null }; onLoadMore(cursor: string): void }) {
+  const { hasNextPage, endCursor } = pageInfo;
+  if (!hasNextPage || !endCursor) return null;
+  return (
+    <li className="load-more">
+      <button type="button" onClick={() => onLoadMore(endCursor)}>
+        Load more
+      </button>
+    </li>
+  );
+}
+
+/**
+ * The cursors of the pages loaded so far of a list filtered by `filter` (a search, a status): a new
+ * filter starts again from the first page.
+ */
+export function useCursorPages<F>(filter: F): [cursors: (string | null)[], loadMore: (cursor: string) => void] {
+  const [pages, setPages] = useState<{ filter: F; cursors: (string | null)[] }>({ filter, cursors: [null] });
+  const cursors = Object.is(pages.filter, filter) ? pages.cursors : [null];
+  return [cursors, (cursor) => setPages({ filter, cursors: [...cursors, cursor] })];
+}

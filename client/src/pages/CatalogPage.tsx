@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useQuery } from 'urql';
 import { ProductsDocument, type ProductsQuery } from '../gql/graphql';
-import { ErrorAlert, Loading, Money } from '../components/ui';
+import { ErrorAlert, LoadMore, Loading, Money, useCursorPages } from '../components/ui';
 import { Link, navigate, useLocation } from '../router';
 
 const PAGE_SIZE = 12;
@@ -38,13 +38,7 @@ function ResultPage({ search, after, isLast, onLoadMore }: { search: string; aft
           </li>
         );
       })}
-      {isLast && pageInfo.hasNextPage && pageInfo.endCursor ? (
-        <li className="load-more">
-          <button type="button" onClick={() => onLoadMore(pageInfo.endCursor!)}>
-            Load more
-          </button>
-        </li>
-      ) : null}
+      {isLast ? <LoadMore pageInfo={pageInfo} onLoadMore={onLoadMore} /> : null}
     </>
   );
 }
@@ -53,9 +47,7 @@ export function CatalogPage() {
   const { query } = useLocation();
   const search = query.get('q') ?? '';
   const [text, setText] = useState(search);
-  const [pages, setPages] = useState<{ search: string; cursors: (string | null)[] }>({ search, cursors: [null] });
-  // A new search starts again from the first page.
-  const cursors = pages.search === search ? pages.cursors : [null];
+  const [cursors, loadMore] = useCursorPages(search);
 
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
@@ -75,13 +67,7 @@ export function CatalogPage() {
       </form>
       <ul className="product-grid" aria-label="Products">
         {cursors.map((after, index) => (
-          <ResultPage
-            key={`${search}:${after ?? ''}`}
-            search={search}
-            after={after}
-            isLast={index === cursors.length - 1}
-            onLoadMore={(cursor) => setPages({ search, cursors: [...cursors, cursor] })}
-          />
+          <ResultPage key={`${search}:${after ?? ''}`} search={search} after={after} isLast={index === cursors.length - 1} onLoadMore={loadMore} />
         ))}
       </ul>
     </section>

@@ -1,7 +1,7 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { useQuery } from 'urql';
 import { OrdersDocument, type OrderStatus } from '../gql/graphql';
-import { ErrorAlert, Loading, Money, RequireSignIn, STATUS_LABEL, StatusBadge, formatDateTime, shortId } from '../components/ui';
+import { ErrorAlert, LoadMore, Loading, Money, RequireSignIn, STATUS_LABEL, StatusBadge, formatDateTime, shortId, useCursorPages } from '../components/ui';
 import { Link, navigate, useLocation } from '../router';
 
 const PAGE_SIZE = 20;
@@ -46,13 +46,7 @@ function OrdersPageRows({
           <StatusBadge status={node.status} />
         </li>
       ))}
-      {isLast && pageInfo.hasNextPage && pageInfo.endCursor ? (
-        <li className="load-more">
-          <button type="button" onClick={() => onLoadMore(pageInfo.endCursor!)}>
-            Load more
-          </button>
-        </li>
-      ) : null}
+      {isLast ? <LoadMore pageInfo={pageInfo} onLoadMore={onLoadMore} /> : null}
     </>
   );
 }
@@ -61,8 +55,7 @@ function Orders() {
   const { query } = useLocation();
   const raw = query.get('status');
   const status = isStatus(raw) ? raw : null;
-  const [pages, setPages] = useState<{ status: OrderStatus | null; cursors: (string | null)[] }>({ status, cursors: [null] });
-  const cursors = pages.status === status ? pages.cursors : [null];
+  const [cursors, loadMore] = useCursorPages(status);
 
   return (
     <section className="card">
@@ -80,13 +73,7 @@ function Orders() {
       </label>
       <ul className="order-list" aria-label="Orders">
         {cursors.map((after, index) => (
-          <OrdersPageRows
-            key={`${status ?? ''}:${after ?? ''}`}
-            status={status}
-            after={after}
-            isLast={index === cursors.length - 1}
-            onLoadMore={(cursor) => setPages({ status, cursors: [...cursors, cursor] })}
-          />
+          <OrdersPageRows key={`${status ?? ''}:${after ?? ''}`} status={status} after={after} isLast={index === cursors.length - 1} onLoadMore={loadMore} />
         ))}
       </ul>
     </section>
