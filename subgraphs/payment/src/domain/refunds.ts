@@ -1,9 +1,8 @@
-import { emit, logger, type EntityManager } from '@shop/kit';
+import { emit, logger, type EntityManager, sql } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
 import { sagaCompensations } from './metrics.js';
 import { audit, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
 import { PspRejectedError, requestRefund } from './psp-client.js';
-import { rows, run } from './sql.js';
 
 export type RefundKind = 'AFTER_SALE' | 'COMPENSATION';
 
@@ -54,8 +53,7 @@ export async function compensateRejectedPayment(tx: EntityManager, event: EventE
 /** order.refund-requested: an after-sale refund the order's policy approved; executed at the provider. */
 export async function executeRequestedRefund(tx: EntityManager, event: EventEnvelope<'order.refund-requested'>): Promise<void> {
   const { refundId, orderId, amount, reason } = event.payload;
-  const [candidate] = await rows<{ id: string }>(
-    tx,
+  const [candidate] = await sql(tx).all<{ id: string }>(
     `SELECT id FROM payment WHERE order_id = ? ORDER BY (status IN ('SUCCEEDED', 'REFUNDED')) DESC, created_at DESC LIMIT 1`,
     [orderId],
   );
@@ -86,12 +84,11 @@ interface RefundRequest {
  * Returns the refund's final status.
  */
 async function executeRefund(tx: EntityManager, payment: PaymentRow, request: RefundRequest): Promise<'SUCCEEDED' | 'FAILED'> {
-  await run(
-    tx,
+  await sql(tx).run(
     `INSERT INTO refund (id, payment_id, order_id, amount, currency, status, reason, kind) VALUES (?, ?, ?, ?, ?, 'REQUESTED', ?, ?) ON CONFLICT (id) DO NOTHING`,
     [request.refundId, payment.id, payment.order_id, request.amount, payment.currency, request.reason, request.kind],
   );
-  const [refund] = await rows<RefundRow>(tx, 'SELECT id, payment_id, amount, currency, status FROM refund WHERE id = ?', [request.refundId]);
+  const [refund] = await sql(tx).all<RefundRow>('SELECT id, payment_id, amount, currency, status FROM refund WHERE id = ?', [request.refundId]);
   if (!refund) throw new Error(`refund ${request.refundId} vanished`);
   if (refund.status !== 'REQUESTED') return refund.status;
   const publicRefundId = request.kind === 'AFTER_SALE' ? refund.id : null;
@@ -118,7 +115,7 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
     }
     throw error;
   }
-  await run(tx, `UPDATE refund SET status = 'SUCCEEDED', psp_refund_id = ?, updated_at = clock_timestamp() WHERE id = ?`, [providerRefundId, refund.id]);
+  await sql(tx).run(`UPDATE refund SET status = 'SUCCEEDED', psp_refund_id = ?, updated_at = clock_timestamp() WHERE id = ?`, [providerRefundId, refund.id]);
   await audit(tx, payment.id, 'REFUND_SUCCEEDED', { refundId: refund.id, kind: request.kind, amount: refund.amount, providerRefundId, reason: request.reason });
   const refundedTotal = await refundedAmount(tx, payment.id);
   if (payment.status === 'SUCCEEDED' && refundedTotal >= payment.amount) {
@@ -140,8 +137,7 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
 }
 
 async function refundedAmount(tx: EntityManager, paymentId: string): Promise<number> {
-  const [sum] = await rows<{ total: number | string | null }>(
-    tx,
+  const [sum] = await sql(tx).all<{ total: number | string | null }>(
     `SELECT COALESCE(SUM(amount), 0) AS total FROM refund WHERE payment_id = ? AND status = 'SUCCEEDED'`,
     [paymentId],
   );
@@ -156,7 +152,7 @@ async function failRefund(
   error: string,
   correlationId: string,
 ): Promise<void> {
-  await run(tx, `UPDATE refund SET status = 'FAILED', error = ?, updated_at = clock_timestamp() WHERE id = ?`, [error.slice(0, 500), refund.id]);
+  await sql(tx).run(`UPDATE refund SET status = 'FAILED', error = ?, updated_at = clock_timestamp() WHERE id = ?`, [error.slice(0, 500), refund.id]);
   await audit(tx, payment.id, 'REFUND_FAILED', { refundId: refund.id, amount: refund.amount, error });
   logger.error({ paymentId: payment.id, refundId: refund.id, error, correlationId }, 'refund failed');
   await emit(tx, {
@@ -168,8 +164,7 @@ async function failRefund(
 }
 
 async function failRefundRequest(tx: EntityManager, payment: PaymentRow, refundId: string, error: string, correlationId: string): Promise<void> {
-  const inserted = await run(
-    tx,
+  const inserted = await sql(tx).run(
     `INSERT INTO refund (id, payment_id, order_id, amount, currency, status, reason, kind, error) VALUES (?, ?, ?, 1, ?, 'FAILED', 'rejected request', 'AFTER_SALE', ?) ON CONFLICT (id) DO NOTHING`,
     [refundId, payment.id, payment.order_id, payment.currency, error],
   );
