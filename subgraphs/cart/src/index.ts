@@ -1,13 +1,12 @@
 import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
-import { entities } from './domain/entities.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 import { buildCartSchema } from './schema.js';
 
 export { buildCartSchema };
 
 /** Starts the cart subgraph: migrate, serve. */
 export async function start(port = subgraphPort('cart')) {
-  const orm = await openDatabase({ schema: 'cart', entities, migrations });
+  const orm = await openDatabase(database);
   return startSubgraph({ name: 'cart', port, schema: await buildCartSchema(), orm });
 }
 

@@ -1,14 +1,13 @@
 import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
-import { entities } from './domain/entities.js';
 import { loadDemoCatalog } from './domain/demo.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 import { buildCatalogSchema } from './schema.js';
 
 export { buildCatalogSchema };
 
 /** Starts the catalog subgraph: migrate, optionally load demo data, serve. */
 export async function start(port = subgraphPort('catalog')) {
-  const orm = await openDatabase({ schema: 'catalog', entities, migrations });
+  const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoCatalog(orm.em.fork(), process.env.DEMO_DATA);
   return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm });
 }

@@ -1,15 +1,14 @@
 import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
-import { entities } from './domain/entities.js';
 import { cancelUnshipped } from './domain/shipment-state.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 import { buildFulfillmentSchema } from './schema.js';
 
 export { buildFulfillmentSchema };
 
 /** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
 export async function start(port = subgraphPort('fulfillment')) {
-  const orm = await openDatabase({ schema: 'fulfillment', entities, migrations });
+  const orm = await openDatabase(database);
   const messaging = await startMessaging({
     orm,
     service: 'fulfillment',

@@ -1,10 +1,9 @@
 import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
-import { entities } from './domain/entities.js';
 import { loadDemoStock } from './domain/demo.js';
 import { reservationRoutes } from './http/reservation-routes.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 import { buildInventorySchema } from './schema.js';
 
 export { buildInventorySchema };
@@ -13,7 +12,7 @@ export { stockInvariantViolations, reservationInvariantViolations } from './doma
 
 /** Starts the inventory subgraph: migrate, optionally load demo stock, relay and saga consumers, serve GraphQL and the internal reservation API. */
 export async function start(port = subgraphPort('inventory')) {
-  const orm = await openDatabase({ schema: 'inventory', entities, migrations });
+  const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoStock(orm.em.fork(), process.env.DEMO_DATA);
   registerInventoryGauges(orm.em);
   const messaging = await startMessaging({

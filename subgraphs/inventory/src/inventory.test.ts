@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId, openDatabase } from '@shop/kit';
 import { admin, callSubgraph, errorCode, user } from '@shop/kit/testing';
 import { start as startCatalog } from '../../catalog/src/index.js';
-import { entities } from './domain/entities.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 import { start } from './index.js';
 
 let catalog: Awaited<ReturnType<typeof startCatalog>>;
@@ -102,7 +101,7 @@ describe('inventory subgraph: batching', () => {
     for (const [i, s] of skus.entries()) await callSubgraph(server.url, SET, { s, w: `wh-batch-${tag}`, n: i + 1 }, admin());
 
     // Count the SQL of the running subgraph: every connection shares this prototype's execute().
-    const orm = await openDatabase({ schema: 'inventory', entities, migrations, poolMax: 1 });
+    const orm = await openDatabase({ ...database, poolMax: 1 });
     try {
       let owner: object = orm.em.getConnection();
       while (!Object.prototype.hasOwnProperty.call(owner, 'execute')) owner = Object.getPrototypeOf(owner) as object;

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, openDatabase, signInternalIdentity } from '@shop/kit';
-import { entities } from './domain/entities.js';
 import { setOnHand } from './domain/stock.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 import { start } from './index.js';
 
 let server: Awaited<ReturnType<typeof start>>;
@@ -11,7 +10,7 @@ let base: string;
 beforeAll(async () => {
   server = await start(0);
   base = server.url.replace(/\/graphql$/, '');
-  orm = await openDatabase({ schema: 'inventory', entities, migrations, poolMax: 2 });
+  orm = await openDatabase({ ...database, poolMax: 2 });
 });
 afterAll(async () => {
   await orm?.close();

@@ -4,16 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, openDatabase } from '@shop/kit';
 import { loadDemoStock } from './domain/demo.js';
-import { entities } from './domain/entities.js';
 import { planLine } from './domain/allocation.js';
 import { confirm, expiredHolds, release, reserve } from './domain/reservations.js';
 import { reservationInvariantViolations, stockInvariantViolations } from './domain/invariants.js';
 import { setOnHand } from './domain/stock.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 
 let orm: Awaited<ReturnType<typeof openDatabase>>;
 beforeAll(async () => {
-  orm = await openDatabase({ schema: 'inventory', entities, migrations });
+  orm = await openDatabase(database);
 });
 afterAll(async () => {
   await orm?.close();

@@ -1,6 +1,7 @@
-import { MikroORM, type EntityManager, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, UnderscoreNamingStrategy, type EntityManager, type Options } from '@mikro-orm/postgresql';
 import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { databaseUrl } from './config.js';
 import { logger } from './logger.js';
@@ -12,11 +13,25 @@ type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => 
 export interface DatabaseOptions {
   /** The Postgres schema this subgraph owns; no other subgraph touches it. */
   schema: string;
-  entities: Options['entities'];
+  entities: readonly object[];
   /** Checked-in migrations, oldest first. */
   migrations: MigrationClass[];
   url?: string;
   poolMax?: number;
+  /** Where the migrations and the schema snapshot are checked in (needed only to generate or check migrations). */
+  migrationsDir?: string;
+}
+
+/**
+ * PostgreSQL's own names for constraints (`<table>_<columns>_fkey`, `_key`, `_check`), so entities
+ * describe the constraints the migrations created without naming each one.
+ */
+export class PostgresNamingStrategy extends UnderscoreNamingStrategy {
+  override indexName(tableName: string, columns: string[], type: Parameters<UnderscoreNamingStrategy['indexName']>[2]): string {
+    const suffix = { foreign: 'fkey', unique: 'key', index: 'idx', check: 'check' }[type as string];
+    if (!suffix) return super.indexName(tableName, columns, type);
+    return `${tableName.slice(tableName.indexOf('.') + 1)}_${columns.join('_')}_${suffix}`;
+  }
 }
 
 /** Creates the database named in the URL when it is missing (a fresh machine has only `postgres`). */
@@ -44,8 +59,24 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
   }
 }
 
-/** Opens the subgraph's ORM, creates its schema and applies its pending migrations. */
-export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+/**
+ * One subgraph's database: its schema, its entities (the one description of each table) and its
+ * migrations, checked in with MikroORM's schema snapshot under `src/migrations` of the package.
+ */
+export function describeDatabase<const E extends readonly object[]>(
+  schema: string,
+  entities: E,
+  migrations: MigrationClass[],
+  moduleUrl: string,
+): DatabaseOptions & { entities: E; migrationsDir: string } {
+  return { schema, entities, migrations, migrationsDir: fileURLToPath(new URL('../src/migrations', moduleUrl)) };
+}
+
+/**
+ * Opens the subgraph's ORM, creates its schema and applies its pending migrations. With
+ * `snapshot`, the migrator also reads the checked-in snapshot (to generate or check migrations).
+ */
+export async function openDatabase(options: DatabaseOptions, { snapshot = false } = {}): Promise<MikroORM> {
   const url = options.url ?? databaseUrl();
   await ensureDatabase(url);
   const orm = await MikroORM.init({
@@ -53,7 +84,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     // Unqualified SQL (raw queries) resolves to the subgraph's own schema on every pooled connection.
     driverOptions: { options: `-c search_path=${options.schema}` },
     schema: options.schema,
-    entities: options.entities,
+    entities: [...options.entities] as NonNullable<Options['entities']>,
+    namingStrategy: PostgresNamingStrategy,
     extensions: [Migrator],
     pool: { min: 0, max: options.poolMax ?? 10 },
     debug: process.env.SQL_DEBUG === '1',
@@ -61,7 +93,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
       tableName: 'mikro_orm_migrations',
       schema: options.schema,
       migrationsList: options.migrations.map((cls) => ({ name: cls.name, class: cls })),
-      snapshot: false,
+      path: options.migrationsDir,
+      snapshot,
+      snapshotOnMigrate: false,
+      snapshotName: `.snapshot-${options.schema}`,
       transactional: true,
       allOrNothing: true,
     },
@@ -85,7 +120,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
  * Raw SQL bound to an EntityManager and, inside `em.transactional`, to its transaction.
  * Placeholders are `?`; an array parameter expands to a list, so write `IN (?)` for arrays.
  */
-export function sql(em: EntityManager) {
+export function rawSql(em: EntityManager) {
   const conn = em.getConnection();
   const ctx = em.getTransactionContext();
   const all = <T>(query: string, params: readonly unknown[] = []): Promise<T[]> => conn.execute<T[]>(query, params, 'all', ctx);

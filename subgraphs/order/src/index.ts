@@ -1,18 +1,17 @@
 import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
-import { entities } from './domain/entities.js';
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
 import { startOrderConsumers } from './events/consumers.js';
 import { runtime } from './graphql/resolvers.js';
-import { migrations } from './migrations/index.js';
+import { database } from './persistence.js';
 import { buildOrderSchema } from './schema.js';
 
 export { buildOrderSchema };
 
 /** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
 export async function start(port = subgraphPort('order')) {
-  const orm = await openDatabase({ schema: 'ordering', entities, migrations, poolMax: 20 });
+  const orm = await openDatabase({ ...database, poolMax: 20 });
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();
   const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });

@@ -1,18 +1,18 @@
-import { defineEntity, p, type InferEntity } from '@shop/kit';
+import { defineEntity, p } from '@shop/kit';
 
-/** A line of a user's cart. Writes go through the conditional statements of cart-service.ts. */
+/** A line of a user's cart; `currency` is the SKU's currency when added (a cart holds one currency). */
 export const CartLineEntity = defineEntity({
   name: 'CartLine',
   tableName: 'cart_line',
   properties: {
-    userId: p.string().primary(),
-    skuId: p.string().primary(),
+    userId: p.text().primary(),
+    skuId: p.text().primary(),
     qty: p.integer(),
-    currency: p.string(),
-    addedAt: p.datetime(),
-    updatedAt: p.datetime(),
+    currency: p.string().columnType('char(3)'),
+    addedAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
   },
+  checks: [{ property: 'qty', expression: 'qty >= 1 AND qty <= 99' }],
 });
 
-export type CartLineRow = InferEntity<typeof CartLineEntity>;
-export const entities = [CartLineEntity];
+export const entities = [CartLineEntity] as const;

@@ -1,30 +1,42 @@
-import { defineEntity, p, type InferEntity } from '@shop/kit';
+import { defineEntity, p, type InferEntity, type Opt } from '@shop/kit';
 
+/** Products and their SKUs; `search` is the full-text document PostgreSQL keeps up to date. */
 export const ProductEntity = defineEntity({
   name: 'Product',
   tableName: 'product',
   properties: {
-    id: p.string().primary(),
-    title: p.string(),
+    id: p.text().primary(),
+    title: p.text(),
     description: p.text(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().defaultRaw('now()'),
+    search: p.type('tsvector').generated("to_tsvector('simple'::regconfig, ((title || ' '::text) || description)) stored").$type<Opt<string>>(),
   },
+  checks: [
+    { property: 'title', expression: 'length(title) >= 1 AND length(title) <= 200' },
+    { property: 'description', expression: 'length(description) <= 5000' },
+  ],
+  indexes: [{ name: 'product_search_idx', properties: ['search'], type: 'gin' }],
 });
 
 export const SkuEntity = defineEntity({
   name: 'Sku',
   tableName: 'sku',
   properties: {
-    id: p.string().primary(),
-    productId: p.string(),
-    title: p.string(),
+    id: p.text().primary(),
+    productId: () => p.manyToOne(ProductEntity).mapToPk().fieldName('product_id'),
+    title: p.text(),
     priceAmount: p.integer(),
-    currency: p.string(),
-    flashSale: p.boolean(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    currency: p.string().columnType('char(3)'),
+    flashSale: p.boolean().default(false),
+    createdAt: p.datetime().defaultRaw('now()'),
   },
+  checks: [
+    { property: 'title', expression: 'length(title) >= 1 AND length(title) <= 200' },
+    { property: 'priceAmount', expression: 'price_amount >= 0' },
+  ],
+  indexes: [{ name: 'sku_product_idx', properties: ['productId', 'id'] }],
 });
 
 export type ProductRow = InferEntity<typeof ProductEntity>;
 export type SkuRow = InferEntity<typeof SkuEntity>;
-export const entities = [ProductEntity, SkuEntity];
+export const entities = [ProductEntity, SkuEntity] as const;

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, emit, type EntityManager, sql } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, emit, type EntityManager, rawSql } from '@shop/kit';
 
 export const SHIPMENT_STATUSES = ['PENDING', 'PACKED', 'SHIPPED', 'DELIVERED', 'CANCELED'] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
@@ -45,9 +45,9 @@ const shippedOrLater = (s: ShipmentStatus): boolean => s === 'SHIPPED' || s === 
  */
 export async function transitionShipment(em: EntityManager, request: TransitionRequest): Promise<ShipmentRow> {
   return em.fork().transactional(async (tx) => {
-    const [target] = await sql(tx).all<{ order_id: string }>('SELECT order_id FROM shipment WHERE id = ?', [request.shipmentId]);
+    const [target] = await rawSql(tx).all<{ order_id: string }>('SELECT order_id FROM shipment WHERE id = ?', [request.shipmentId]);
     if (!target) throw badInput(`unknown shipment ${request.shipmentId}`, { field: 'shipmentId' });
-    const siblings = await sql(tx).all<ShipmentRow>('SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [target.order_id]);
+    const siblings = await rawSql(tx).all<ShipmentRow>('SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [target.order_id]);
     const shipment = siblings.find((s) => s.id === request.shipmentId)!;
     if (!canTransition(shipment.status, request.to)) {
       throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `shipment ${shipment.id} is ${shipment.status}: it cannot become ${request.to}`, {
@@ -55,7 +55,7 @@ export async function transitionShipment(em: EntityManager, request: TransitionR
         allowed: SHIPMENT_TRANSITIONS[shipment.status],
       });
     }
-    const [updated] = await sql(tx).all<ShipmentRow>(
+    const [updated] = await rawSql(tx).all<ShipmentRow>(
       `UPDATE shipment SET status = ?, tracking_number = COALESCE(?, tracking_number), version = version + 1, updated_at = clock_timestamp()
        WHERE id = ? AND version = ? RETURNING *`,
       [request.to, request.trackingNumber ?? null, shipment.id, shipment.version],
@@ -96,7 +96,7 @@ export async function audit(
   actor: string | null,
   payload: Record<string, unknown>,
 ): Promise<void> {
-  await sql(tx).run('INSERT INTO shipment_event (shipment_id, order_id, type, actor, payload) VALUES (?, ?, ?, ?, ?)', [
+  await rawSql(tx).run('INSERT INTO shipment_event (shipment_id, order_id, type, actor, payload) VALUES (?, ?, ?, ?, ?)', [
     shipment.id,
     shipment.order_id,
     type,
@@ -107,7 +107,7 @@ export async function audit(
 
 /** Serialises everything that creates or cancels the shipments of one order. */
 export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<number> =>
-  sql(tx).run('SELECT pg_advisory_xact_lock(hashtext(?))', [`shipments:${orderId}`]);
+  rawSql(tx).run('SELECT pg_advisory_xact_lock(hashtext(?))', [`shipments:${orderId}`]);
 
 /**
  * For a refund before shipping: atomically, if no shipment of the order has left a warehouse,
@@ -122,15 +122,15 @@ export async function cancelUnshipped(
 ): Promise<{ shipped: boolean; canceled: number }> {
   return em.fork().transactional(async (tx) => {
     await lockOrderShipments(tx, orderId);
-    const siblings = await sql(tx).all<ShipmentRow>('SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [orderId]);
+    const siblings = await rawSql(tx).all<ShipmentRow>('SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [orderId]);
     if (siblings.some((s) => shippedOrLater(s.status))) return { shipped: true, canceled: 0 };
     let canceled = 0;
     for (const s of siblings.filter((x) => canTransition(x.status, 'CANCELED'))) {
-      await sql(tx).run("UPDATE shipment SET status = 'CANCELED', version = version + 1, updated_at = clock_timestamp() WHERE id = ?", [s.id]);
+      await rawSql(tx).run("UPDATE shipment SET status = 'CANCELED', version = version + 1, updated_at = clock_timestamp() WHERE id = ?", [s.id]);
       await audit(tx, s, 'STATUS_CANCELED', actor, { from: s.status, to: 'CANCELED', reason: 'refund before shipping', correlationId });
       canceled += 1;
     }
-    await sql(tx).run("INSERT INTO canceled_order (order_id, reason) VALUES (?, 'refund before shipping') ON CONFLICT DO NOTHING", [orderId]);
+    await rawSql(tx).run("INSERT INTO canceled_order (order_id, reason) VALUES (?, 'refund before shipping') ON CONFLICT DO NOTHING", [orderId]);
     return { shipped: false, canceled };
   });
 }

@@ -1,4 +1,4 @@
-import { fetchEntities, groupBy, logger, newId, type EntityManager, sql } from '@shop/kit';
+import { fetchEntities, groupBy, logger, newId, type EntityManager, rawSql } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
 import { audit, lockOrderShipments, type ShipmentRow } from './shipment-state.js';
 
@@ -33,7 +33,7 @@ async function fetchOrderFacts(orderId: string, correlationId: string): Promise<
 export async function createShipments(tx: EntityManager, event: EventEnvelope<'inventory.stock-confirmed'>): Promise<void> {
   const { orderId, allocations } = event.payload;
   await lockOrderShipments(tx, orderId);
-  const [canceled] = await sql(tx).all<{ order_id: string }>('SELECT order_id FROM canceled_order WHERE order_id = ?', [orderId]);
+  const [canceled] = await rawSql(tx).all<{ order_id: string }>('SELECT order_id FROM canceled_order WHERE order_id = ?', [orderId]);
   if (canceled) {
     logger.info({ orderId }, 'order was refunded before shipping: no shipments');
     return;
@@ -52,7 +52,7 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
   }
   for (const [warehouseId, skus] of byWarehouse) {
     const id = newId('shp');
-    const created = await sql(tx).run(
+    const created = await rawSql(tx).run(
       `INSERT INTO shipment (id, order_id, user_id, warehouse_id, status) VALUES (?, ?, ?, ?, 'PENDING') ON CONFLICT (order_id, warehouse_id) DO NOTHING`,
       [id, orderId, order.userId, warehouseId],
     );
@@ -60,7 +60,7 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
     for (const [skuId, qty] of skus) {
       const price = prices.get(skuId);
       if (!price) logger.warn({ orderId, skuId }, 'allocated SKU is not an item of the order: unit price recorded as 0');
-      await sql(tx).run('INSERT INTO shipment_item (shipment_id, sku_id, qty, unit_price, currency) VALUES (?, ?, ?, ?, ?)', [
+      await rawSql(tx).run('INSERT INTO shipment_item (shipment_id, sku_id, qty, unit_price, currency) VALUES (?, ?, ?, ?, ?)', [
         id,
         skuId,
         qty,
@@ -86,12 +86,12 @@ export interface ShipmentItemRow {
 
 export async function shipmentsByOrders(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, ShipmentRow[]>> {
   if (orderIds.length === 0) return new Map();
-  const found = await sql(em).all<ShipmentRow>(`SELECT * FROM shipment WHERE order_id IN (?) ORDER BY order_id, warehouse_id`, [[...orderIds]]);
+  const found = await rawSql(em).all<ShipmentRow>(`SELECT * FROM shipment WHERE order_id IN (?) ORDER BY order_id, warehouse_id`, [[...orderIds]]);
   return groupBy(found, (s) => s.order_id);
 }
 
 export async function itemsByShipments(em: EntityManager, shipmentIds: readonly string[]): Promise<Map<string, ShipmentItemRow[]>> {
   if (shipmentIds.length === 0) return new Map();
-  const found = await sql(em).all<ShipmentItemRow>(`SELECT * FROM shipment_item WHERE shipment_id IN (?) ORDER BY shipment_id, sku_id`, [[...shipmentIds]]);
+  const found = await rawSql(em).all<ShipmentItemRow>(`SELECT * FROM shipment_item WHERE shipment_id IN (?) ORDER BY shipment_id, sku_id`, [[...shipmentIds]]);
   return groupBy(found, (i) => i.shipment_id);
 }

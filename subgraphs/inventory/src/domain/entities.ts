@@ -1,59 +1,66 @@
-import { defineEntity, p, type InferEntity } from '@shop/kit';
+import { defineEntity, messagingEntities, p } from '@shop/kit';
 
-/**
- * The inventory tables as MikroORM entities. Every stock change goes through conditional SQL
- * statements (stock.ts, reservations.ts); these definitions document the shape and serve reads.
- */
+/** The inventory tables: stock per SKU and warehouse, and reservations with one header per order. */
 export const WarehouseEntity = defineEntity({
   name: 'Warehouse',
   tableName: 'warehouse',
   properties: {
-    id: p.string().primary(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    id: p.text().primary(),
+    createdAt: p.datetime().defaultRaw('now()'),
   },
+  checks: [{ property: 'id', expression: "id ~ '^[A-Za-z0-9_-]{1,64}$'" }],
 });
 
 export const StockEntity = defineEntity({
   name: 'Stock',
   tableName: 'stock',
   properties: {
-    skuId: p.string().primary(),
-    warehouseId: p.string().primary(),
+    skuId: p.text().primary(),
+    warehouse: () => p.manyToOne(WarehouseEntity).primary().mapToPk(),
     available: p.integer(),
-    reserved: p.integer(),
-    sold: p.integer(),
-    updatedAt: p.datetime(),
+    reserved: p.integer().default(0),
+    sold: p.integer().default(0),
+    updatedAt: p.datetime().defaultRaw('now()'),
   },
+  checks: [
+    { name: 'stock_available_check', expression: 'available >= 0' },
+    { name: 'stock_reserved_check', expression: 'reserved >= 0' },
+    { name: 'stock_sold_check', expression: 'sold >= 0' },
+  ],
 });
+
+export const RESERVATION_STATES = ['HOLD', 'CONFIRMED', 'RELEASED', 'REJECTED'] as const;
 
 export const ReservationOrderEntity = defineEntity({
   name: 'ReservationOrder',
   tableName: 'reservation_order',
   properties: {
-    orderId: p.string().primary(),
-    state: p.string(),
+    orderId: p.text().primary(),
+    state: p.enum(RESERVATION_STATES),
     expireAt: p.datetime(),
-    shortages: p.json().nullable(),
-    createdAt: p.datetime(),
-    updatedAt: p.datetime(),
+    shortages: p.json<{ skuId: string; requested: number; available: number }[]>().nullable(),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
   },
+  indexes: [{ name: 'reservation_order_hold_expire_idx', properties: ['expireAt'], where: "state = 'HOLD'" }],
 });
 
 export const ReservationEntity = defineEntity({
   name: 'Reservation',
   tableName: 'reservation',
   properties: {
-    id: p.string().primary(),
-    orderId: p.string(),
-    skuId: p.string(),
-    warehouseId: p.string(),
+    id: p.text().primary(),
+    order: () => p.manyToOne(ReservationOrderEntity).mapToPk().fieldName('order_id'),
+    skuId: p.text(),
+    warehouse: () => p.manyToOne(WarehouseEntity).mapToPk(),
     qty: p.integer(),
-    state: p.string(),
-    createdAt: p.datetime(),
-    updatedAt: p.datetime(),
+    state: p.enum(['HOLD', 'CONFIRMED', 'RELEASED']),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
   },
+  checks: [{ name: 'reservation_qty_check', expression: 'qty > 0' }],
+  uniques: [{ properties: ['order', 'skuId', 'warehouse'] }],
+  indexes: [{ name: 'reservation_stock_state_idx', properties: ['skuId', 'warehouse', 'state'] }],
 });
 
-export type WarehouseRow = InferEntity<typeof WarehouseEntity>;
-export type StockRow = InferEntity<typeof StockEntity>;
-export const entities = [WarehouseEntity, StockEntity, ReservationOrderEntity, ReservationEntity];
+export const entities = [...messagingEntities, WarehouseEntity, StockEntity, ReservationOrderEntity, ReservationEntity] as const;

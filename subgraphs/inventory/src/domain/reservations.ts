@@ -1,4 +1,4 @@
-import { logger, newId, sql, type EntityManager } from '@shop/kit';
+import { logger, newId, rawSql, type EntityManager } from '@shop/kit';
 import { planLine, type WarehouseAvailability } from './allocation.js';
 
 /**
@@ -60,7 +60,7 @@ class Rejected extends Error {
   }
 }
 
-type Sql = ReturnType<typeof sql>;
+type Sql = ReturnType<typeof rawSql>;
 
 /** Reruns a transaction the database aborted as a deadlock or serialization failure. */
 async function withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -125,7 +125,7 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
   try {
     const allocations = await withRetry('reserve', () =>
       em.transactional(async (tx) => {
-        const db = sql(tx);
+        const db = rawSql(tx);
         const fresh = await db.run(`INSERT INTO reservation_order (order_id, state, expire_at) VALUES (?, 'HOLD', ?) ON CONFLICT (order_id) DO NOTHING`, [
           input.orderId,
           input.expireAt,
@@ -165,18 +165,17 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
   }
   // The stock changes are rolled back; record the rejection so a repeat answers the same.
   const recorded = await em.transactional((tx) =>
-    sql(tx).run(`INSERT INTO reservation_order (order_id, state, expire_at, shortages) VALUES (?, 'REJECTED', ?, ?::jsonb) ON CONFLICT (order_id) DO NOTHING`, [
-      input.orderId,
-      input.expireAt,
-      JSON.stringify(shortages),
-    ]),
+    rawSql(tx).run(
+      `INSERT INTO reservation_order (order_id, state, expire_at, shortages) VALUES (?, 'REJECTED', ?, ?::jsonb) ON CONFLICT (order_id) DO NOTHING`,
+      [input.orderId, input.expireAt, JSON.stringify(shortages)],
+    ),
   );
   if (recorded === 0) return recordedOutcome(em, input.orderId); // a concurrent call for this order decided first
   return { state: 'REJECTED', shortages, replayed: false, orderState: 'REJECTED' };
 }
 
 async function recordedOutcome(em: EntityManager, orderId: string): Promise<ReserveOutcome> {
-  const db = sql(em);
+  const db = rawSql(em);
   const [header] = await db.all<{ state: OrderReservationState; shortages: Shortage[] | null }>(
     'SELECT state, shortages FROM reservation_order WHERE order_id = ?',
     [orderId],
@@ -226,7 +225,7 @@ async function finish(db: Sql, orderId: string, rows: HeldRow[], fromState: 'HOL
 export function confirm(em: EntityManager, orderId: string): Promise<CommandResult> {
   return withRetry('confirm', () =>
     em.transactional(async (tx): Promise<CommandResult> => {
-      const db = sql(tx);
+      const db = rawSql(tx);
       const state = await lockHeader(db, orderId);
       if (!state) return { ok: false, state: 'UNKNOWN', changed: false };
       if (state !== 'HOLD') return { ok: state === 'CONFIRMED', state, changed: false };
@@ -247,7 +246,7 @@ export function confirm(em: EntityManager, orderId: string): Promise<CommandResu
 export function release(em: EntityManager, orderId: string, options: { restock?: boolean } = {}): Promise<CommandResult> {
   return withRetry('release', () =>
     em.transactional(async (tx): Promise<CommandResult> => {
-      const db = sql(tx);
+      const db = rawSql(tx);
       const tombstone = await db.run(
         `INSERT INTO reservation_order (order_id, state, expire_at) VALUES (?, 'RELEASED', now()) ON CONFLICT (order_id) DO NOTHING`,
         [orderId],
@@ -267,7 +266,7 @@ export function release(em: EntityManager, orderId: string, options: { restock?:
 
 /** Orders whose hold has expired, oldest first: for a sweeper that releases what the order service did not. */
 export async function expiredHolds(em: EntityManager, now: Date, limit = 100): Promise<string[]> {
-  const rows = await sql(em).all<{ orderId: string }>(
+  const rows = await rawSql(em).all<{ orderId: string }>(
     `SELECT order_id AS "orderId" FROM reservation_order WHERE state = 'HOLD' AND expire_at < ? ORDER BY expire_at LIMIT ?`,
     [now, limit],
   );

@@ -1,11 +1,11 @@
-import { emit, sql, startConsumer, type EntityManager } from '@shop/kit';
+import { emit, rawSql, startConsumer, type EntityManager } from '@shop/kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Connection } from 'rabbitmq-client';
 import { confirm, release, reserve } from '../domain/reservations.js';
 import { recordReleaseLag, recordReservation } from '../domain/metrics.js';
 
 async function allocationsOf(em: EntityManager, orderId: string) {
-  return sql(em).all<{ skuId: string; warehouseId: string; qty: number }>(
+  return rawSql(em).all<{ skuId: string; warehouseId: string; qty: number }>(
     `SELECT sku_id AS "skuId", warehouse_id AS "warehouseId", qty FROM reservation WHERE order_id = ? ORDER BY sku_id, warehouse_id`,
     [orderId],
   );

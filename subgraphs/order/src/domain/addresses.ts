@@ -1,4 +1,4 @@
-import { badInput, decryptField, encryptField, newId, sql, type EntityManager } from '@shop/kit';
+import { badInput, decryptField, encryptField, newId, rawSql, type EntityManager } from '@shop/kit';
 
 export interface AddressInput {
   name: string;
@@ -54,7 +54,7 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
   const address = validateAddress(input);
   const id = newId('adr');
   await em.transactional(async (tx) => {
-    const db = sql(tx);
+    const db = rawSql(tx);
     await db.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`address:${userId}`]);
     const count = await db.one<{ n: string }>('SELECT count(*) AS n FROM address WHERE user_id = ?', [userId]);
     if (Number(count?.n) >= MAX_ADDRESSES) throw badInput(`a user keeps at most ${MAX_ADDRESSES} addresses`);
@@ -72,11 +72,11 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
 }
 
 export async function listAddresses(em: EntityManager, userId: string): Promise<Address[]> {
-  return (await sql(em).all<AddressRow>('SELECT * FROM address WHERE user_id = ? ORDER BY id', [userId])).map(decode);
+  return (await rawSql(em).all<AddressRow>('SELECT * FROM address WHERE user_id = ? ORDER BY id', [userId])).map(decode);
 }
 
 /** The owner's address, or undefined (someone else's address is as good as unknown). */
 export async function findOwnAddress(em: EntityManager, userId: string, id: string): Promise<Address | undefined> {
-  const row = await sql(em).one<AddressRow>('SELECT * FROM address WHERE id = ? AND user_id = ?', [id, userId]);
+  const row = await rawSql(em).one<AddressRow>('SELECT * FROM address WHERE id = ? AND user_id = ?', [id, userId]);
   return row ? decode(row) : undefined;
 }

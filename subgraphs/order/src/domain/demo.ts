@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { logger, sql, type EntityManager } from '@shop/kit';
+import { logger, rawSql, type EntityManager } from '@shop/kit';
 
 interface DemoCoupon {
   code: string;
@@ -19,7 +19,7 @@ export async function loadDemoCoupons(em: EntityManager, path: string): Promise<
   const demo = JSON.parse(await readFile(path, 'utf8')) as { coupons?: DemoCoupon[] };
   let created = 0;
   for (const c of demo.coupons ?? []) {
-    created += await sql(em).run(
+    created += await rawSql(em).run(
       `INSERT INTO coupon (code, kind, amount_off, percent_off, cap, min_spend, currency, valid_from, valid_to, per_user_limit)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`,
       [c.code, c.kind, c.amountOff ?? 0, c.percentOff ?? 0, c.cap ?? 0, c.minSpend ?? 0, c.currency, c.validFrom, c.validTo, c.perUserLimit ?? 0],

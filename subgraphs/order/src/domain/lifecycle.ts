@@ -1,4 +1,4 @@
-import { envInt, forbidden, isAdmin, logger, sql, type EntityManager, type Identity } from '@shop/kit';
+import { envInt, forbidden, isAdmin, logger, rawSql, type EntityManager, type Identity } from '@shop/kit';
 import { applyTransition, findOrder, type OrderRow } from './orders.js';
 
 /** cancelOrder: the owner (or an admin) cancels an order that is not paid yet. */
@@ -18,7 +18,7 @@ export async function cancelOrder(em: EntityManager, identity: Identity, orderId
  */
 export async function cancelExpiredOrders(em: EntityManager, batchSize = 100): Promise<number> {
   return em.fork().transactional(async (tx) => {
-    const expired = await sql(tx).all<{ id: string }>(
+    const expired = await rawSql(tx).all<{ id: string }>(
       "SELECT id FROM orders WHERE status IN ('CREATED', 'PENDING_PAYMENT') AND expire_at <= now() ORDER BY expire_at LIMIT ? FOR UPDATE SKIP LOCKED",
       [batchSize],
     );

@@ -1,4 +1,4 @@
-import { emit, groupBy, newId, sql, type EntityManager } from '@shop/kit';
+import { emit, groupBy, newId, rawSql, type EntityManager } from '@shop/kit';
 import { assertReason, assertTransition, type CancelReason, type OrderStatus } from './order-state.js';
 
 export interface OrderRow {
@@ -31,15 +31,15 @@ const COLUMNS =
   'id, user_id, status, cancel_reason, currency, total, discount, shipping_fee, payable, coupon_code, preview_id, flash_sale, expire_at, version, created_at';
 
 export const findOrder = (em: EntityManager, id: string): Promise<OrderRow | undefined> =>
-  sql(em).one<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ?`, [id]);
+  rawSql(em).one<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ?`, [id]);
 
 export async function ordersByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, OrderRow>> {
-  const rows = await sql(em).all<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id IN (?)`, [[...ids]]);
+  const rows = await rawSql(em).all<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id IN (?)`, [[...ids]]);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
 export async function itemsByOrders(em: EntityManager, ids: readonly string[]): Promise<Map<string, OrderItemRow[]>> {
-  const rows = await sql(em).all<OrderItemRow>('SELECT order_id, sku_id, qty, unit_price FROM order_item WHERE order_id IN (?) ORDER BY sku_id', [[...ids]]);
+  const rows = await rawSql(em).all<OrderItemRow>('SELECT order_id, sku_id, qty, unit_price FROM order_item WHERE order_id IN (?) ORDER BY sku_id', [[...ids]]);
   return groupBy(rows, (r) => r.order_id);
 }
 
@@ -61,7 +61,7 @@ export async function listOrders(
     params.push(status);
   }
   params.push(limit);
-  return sql(em).all<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params);
+  return rawSql(em).all<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params);
 }
 
 export interface TransitionOptions {
@@ -84,7 +84,7 @@ export type TransitionResult = { changed: true; order: OrderRow } | { changed: f
  * without it, an illegal move is ORDER_STATE_INVALID.
  */
 export async function applyTransition(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
-  const db = sql(tx);
+  const db = rawSql(tx);
   const order = await db.one<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ? FOR UPDATE`, [orderId]);
   if (!order) throw new Error(`order ${orderId} does not exist`);
   if (options.onlyFrom && !options.onlyFrom.includes(order.status)) return { changed: false, order };

@@ -9,7 +9,7 @@ import {
   logger,
   newId,
   parseId,
-  sql,
+  rawSql,
   type EntityManager,
   type Identity,
 } from '@shop/kit';
@@ -74,7 +74,9 @@ export async function placeOrder(
   const earlier = await findRequest(em, userId, input.clientReqId);
   if (earlier) return replay(em, earlier, previewId);
 
-  const preview = await sql(em).one<PreviewRow>('SELECT p.*, a.country FROM preview p LEFT JOIN address a ON a.id = p.address_id WHERE p.id = ?', [previewId]);
+  const preview = await rawSql(em).one<PreviewRow>('SELECT p.*, a.country FROM preview p LEFT JOIN address a ON a.id = p.address_id WHERE p.id = ?', [
+    previewId,
+  ]);
   if (!preview) throw badInput(`preview ${previewId} does not exist`, { field: 'previewId' });
   if (preview.user_id !== userId) throw forbidden('This preview belongs to another user');
   if (new Date(preview.expires_at).getTime() <= Date.now())
@@ -105,7 +107,7 @@ export async function placeOrder(
   const orderId = newId('ord');
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const created = await em.transactional(async (tx) => {
-    const db = sql(tx);
+    const db = rawSql(tx);
     const claimed = await db.run('INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
       userId,
       input.clientReqId,
@@ -173,7 +175,7 @@ export async function placeOrder(
 }
 
 async function findRequest(em: EntityManager, userId: string, clientReqId: string) {
-  return sql(em).one<{ order_id: string; preview_id: string }>('SELECT order_id, preview_id FROM order_request WHERE user_id = ? AND client_req_id = ?', [
+  return rawSql(em).one<{ order_id: string; preview_id: string }>('SELECT order_id, preview_id FROM order_request WHERE user_id = ? AND client_req_id = ?', [
     userId,
     clientReqId,
   ]);
@@ -193,7 +195,7 @@ async function replay(em: EntityManager, earlier: { order_id: string; preview_id
 
 /** Counts the user's uses under a per-(coupon, user) lock, so concurrent orders cannot exceed the limit. */
 async function useCoupon(tx: EntityManager, code: string, userId: string, orderId: string): Promise<void> {
-  const db = sql(tx);
+  const db = rawSql(tx);
   await db.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`coupon:${code}:${userId}`]);
   const limit = await db.one<{ per_user_limit: number }>('SELECT per_user_limit FROM coupon WHERE code = ?', [code]);
   const used = await db.one<{ n: string }>(

@@ -1,4 +1,4 @@
-import { badInput, newId, parseId, sql, type EntityManager } from '@shop/kit';
+import { badInput, newId, parseId, rawSql, type EntityManager } from '@shop/kit';
 import { findOwnAddress } from './addresses.js';
 import { normaliseLines } from './pricing.js';
 import { previewTtlSeconds, quote, stockCheck } from './quote.js';
@@ -41,7 +41,7 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
   const previewId = newId('pvw');
   const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
   const b = q.breakdown;
-  await sql(em).run(
+  await rawSql(em).run(
     `INSERT INTO preview (id, user_id, lines, coupon_code, address_id, currency, total, discount, shipping_fee, payable, stock_check, flash_sale, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [

@@ -1,4 +1,4 @@
-import { badInput, envInt, fetchEntities, fetchSkuFacts, sql, type EntityManager } from '@shop/kit';
+import { badInput, envInt, fetchEntities, fetchSkuFacts, rawSql, type EntityManager } from '@shop/kit';
 import { couponProblem, priceOrder, type Coupon, type PriceBreakdown, type PricedLine, type ShippingRate } from './pricing.js';
 
 export interface Quote {
@@ -37,7 +37,7 @@ const toCoupon = (r: CouponRow): Coupon => ({
 
 /** Uses of a coupon by a user that count against its limit (a canceled order gives it back). */
 export async function couponUses(em: EntityManager, code: string, userId: string): Promise<number> {
-  const row = await sql(em).one<{ n: string }>(
+  const row = await rawSql(em).one<{ n: string }>(
     "SELECT count(*) AS n FROM coupon_use cu JOIN orders o ON o.id = cu.order_id WHERE cu.code = ? AND cu.user_id = ? AND o.status <> 'CANCELED'",
     [code, userId],
   );
@@ -45,7 +45,7 @@ export async function couponUses(em: EntityManager, code: string, userId: string
 }
 
 async function shippingRate(em: EntityManager, country: string | null): Promise<ShippingRate> {
-  const rows = await sql(em).all<{ destination: string; base_fee: number; per_item_fee: number; free_over: number }>(
+  const rows = await rawSql(em).all<{ destination: string; base_fee: number; per_item_fee: number; free_over: number }>(
     "SELECT destination, base_fee, per_item_fee, free_over FROM shipping_rate WHERE destination IN (?, '*') ORDER BY destination = '*'",
     [country ?? '*'],
   );
@@ -83,7 +83,7 @@ export async function quote(
 
   let coupon: Coupon | null = null;
   if (couponCode) {
-    const row = await sql(em).one<CouponRow>('SELECT * FROM coupon WHERE code = ?', [couponCode]);
+    const row = await rawSql(em).one<CouponRow>('SELECT * FROM coupon WHERE code = ?', [couponCode]);
     if (!row) throw badInput(`coupon ${couponCode} does not exist`, { field: 'couponCode' });
     coupon = toCoupon(row);
     const total = priced.reduce((n, l) => n + l.unitPrice * l.qty, 0);

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, newId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, newId, rawSql, type EntityManager, type Identity } from '@shop/kit';
 import { applyTransition, findOrder } from './orders.js';
 
 export interface RefundRow {
@@ -38,14 +38,14 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
   if (why.length < 1 || why.length > 500) throw badInput('reason must be 1..500 characters', { field: 'reason' });
   const order = await findOrder(em, orderId);
   if (!order || (order.user_id !== identity.userId && !isAdmin(identity))) throw forbidden('This order is not yours');
-  const live = await sql(em).one<RefundRow>(`SELECT * FROM refund_request WHERE order_id = ? AND ${LIVE}`, [orderId]);
+  const live = await rawSql(em).one<RefundRow>(`SELECT * FROM refund_request WHERE order_id = ? AND ${LIVE}`, [orderId]);
   if (live) return live;
   if (order.status !== 'PAID' && order.status !== 'SHIPPED') {
     throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `an order in status ${order.status} cannot be refunded`, { status: order.status });
   }
   const shipped = order.status === 'SHIPPED' || (await stopShipping(orderId, correlationId));
   return em.transactional(async (tx) => {
-    const db = sql(tx);
+    const db = rawSql(tx);
     await db.one('SELECT id FROM orders WHERE id = ? FOR UPDATE', [orderId]);
     const again = await db.one<RefundRow>(`SELECT * FROM refund_request WHERE order_id = ? AND ${LIVE}`, [orderId]);
     if (again) return again;
@@ -78,7 +78,7 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
 /** An admin approves a refund of a shipped order; it then goes to the payment provider. */
 export async function approveRefund(em: EntityManager, identity: Identity, refundId: string, correlationId: string): Promise<RefundRow> {
   return em.transactional(async (tx) => {
-    const db = sql(tx);
+    const db = rawSql(tx);
     const refund = await db.one<RefundRow>('SELECT * FROM refund_request WHERE id = ? FOR UPDATE', [refundId]);
     if (!refund) throw badInput(`refund ${refundId} does not exist`, { field: 'refundId' });
     if (refund.status === 'REQUESTED' || refund.status === 'SUCCEEDED') return refund;
@@ -113,7 +113,7 @@ export async function refundSucceeded(tx: EntityManager, refundId: string | null
     await audit(tx, orderId, 'PAYMENT_REFUNDED', { paymentId, compensation: true });
     return;
   }
-  const db = sql(tx);
+  const db = rawSql(tx);
   const refund = await db.one<RefundRow>('SELECT * FROM refund_request WHERE id = ? FOR UPDATE', [refundId]);
   if (!refund || refund.status === 'SUCCEEDED') return;
   await db.run("UPDATE refund_request SET status = 'SUCCEEDED', updated_at = now() WHERE id = ?", [refundId]);
@@ -122,12 +122,12 @@ export async function refundSucceeded(tx: EntityManager, refundId: string | null
 
 export async function refundFailed(tx: EntityManager, refundId: string | null, orderId: string, error: string): Promise<void> {
   if (refundId)
-    await sql(tx).run("UPDATE refund_request SET status = 'FAILED', error = ?, updated_at = now() WHERE id = ? AND status = 'REQUESTED'", [error, refundId]);
+    await rawSql(tx).run("UPDATE refund_request SET status = 'FAILED', error = ?, updated_at = now() WHERE id = ? AND status = 'REQUESTED'", [error, refundId]);
   await audit(tx, orderId, 'REFUND_FAILED', { refundId, error });
 }
 
 async function audit(tx: EntityManager, orderId: string, type: string, payload: Record<string, unknown>): Promise<void> {
-  await sql(tx).run(
+  await rawSql(tx).run(
     'INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) SELECT ?, id, ?, status, status, version, ? FROM orders WHERE id = ?',
     [newId('evt'), type, JSON.stringify(payload), orderId],
   );

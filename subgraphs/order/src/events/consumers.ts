@@ -1,4 +1,4 @@
-import { emit, logger, newId, sql, startConsumer, type EntityManager } from '@shop/kit';
+import { emit, logger, newId, rawSql, startConsumer, type EntityManager } from '@shop/kit';
 import type { Connection } from 'rabbitmq-client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { applyTransition, findOrder } from '../domain/orders.js';
@@ -64,7 +64,7 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
 
 async function rejectPayment(tx: EntityManager, orderId: string, paymentId: string, reason: string, correlationId: string): Promise<void> {
   logger.warn({ orderId, paymentId, reason }, 'payment cannot be kept: asking the payment subgraph to refund it');
-  await sql(tx).run(
+  await rawSql(tx).run(
     "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) SELECT ?, id, 'PAYMENT_REJECTED', status, status, version, ? FROM orders WHERE id = ?",
     [newId('evt'), JSON.stringify({ paymentId, reason }), orderId],
   );

@@ -11,7 +11,7 @@ import {
   parseId,
   requireAdmin,
   requireUser,
-  sql,
+  rawSql,
   toConnection,
   type SubgraphContext,
 } from '@shop/kit';
@@ -58,7 +58,7 @@ export const orderLoader = (ctx: SubgraphContext) => loader(ctx, 'order', (ids) 
 const itemsLoader = (ctx: SubgraphContext) => loader(ctx, 'orderItems', (ids) => itemsByOrders(ctx.em, ids));
 const refundsLoader = (ctx: SubgraphContext) =>
   loader(ctx, 'orderRefunds', async (ids) => {
-    const rows = await sql(ctx.em).all<RefundRow>('SELECT * FROM refund_request WHERE order_id IN (?) ORDER BY created_at DESC', [[...ids]]);
+    const rows = await rawSql(ctx.em).all<RefundRow>('SELECT * FROM refund_request WHERE order_id IN (?) ORDER BY created_at DESC', [[...ids]]);
     return groupBy(rows, (r) => r.order_id);
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { logger, type EntityManager, sql } from '@shop/kit';
+import { logger, type EntityManager, rawSql } from '@shop/kit';
 import { callbackDelay, callbackDelayWindow, callbackOutcomes, flaggedPayments } from './metrics.js';
 import { flagPayment, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
 
@@ -45,7 +45,7 @@ export async function processCallback(
   raw: unknown = cb,
 ): Promise<CallbackResult> {
   const result = await em.fork().transactional(async (tx) => {
-    const inserted = await sql(tx).run(
+    const inserted = await rawSql(tx).run(
       `INSERT INTO payment_callback (event_id, payment_txn_id, payment_id, status, amount, currency, occurred_at, raw, source)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [cb.eventId, cb.paymentTxnId, cb.paymentId, cb.status, cb.amount, cb.currency, cb.occurredAt, JSON.stringify(raw), source],
@@ -55,7 +55,7 @@ export async function processCallback(
     const decided: CallbackResult = payment
       ? await apply(tx, payment, cb, correlationId)
       : { outcome: 'UNKNOWN_PAYMENT', detail: `no payment ${cb.paymentId}` };
-    await sql(tx).run('UPDATE payment_callback SET outcome = ? WHERE event_id = ?', [
+    await rawSql(tx).run('UPDATE payment_callback SET outcome = ? WHERE event_id = ?', [
       decided.detail ? `${decided.outcome}: ${decided.detail}` : decided.outcome,
       cb.eventId,
     ]);

@@ -1,27 +1,92 @@
-import { defineEntity, p } from '@shop/kit';
+import { defineEntity, messagingEntities, p } from '@shop/kit';
 
-/**
- * The ORM's view of the payment table. Reads and writes go through raw SQL in the domain
- * functions (row locks, conditional updates); the entity is what the ORM needs to start.
- */
+export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
+export const REFUND_STATUSES = ['REQUESTED', 'SUCCEEDED', 'FAILED'] as const;
+
+/** The payment tables: payments, provider callbacks (idempotent per txn and status), refunds, the audit trail. */
 export const PaymentEntity = defineEntity({
   name: 'Payment',
   tableName: 'payment',
   properties: {
-    id: p.string().primary(),
-    orderId: p.string(),
-    userId: p.string(),
+    id: p.text().primary(),
+    orderId: p.text(),
+    userId: p.text(),
     amount: p.integer(),
-    currency: p.string(),
-    status: p.string(),
-    pspIntentId: p.string().nullable(),
-    checkoutUrl: p.string().nullable(),
-    paymentTxnId: p.string().nullable(),
-    flaggedReason: p.string().nullable(),
-    version: p.integer(),
-    createdAt: p.datetime(),
-    updatedAt: p.datetime(),
+    currency: p.string().columnType('char(3)'),
+    status: p.enum(PAYMENT_STATUSES),
+    pspIntentId: p.text().nullable(),
+    checkoutUrl: p.text().nullable(),
+    paymentTxnId: p.text().nullable(),
+    flaggedReason: p.text().nullable(),
+    version: p.integer().default(1),
+    createdAt: p.datetime().defaultRaw('clock_timestamp()'),
+    updatedAt: p.datetime().defaultRaw('clock_timestamp()'),
   },
+  checks: [{ property: 'amount', expression: 'amount > 0' }],
+  indexes: [
+    { name: 'payment_order_idx', columns: [{ name: 'order_id' }, { name: 'created_at', sort: 'DESC' }] },
+    { name: 'payment_updated_idx', properties: ['updatedAt'] },
+  ],
+  uniques: [
+    // One active payment per order: a second payOrder finds this one instead of charging twice.
+    { name: 'payment_one_active_per_order', properties: ['orderId'], where: "status IN ('PENDING', 'SUCCEEDED')" },
+    { name: 'payment_txn_idx', properties: ['paymentTxnId'], where: 'payment_txn_id IS NOT NULL' },
+  ],
 });
 
-export const entities = [PaymentEntity];
+export const PaymentCallbackEntity = defineEntity({
+  name: 'PaymentCallback',
+  tableName: 'payment_callback',
+  properties: {
+    eventId: p.text().primary(),
+    paymentTxnId: p.text(),
+    paymentId: p.text(),
+    status: p.enum(['SUCCEEDED', 'FAILED', 'REFUNDED']),
+    amount: p.integer(),
+    currency: p.text(),
+    occurredAt: p.datetime(),
+    raw: p.json<unknown>(),
+    source: p.enum(['provider', 'reconciliation']).default('provider'),
+    receivedAt: p.datetime().defaultRaw('clock_timestamp()'),
+    outcome: p.text().nullable(),
+  },
+  // The provider re-sends one paymentTxnId with status REFUNDED for a refund: the key is both.
+  uniques: [{ properties: ['paymentTxnId', 'status'] }],
+  indexes: [{ name: 'payment_callback_payment_idx', properties: ['paymentId'] }],
+});
+
+export const RefundEntity = defineEntity({
+  name: 'Refund',
+  tableName: 'refund',
+  properties: {
+    id: p.text().primary(),
+    paymentId: () => p.manyToOne(PaymentEntity).mapToPk().fieldName('payment_id'),
+    orderId: p.text(),
+    amount: p.integer(),
+    currency: p.string().columnType('char(3)'),
+    status: p.enum(REFUND_STATUSES),
+    reason: p.text(),
+    kind: p.enum(['AFTER_SALE', 'COMPENSATION']),
+    pspRefundId: p.text().nullable(),
+    error: p.text().nullable(),
+    createdAt: p.datetime().defaultRaw('clock_timestamp()'),
+    updatedAt: p.datetime().defaultRaw('clock_timestamp()'),
+  },
+  checks: [{ property: 'amount', expression: 'amount > 0' }],
+  indexes: [{ name: 'refund_payment_idx', properties: ['paymentId'] }],
+});
+
+export const PaymentEventEntity = defineEntity({
+  name: 'PaymentEvent',
+  tableName: 'payment_event',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    paymentId: p.text(),
+    type: p.text(),
+    payload: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    createdAt: p.datetime().defaultRaw('clock_timestamp()'),
+  },
+  indexes: [{ name: 'payment_event_payment_idx', properties: ['paymentId', 'id'] }],
+});
+
+export const entities = [...messagingEntities, PaymentEntity, PaymentCallbackEntity, RefundEntity, PaymentEventEntity] as const;

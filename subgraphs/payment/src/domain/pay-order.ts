@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, envString, forbidden, logger, type EntityManager, type Identity, sql } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, envString, forbidden, logger, type EntityManager, type Identity, rawSql } from '@shop/kit';
 import { newId } from '@shop/kit';
 import { fetchOrderFacts, OrderServiceUnavailableError } from './order-facts.js';
 import { audit, type PaymentRow } from './payment-state.js';
@@ -62,7 +62,7 @@ export async function payOrder(em: EntityManager, identity: Identity, orderId: s
     throw error;
   }
   await em.fork().transactional(async (tx) => {
-    const changed = await sql(tx).run(
+    const changed = await rawSql(tx).run(
       'UPDATE payment SET psp_intent_id = ?, checkout_url = ?, updated_at = clock_timestamp() WHERE id = ? AND psp_intent_id IS NULL',
       [intent.intentId, intent.checkoutUrl, payment.id],
     );
@@ -81,7 +81,7 @@ const sessionOf = (payment: PaymentRow, redirectUrl: string): PaymentSessionView
 async function activePayment(em: EntityManager, orderId: string, userId: string, payable: { amount: number; currency: string }): Promise<PaymentRow> {
   return em.fork().transactional(async (tx) => {
     const id = newId('pay');
-    const [created] = await sql(tx).all<PaymentRow>(
+    const [created] = await rawSql(tx).all<PaymentRow>(
       `INSERT INTO payment (id, order_id, user_id, amount, currency, status) VALUES (?, ?, ?, ?, ?, 'PENDING')
        ON CONFLICT (order_id) WHERE status IN ('PENDING', 'SUCCEEDED') DO NOTHING RETURNING *`,
       [id, orderId, userId, payable.amount, payable.currency],
@@ -90,7 +90,7 @@ async function activePayment(em: EntityManager, orderId: string, userId: string,
       await audit(tx, id, 'CREATED', { orderId, amount: payable.amount, currency: payable.currency });
       return created;
     }
-    const [existing] = await sql(tx).all<PaymentRow>(`SELECT * FROM payment WHERE order_id = ? AND status IN ('PENDING', 'SUCCEEDED')`, [orderId]);
+    const [existing] = await rawSql(tx).all<PaymentRow>(`SELECT * FROM payment WHERE order_id = ? AND status IN ('PENDING', 'SUCCEEDED')`, [orderId]);
     if (!existing) throw new Error(`payment of order ${orderId} vanished between insert and read`);
     return existing;
   });
@@ -99,7 +99,7 @@ async function activePayment(em: EntityManager, orderId: string, userId: string,
 /** Latest payment of each order (Order.payment). */
 export async function latestPayments(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, PaymentRow>> {
   if (orderIds.length === 0) return new Map();
-  const found = await sql(em).all<PaymentRow>(
+  const found = await rawSql(em).all<PaymentRow>(
     `SELECT DISTINCT ON (order_id) * FROM payment WHERE order_id IN (${orderIds.map(() => '?').join(', ')}) ORDER BY order_id, created_at DESC, id DESC`,
     [...orderIds],
   );

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, emit, type EntityManager, sql } from '@shop/kit';
+import { DomainError, ErrorCode, emit, type EntityManager, rawSql } from '@shop/kit';
 import type { EventPayload, EventType } from '@shop/schema';
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
@@ -42,7 +42,7 @@ export interface TransitionOptions<T extends EventType> {
 
 /** Writes one audit row of a payment (state changes, flags, refunds, sessions). */
 export async function audit(tx: EntityManager, paymentId: string, type: string, payload: Record<string, unknown>): Promise<void> {
-  await sql(tx).run('INSERT INTO payment_event (payment_id, type, payload) VALUES (?, ?, ?)', [paymentId, type, JSON.stringify(payload)]);
+  await rawSql(tx).run('INSERT INTO payment_event (payment_id, type, payload) VALUES (?, ?, ?)', [paymentId, type, JSON.stringify(payload)]);
 }
 
 /**
@@ -59,7 +59,7 @@ export async function transitionPayment<T extends EventType>(
   if (!canTransition(payment.status, to)) {
     throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `payment ${payment.id} cannot go from ${payment.status} to ${to}`);
   }
-  const [updated] = await sql(tx).all<PaymentRow>(
+  const [updated] = await rawSql(tx).all<PaymentRow>(
     `UPDATE payment SET status = ?, payment_txn_id = COALESCE(?, payment_txn_id), version = version + 1, updated_at = clock_timestamp()
      WHERE id = ? AND version = ? RETURNING *`,
     [to, options.paymentTxnId ?? null, payment.id, payment.version],
@@ -80,7 +80,7 @@ export async function transitionPayment<T extends EventType>(
 
 /** Marks a payment for reconciliation (amount mismatch, unexpected callback); its status stays. */
 export async function flagPayment(tx: EntityManager, payment: PaymentRow, reason: string, details: Record<string, unknown>): Promise<void> {
-  await sql(tx).run('UPDATE payment SET flagged_reason = ?, version = version + 1, updated_at = clock_timestamp() WHERE id = ?', [
+  await rawSql(tx).run('UPDATE payment SET flagged_reason = ?, version = version + 1, updated_at = clock_timestamp() WHERE id = ?', [
     reason.slice(0, 500),
     payment.id,
   ]);
@@ -88,5 +88,5 @@ export async function flagPayment(tx: EntityManager, payment: PaymentRow, reason
 }
 
 export async function lockPayment(tx: EntityManager, paymentId: string): Promise<PaymentRow | undefined> {
-  return (await sql(tx).all<PaymentRow>('SELECT * FROM payment WHERE id = ? FOR UPDATE', [paymentId]))[0];
+  return (await rawSql(tx).all<PaymentRow>('SELECT * FROM payment WHERE id = ? FOR UPDATE', [paymentId]))[0];
 }

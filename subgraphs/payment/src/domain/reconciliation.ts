@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { logger, type EntityManager, sql } from '@shop/kit';
+import { logger, type EntityManager, rawSql } from '@shop/kit';
 import { processCallback, type CallbackOutcome } from './callback.js';
 import { reconciliationDiffs } from './metrics.js';
 import type { PaymentRow } from './payment-state.js';
@@ -78,7 +78,10 @@ export async function reconcile(em: EntityManager, from: Date, to: Date, correla
 
   // Our captured payments in the window that the provider does not list at all.
   const listed = new Set(ids);
-  const captured = await sql(em).all<PaymentRow>(`SELECT * FROM payment WHERE status IN ('SUCCEEDED', 'REFUNDED') AND updated_at BETWEEN ? AND ?`, [from, to]);
+  const captured = await rawSql(em).all<PaymentRow>(`SELECT * FROM payment WHERE status IN ('SUCCEEDED', 'REFUNDED') AND updated_at BETWEEN ? AND ?`, [
+    from,
+    to,
+  ]);
   for (const payment of captured) {
     if (listed.has(payment.id)) continue;
     diffs.push({
@@ -115,7 +118,7 @@ async function paymentsByIds(em: EntityManager, ids: string[]): Promise<Map<stri
   const found = new Map<string, PaymentRow>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    const batch = await sql(em).all<PaymentRow>(`SELECT * FROM payment WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+    const batch = await rawSql(em).all<PaymentRow>(`SELECT * FROM payment WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
     for (const p of batch) found.set(p.id, p);
   }
   return found;

@@ -1,4 +1,4 @@
-import { emit, logger, type EntityManager, sql } from '@shop/kit';
+import { emit, logger, type EntityManager, rawSql } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
 import { sagaCompensations } from './metrics.js';
 import { audit, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
@@ -53,7 +53,7 @@ export async function compensateRejectedPayment(tx: EntityManager, event: EventE
 /** order.refund-requested: an after-sale refund the order's policy approved; executed at the provider. */
 export async function executeRequestedRefund(tx: EntityManager, event: EventEnvelope<'order.refund-requested'>): Promise<void> {
   const { refundId, orderId, amount, reason } = event.payload;
-  const [candidate] = await sql(tx).all<{ id: string }>(
+  const [candidate] = await rawSql(tx).all<{ id: string }>(
     `SELECT id FROM payment WHERE order_id = ? ORDER BY (status IN ('SUCCEEDED', 'REFUNDED')) DESC, created_at DESC LIMIT 1`,
     [orderId],
   );
@@ -84,11 +84,11 @@ interface RefundRequest {
  * Returns the refund's final status.
  */
 async function executeRefund(tx: EntityManager, payment: PaymentRow, request: RefundRequest): Promise<'SUCCEEDED' | 'FAILED'> {
-  await sql(tx).run(
+  await rawSql(tx).run(
     `INSERT INTO refund (id, payment_id, order_id, amount, currency, status, reason, kind) VALUES (?, ?, ?, ?, ?, 'REQUESTED', ?, ?) ON CONFLICT (id) DO NOTHING`,
     [request.refundId, payment.id, payment.order_id, request.amount, payment.currency, request.reason, request.kind],
   );
-  const [refund] = await sql(tx).all<RefundRow>('SELECT id, payment_id, amount, currency, status FROM refund WHERE id = ?', [request.refundId]);
+  const [refund] = await rawSql(tx).all<RefundRow>('SELECT id, payment_id, amount, currency, status FROM refund WHERE id = ?', [request.refundId]);
   if (!refund) throw new Error(`refund ${request.refundId} vanished`);
   if (refund.status !== 'REQUESTED') return refund.status;
   const publicRefundId = request.kind === 'AFTER_SALE' ? refund.id : null;
@@ -115,7 +115,7 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
     }
     throw error;
   }
-  await sql(tx).run(`UPDATE refund SET status = 'SUCCEEDED', psp_refund_id = ?, updated_at = clock_timestamp() WHERE id = ?`, [providerRefundId, refund.id]);
+  await rawSql(tx).run(`UPDATE refund SET status = 'SUCCEEDED', psp_refund_id = ?, updated_at = clock_timestamp() WHERE id = ?`, [providerRefundId, refund.id]);
   await audit(tx, payment.id, 'REFUND_SUCCEEDED', { refundId: refund.id, kind: request.kind, amount: refund.amount, providerRefundId, reason: request.reason });
   const refundedTotal = await refundedAmount(tx, payment.id);
   if (payment.status === 'SUCCEEDED' && refundedTotal >= payment.amount) {
@@ -137,7 +137,7 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
 }
 
 async function refundedAmount(tx: EntityManager, paymentId: string): Promise<number> {
-  const [sum] = await sql(tx).all<{ total: number | string | null }>(
+  const [sum] = await rawSql(tx).all<{ total: number | string | null }>(
     `SELECT COALESCE(SUM(amount), 0) AS total FROM refund WHERE payment_id = ? AND status = 'SUCCEEDED'`,
     [paymentId],
   );
@@ -152,7 +152,7 @@ async function failRefund(
   error: string,
   correlationId: string,
 ): Promise<void> {
-  await sql(tx).run(`UPDATE refund SET status = 'FAILED', error = ?, updated_at = clock_timestamp() WHERE id = ?`, [error.slice(0, 500), refund.id]);
+  await rawSql(tx).run(`UPDATE refund SET status = 'FAILED', error = ?, updated_at = clock_timestamp() WHERE id = ?`, [error.slice(0, 500), refund.id]);
   await audit(tx, payment.id, 'REFUND_FAILED', { refundId: refund.id, amount: refund.amount, error });
   logger.error({ paymentId: payment.id, refundId: refund.id, error, correlationId }, 'refund failed');
   await emit(tx, {
@@ -164,7 +164,7 @@ async function failRefund(
 }
 
 async function failRefundRequest(tx: EntityManager, payment: PaymentRow, refundId: string, error: string, correlationId: string): Promise<void> {
-  const inserted = await sql(tx).run(
+  const inserted = await rawSql(tx).run(
     `INSERT INTO refund (id, payment_id, order_id, amount, currency, status, reason, kind, error) VALUES (?, ?, ?, 1, ?, 'FAILED', 'rejected request', 'AFTER_SALE', ?) ON CONFLICT (id) DO NOTHING`,
     [refundId, payment.id, payment.order_id, payment.currency, error],
   );

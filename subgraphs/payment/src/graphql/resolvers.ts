@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Money, isAdmin, isService, loader, parseId, requireUser, type Identity, type SubgraphContext, sql } from '@shop/kit';
+import { Money, isAdmin, isService, loader, parseId, requireUser, type Identity, type SubgraphContext, rawSql } from '@shop/kit';
 import { latestPayments, payOrder } from '../domain/pay-order.js';
 import type { PaymentRow } from '../domain/payment-state.js';
 import { Order, Payment, PaymentSession } from './types.js';
@@ -26,7 +26,7 @@ export class PaymentResolver {
   @Query(() => Payment, { nullable: true, description: 'a payment by id; its buyer or an admin only' })
   async payment(@Ctx() ctx: SubgraphContext, @Arg('id', () => ID) id: string): Promise<Payment | null> {
     const identity = requireUser(ctx);
-    const [row] = await sql(ctx.em).all<PaymentRow>('SELECT * FROM payment WHERE id = ?', [parseId('pay', id)]);
+    const [row] = await rawSql(ctx.em).all<PaymentRow>('SELECT * FROM payment WHERE id = ?', [parseId('pay', id)]);
     return row && mayRead(identity, row) ? toPayment(row) : null;
   }
 

@@ -1,4 +1,4 @@
-import { sql, type EntityManager } from '@shop/kit';
+import { rawSql, type EntityManager } from '@shop/kit';
 import { needsBlocklist, windowsNeeded, type BlockKind, type Dimension, type RiskObservations, type RiskRule } from './rules.js';
 
 /** One order attempt as risk control sees it. deviceId and ip are null when the gateway did not forward them. */
@@ -34,7 +34,7 @@ export async function gatherObservations(em: EntityManager, subject: RiskSubject
       WHERE (kind = 'USER' AND value = ?) OR (kind = 'DEVICE' AND value = ?) OR (kind = 'IP' AND value = ?)) AS blocked`);
     params.push(subject.userId, deviceId, ip);
   }
-  const row = selects.length ? await sql(em).one<Record<string, unknown>>(`SELECT ${selects.join(', ')}`, params) : undefined;
+  const row = selects.length ? await rawSql(em).one<Record<string, unknown>>(`SELECT ${selects.join(', ')}`, params) : undefined;
   const orders: RiskObservations['orders'] = { user: {}, ip: {}, device: {} };
   windows.forEach((w, i) => {
     orders[w.dimension][w.windowSeconds] = Number(row?.[`w${i}`] ?? 0);

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, sql, type EntityManager } from '@shop/kit';
+import { DomainError, ErrorCode, rawSql, type EntityManager } from '@shop/kit';
 import { CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
 import { gatherObservations, type RiskSubject } from './facts.js';
 import { currentRules, normalizeIp } from './rule-store.js';
@@ -34,7 +34,7 @@ export async function recordRiskDecision(tx: EntityManager, result: RiskResult, 
   if (result.action === 'ALLOW') return;
   const facts = JSON.stringify({ decision: result.action, ...result.observations });
   for (const hit of result.hits) {
-    await sql(tx).run('INSERT INTO risk_decision (user_id, order_id, rule_id, action, facts) VALUES (?, ?, ?, ?, ?)', [
+    await rawSql(tx).run('INSERT INTO risk_decision (user_id, order_id, rule_id, action, facts) VALUES (?, ?, ?, ?, ?)', [
       result.observations.userId,
       orderId,
       hit.ruleId,

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { badInput, envInt, logger, sql, type EntityManager, type Identity } from '@shop/kit';
+import { badInput, envInt, logger, rawSql, type EntityManager, type Identity } from '@shop/kit';
 import { BLOCK_KINDS, isRiskAction, isRuleKind, parseRuleParams, type BlockKind, type RiskAction, type RiskRule, type RuleKind } from './rules.js';
 
 export interface RiskRuleRow {
@@ -64,7 +64,7 @@ export interface SetRiskRuleInput {
 
 /** Enables or disables a rule and optionally changes its action and params (checked against its kind). */
 export async function setRiskRule(em: EntityManager, admin: Identity, input: SetRiskRuleInput): Promise<RiskRuleRow> {
-  const existing = await sql(em).one<{ kind: RuleKind }>('SELECT kind FROM risk_rule WHERE id = ?', [input.id]);
+  const existing = await rawSql(em).one<{ kind: RuleKind }>('SELECT kind FROM risk_rule WHERE id = ?', [input.id]);
   if (!existing) throw badInput(`risk rule "${input.id.slice(0, 60)}" does not exist`, { field: 'id' });
   let action: RiskAction | null = null;
   if (input.action !== undefined && input.action !== null) {
@@ -83,7 +83,7 @@ export async function setRiskRule(em: EntityManager, admin: Identity, input: Set
     if (!parsed.ok) throw badInput(`params of a ${existing.kind} rule: ${parsed.problem}`, { field: 'params' });
     params = JSON.stringify(parsed.params);
   }
-  const [row] = await sql(em).all<RiskRuleRow>(
+  const [row] = await rawSql(em).all<RiskRuleRow>(
     `UPDATE risk_rule SET enabled = ?, action = coalesce(?, action), params = coalesce(?::jsonb, params), updated_by = ?, updated_at = now()
      WHERE id = ? RETURNING *`,
     [input.enabled, action, params, admin.userId, input.id],
@@ -108,7 +108,7 @@ export async function blockRiskSubject(em: EntityManager, admin: Identity, input
     throw badInput(kind === 'IP' ? 'value must be an IPv4 or IPv6 address' : 'value must be 1 to 200 characters', { field: 'value' });
   const reason = input.reason.trim();
   if (!reason || reason.length > 500) throw badInput('reason must be 1 to 500 characters', { field: 'reason' });
-  await sql(em).run(
+  await rawSql(em).run(
     `INSERT INTO risk_blocklist (kind, value, reason, created_by) VALUES (?, ?, ?, ?)
      ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason, created_by = excluded.created_by, created_at = now()`,
     [kind, value, reason, admin.userId],

@@ -1,0 +1,34 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { InferKyselyDB } from '@mikro-orm/sql';
+import { sql, type ColumnType, type Kysely, type RawBuilder } from 'kysely';
+
+export { sql, type Generated, type GeneratedAlways, type Kysely, type Selectable } from 'kysely';
+
+type HasDate<T> = [Extract<T, Date>] extends [never] ? false : true;
+type AsRead<T> = T extends Date ? string : T;
+/**
+ * Timestamps come back from PostgreSQL as the driver's text (MikroORM turns off pg's date parsing
+ * and converts only when it hydrates entities), so a selected timestamp is typed as a string; a
+ * Date is still what one writes.
+ */
+type ReadAsDriverReturns<C> = [C] extends [ColumnType<infer S, infer I, infer U>]
+  ? HasDate<S> extends true
+    ? ColumnType<AsRead<S>, I, U>
+    : C
+  : HasDate<C> extends true
+    ? ColumnType<AsRead<C>, C, C>
+    : C;
+
+/** The Kysely database type of a subgraph, inferred from its entities (table and column names as in SQL). */
+export type KyselyDb<Entities extends readonly { name: string }[]> = {
+  [T in keyof InferKyselyDB<Entities[number]>]: { [C in keyof InferKyselyDB<Entities[number]>[T]]: ReadAsDriverReturns<InferKyselyDB<Entities[number]>[T][C]> };
+};
+
+/**
+ * MikroORM's Kysely bound to `em`: inside `em.transactional`, to its transaction. Every query built
+ * with it is checked against the entities, so a renamed column breaks the build.
+ */
+export const kysely = <Db>(em: EntityManager): Kysely<Db> => em.getKysely<Db>() as unknown as Kysely<Db>;
+
+/** A JSON(B) value to write: the driver would turn a JavaScript array into a PostgreSQL array. */
+export const json = <T>(value: T): RawBuilder<T> => sql<T>`${JSON.stringify(value)}::jsonb`;

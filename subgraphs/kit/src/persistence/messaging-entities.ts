@@ -1,0 +1,45 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+/**
+ * The outbox and inbox tables every subgraph has in its own schema (created by
+ * Migration20261124000000_messaging). Each subgraph lists these entities beside its own.
+ */
+export const OutboxEntity = defineEntity({
+  name: 'Outbox',
+  tableName: 'outbox',
+  properties: {
+    eventId: p.text().primary(),
+    type: p.text(),
+    routingKey: p.text(),
+    body: p.json<unknown>(),
+    createdAt: p.datetime().defaultRaw('clock_timestamp()'),
+    publishedAt: p.datetime().nullable(),
+    attempts: p.integer().default(0),
+    lastError: p.text().nullable(),
+  },
+  // The relay reads unpublished rows only; once published they leave this partial index.
+  indexes: [{ name: 'outbox_unpublished_idx', properties: ['createdAt'], where: 'published_at IS NULL' }],
+  // LISTEN/NOTIFY wakes the relay at once; the function outbox_notify() is created by the same migration.
+  triggers: [
+    {
+      name: 'outbox_notify',
+      timing: 'after',
+      events: ['insert'],
+      forEach: 'statement',
+      expression: 'CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()',
+    },
+  ],
+});
+
+export const InboxEntity = defineEntity({
+  name: 'Inbox',
+  tableName: 'inbox',
+  properties: {
+    consumer: p.text().primary(),
+    eventId: p.text().primary(),
+    type: p.text(),
+    processedAt: p.datetime().defaultRaw('now()'),
+  },
+});
+
+export const messagingEntities = [OutboxEntity, InboxEntity] as const;
