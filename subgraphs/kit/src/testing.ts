@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signInternalIdentity, type Identity } from './identity.js';
+import type { Machine } from './state-machine/machine.js';
 
 /** Helpers for tests that talk to a running subgraph over HTTP, as the gateway would. */
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -40,4 +41,34 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/**
+ * The cases of a spec that walks a machine's whole table: one per pair of states, each checking
+ * that the table allows exactly the listed moves and that `check` refuses every other one with
+ * an error `isRefusal` recognises.
+ */
+export function machineCases<S extends string, F>(
+  machine: Machine<S, F>,
+  allowed: readonly (readonly [S, S])[],
+  facts: (from: S, to: S) => F,
+  isRefusal: (error: unknown) => boolean,
+): { title: string; run: () => void }[] {
+  return machine.pairs().map(({ from, to }) => {
+    const expected = allowed.some(([f, t]) => f === from && t === to);
+    return {
+      title: `${from} → ${to} is ${expected ? 'allowed' : 'refused'}`,
+      run() {
+        if (machine.can(from, to) !== expected) throw new Error(`the table says ${from} → ${to} is ${expected ? 'refused' : 'allowed'}`);
+        let refusal: unknown;
+        try {
+          machine.check(from, to, facts(from, to));
+        } catch (error) {
+          refusal = error;
+        }
+        if (expected && refusal !== undefined) throw new Error(`${from} → ${to} was refused: ${String(refusal)}`);
+        if (!expected && !isRefusal(refusal)) throw new Error(`${from} → ${to} was not refused as expected: ${String(refusal)}`);
+      },
+    };
+  });
 }

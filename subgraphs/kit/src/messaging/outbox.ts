@@ -1,6 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import { newId } from '../ids.js';
+import { kysely, type KyselyDb } from '../persistence/kysely.js';
+import type { messagingEntities } from '../persistence/messaging-entities.js';
+
+/** The outbox and inbox tables as Kysely sees them. */
+export type MessagingDb = KyselyDb<typeof messagingEntities>;
 
 export interface EmitOptions<T extends EventType> {
   type: T;
@@ -9,14 +14,16 @@ export interface EmitOptions<T extends EventType> {
   payload: EventPayload<T>;
 }
 
+/** The options of any one event type (a union, so type and payload stay paired). */
+export type AnyEmitOptions = { [T in EventType]: EmitOptions<T> }[EventType];
+
 /**
  * Records a domain event in the outbox of the current transaction. It is published by the relay
  * only if this transaction commits, and never lost if the process dies right after the commit.
  * Call it with the transactional EntityManager (`em.transactional(async (tx) => emit(tx, ...))`).
  */
 export async function emit<T extends EventType>(tx: EntityManager, options: EmitOptions<T>): Promise<EventEnvelope<T>> {
-  const ctx = tx.getTransactionContext();
-  if (!ctx) throw new Error('emit() must run inside a transaction: the event is written with the state change');
+  if (!tx.getTransactionContext()) throw new Error('emit() must run inside a transaction: the event is written with the state change');
   const envelope: EventEnvelope<T> = {
     eventId: newId('evt'),
     type: options.type,
@@ -26,13 +33,9 @@ export async function emit<T extends EventType>(tx: EntityManager, options: Emit
     correlationId: options.correlationId,
     payload: options.payload,
   };
-  await tx
-    .getConnection()
-    .execute(
-      'INSERT INTO outbox (event_id, type, routing_key, body) VALUES (?, ?, ?, ?)',
-      [envelope.eventId, envelope.type, envelope.type, JSON.stringify(envelope)],
-      'run',
-      ctx,
-    );
+  await kysely<MessagingDb>(tx)
+    .insertInto('outbox')
+    .values({ event_id: envelope.eventId, type: envelope.type, routing_key: envelope.type, body: JSON.stringify(envelope) })
+    .execute();
   return envelope;
 }

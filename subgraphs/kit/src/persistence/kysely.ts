@@ -32,3 +32,13 @@ export const kysely = <Db>(em: EntityManager): Kysely<Db> => em.getKysely<Db>() 
 
 /** A JSON(B) value to write: the driver would turn a JavaScript array into a PostgreSQL array. */
 export const json = <T>(value: T): RawBuilder<T> => sql<T>`${JSON.stringify(value)}::jsonb`;
+
+/**
+ * Takes a transaction-scoped advisory lock on a key (serialises work on something that is not a
+ * row, such as the coupon uses of one user): `SELECT pg_advisory_xact_lock(hashtext(key))`.
+ */
+export async function advisoryXactLock(tx: EntityManager, key: string): Promise<void> {
+  await kysely<Record<string, never>>(tx)
+    .selectNoFrom((eb) => eb.fn('pg_advisory_xact_lock', [eb.fn('hashtext', [eb.val(key)])]).as('locked'))
+    .execute();
+}

@@ -1,8 +1,7 @@
 import { defineEntity, messagingEntities, p } from '@shop/kit';
+import { CancelReason, OrderStatus } from '@shop/schema';
 import { riskEntities } from './risk/entities.js';
 
-export const ORDER_STATUSES = ['CREATED', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
-export const CANCEL_REASONS = ['USER_CANCELED', 'PAYMENT_TIMEOUT', 'OUT_OF_STOCK', 'RISK_REJECTED'] as const;
 export const REFUND_REQUEST_STATUSES = ['PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED', 'FAILED', 'REJECTED'] as const;
 
 const currency = () => p.string().columnType('char(3)');
@@ -100,8 +99,8 @@ export const OrderEntity = defineEntity({
   properties: {
     id: p.text().primary(),
     userId: p.text(),
-    status: p.enum(ORDER_STATUSES),
-    cancelReason: p.enum(CANCEL_REASONS).nullable(),
+    status: p.enum(OrderStatus),
+    cancelReason: p.enum(CancelReason).nullable(),
     currency: currency(),
     total: p.integer(),
     discount: p.integer(),

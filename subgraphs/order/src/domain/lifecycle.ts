@@ -1,13 +1,13 @@
-import { envInt, forbidden, isAdmin, logger, rawSql, type EntityManager, type Identity } from '@shop/kit';
-import { applyTransition, findOrder, type OrderRow } from './orders.js';
+import { envInt, forbidden, isAdmin, logger, sql, type EntityManager, type Identity } from '@shop/kit';
+import { db } from '../persistence.js';
+import { moveOrder, type OrderRow } from './order-state.js';
+import { findOrder } from './orders.js';
 
 /** cancelOrder: the owner (or an admin) cancels an order that is not paid yet. */
 export async function cancelOrder(em: EntityManager, identity: Identity, orderId: string, correlationId: string): Promise<OrderRow> {
   const order = await findOrder(em, orderId);
   if (!order || (order.user_id !== identity.userId && !isAdmin(identity))) throw forbidden('This order is not yours');
-  const result = await em.transactional((tx) =>
-    applyTransition(tx, orderId, 'CANCELED', { reason: 'USER_CANCELED', correlationId, audit: { by: identity.userId } }),
-  );
+  const result = await em.transactional((tx) => moveOrder(tx, orderId, 'CANCELED', { reason: 'USER_CANCELED', correlationId, audit: { by: identity.userId } }));
   return result.order;
 }
 
@@ -18,12 +18,18 @@ export async function cancelOrder(em: EntityManager, identity: Identity, orderId
  */
 export async function cancelExpiredOrders(em: EntityManager, batchSize = 100): Promise<number> {
   return em.fork().transactional(async (tx) => {
-    const expired = await rawSql(tx).all<{ id: string }>(
-      "SELECT id FROM orders WHERE status IN ('CREATED', 'PENDING_PAYMENT') AND expire_at <= now() ORDER BY expire_at LIMIT ? FOR UPDATE SKIP LOCKED",
-      [batchSize],
-    );
+    const expired = await db(tx)
+      .selectFrom('orders')
+      .select('id')
+      .where('status', 'in', ['CREATED', 'PENDING_PAYMENT'])
+      .where('expire_at', '<=', sql<string>`now()`)
+      .orderBy('expire_at')
+      .limit(batchSize)
+      .forUpdate()
+      .skipLocked()
+      .execute();
     for (const { id } of expired) {
-      await applyTransition(tx, id, 'CANCELED', { reason: 'PAYMENT_TIMEOUT', correlationId: `timeout:${id}`, onlyFrom: ['CREATED', 'PENDING_PAYMENT'] });
+      await moveOrder(tx, id, 'CANCELED', { reason: 'PAYMENT_TIMEOUT', correlationId: `timeout:${id}`, onlyFrom: ['CREATED', 'PENDING_PAYMENT'] });
     }
     return expired.length;
   });

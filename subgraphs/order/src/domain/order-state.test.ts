@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OrderStatus } from '@shop/schema';
-import { ORDER_TRANSITIONS, assertTransition, canTransition, isTerminal } from './order-state.js';
+import { ORDER_TRANSITIONS, assertTransition, canTransition, isTerminal, orderMachine } from './order-state.js';
 
 const allowed: [string, string][] = [
   ['CREATED', 'PENDING_PAYMENT'],
@@ -32,5 +32,14 @@ describe('order transition table', () => {
 
   it('has exactly three terminal statuses', () => {
     expect(OrderStatus.filter(isTerminal).sort()).toEqual(['CANCELED', 'COMPLETED', 'REFUNDED']);
+  });
+});
+
+describe('order machine guards', () => {
+  it('a cancel needs a reason, and only a cancel has one', () => {
+    const refused = expect.objectContaining({ extensions: expect.objectContaining({ code: 'ORDER_STATE_INVALID' }) });
+    expect(() => orderMachine.check('CREATED', 'CANCELED', { reason: null })).toThrow(refused);
+    expect(() => orderMachine.check('CREATED', 'PENDING_PAYMENT', { reason: 'USER_CANCELED' })).toThrow(refused);
+    expect(() => orderMachine.check('CREATED', 'CANCELED', { reason: 'OUT_OF_STOCK' })).not.toThrow();
   });
 });

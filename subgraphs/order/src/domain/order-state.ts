@@ -1,12 +1,13 @@
 import type { CancelReason, OrderStatus } from '@shop/schema';
-import { DomainError, ErrorCode } from '@shop/kit';
+import { OrderStatus as ORDER_STATUSES } from '@shop/schema';
+import { DomainError, ErrorCode, applyTransition, defineMachine, sql, type EntityManager, type Selectable, type StoredMachine } from '@shop/kit';
+import type { Db } from '../persistence.js';
+import { recordOrderEvent } from './order-events.js';
 
 export type { CancelReason, OrderStatus };
+export type OrderRow = Selectable<Db['orders']>;
 
-/**
- * The order state machine as data: from → the statuses it may move to. Nothing else assigns a
- * status; every move goes through `applyTransition` (orders.ts), which checks this table.
- */
+/** The order state machine as data: from → the statuses it may move to. */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   CREATED: ['PENDING_PAYMENT', 'CANCELED'],
   PENDING_PAYMENT: ['PAID', 'CANCELED'],
@@ -17,17 +18,80 @@ export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   REFUNDED: [],
 };
 
-export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => ORDER_TRANSITIONS[from].includes(to);
+/** A cancel reason is required exactly when the target is CANCELED (the table's CHECK says the same). */
+export const orderMachine = defineMachine<OrderStatus, { reason: CancelReason | null }>({
+  name: 'order',
+  states: ORDER_STATUSES,
+  transitions: ORDER_TRANSITIONS,
+  guards: [
+    ({ to }, { reason }) =>
+      (to === 'CANCELED') === (reason !== null) ? null : to === 'CANCELED' ? 'a cancel needs a reason' : `a reason (${reason}) fits only a cancel`,
+  ],
+  refuse: (message, { from, to }) => new DomainError(ErrorCode.ORDER_STATE_INVALID, message, { from, to }),
+});
 
-export function assertTransition(from: OrderStatus, to: OrderStatus): void {
-  if (!canTransition(from, to)) {
-    throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `an order in status ${from} cannot become ${to}`, { from, to });
-  }
+export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => orderMachine.can(from, to);
+export const isTerminal = (status: OrderStatus): boolean => orderMachine.isTerminal(status);
+export const assertTransition = (from: OrderStatus, to: OrderStatus): void =>
+  orderMachine.check(from, to, { reason: to === 'CANCELED' ? 'USER_CANCELED' : null }, 'an order');
+
+export interface OrderMoveFacts {
+  reason: CancelReason | null;
+  correlationId: string;
+  /** Extra facts for the audit row (payment id, refund id, ...). */
+  audit?: Record<string, unknown>;
+  /** For REFUNDED: whether sold stock goes back to available. */
+  restock?: boolean;
 }
 
-/** A cancel reason is required exactly when the target is CANCELED. */
-export function assertReason(to: OrderStatus, reason: CancelReason | null): void {
-  if ((to === 'CANCELED') !== (reason !== null)) throw new Error(`cancel reason ${reason} does not fit a move to ${to}`);
+/** Where an order's status lives; every move is audited in order_event and announced as order.status-changed. */
+const storedOrder: StoredMachine<Db, 'orders', OrderStatus, OrderMoveFacts> = {
+  machine: orderMachine,
+  table: 'orders',
+  key: 'id',
+  status: 'status',
+  version: 'version',
+  touch: () => ({ updated_at: sql<Date>`now()` }),
+  audit: (tx, { id, from, to, after }, facts) =>
+    recordOrderEvent(tx, { orderId: id, type: `ORDER_${to}`, from, to, version: after.version, payload: { reason: facts.reason, ...facts.audit } }),
+  event: ({ id, from, to, after }, facts) => ({
+    type: 'order.status-changed',
+    aggregateId: id,
+    correlationId: facts.correlationId,
+    payload: {
+      orderId: id,
+      userId: after.user_id,
+      from,
+      to,
+      reason: facts.reason,
+      version: after.version,
+      ...(facts.restock === undefined ? {} : { restock: facts.restock }),
+    },
+  }),
+};
+
+export interface TransitionOptions extends Omit<OrderMoveFacts, 'reason'> {
+  reason?: CancelReason | null;
+  /** Only move when the order is in one of these statuses; otherwise answer without a change. */
+  onlyFrom?: readonly OrderStatus[];
 }
 
-export const isTerminal = (status: OrderStatus): boolean => ORDER_TRANSITIONS[status].length === 0;
+export type TransitionResult = { changed: boolean; order: OrderRow };
+
+/**
+ * Moves an order through the kit's one apply function: lock, check the table and the reason
+ * guard, bump the version, audit, emit order.status-changed, all in the caller's transaction.
+ * With `onlyFrom`, an order in another status is left alone (idempotent event handling); without
+ * it, an illegal move is ORDER_STATE_INVALID.
+ */
+export async function moveOrder(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
+  const reason = options.reason ?? null;
+  const { changed, row } = await applyTransition(tx, storedOrder, {
+    id: orderId,
+    to,
+    onlyFrom: options.onlyFrom,
+    facts: { ...options, reason },
+    set: { cancel_reason: reason },
+  });
+  return { changed, order: row };
+}

@@ -8,12 +8,15 @@ import {
   forbidden,
   logger,
   newId,
+  advisoryXactLock,
   parseId,
-  rawSql,
   type EntityManager,
   type Identity,
 } from '@shop/kit';
-import { applyTransition, findOrder, type OrderRow } from './orders.js';
+import { db } from '../persistence.js';
+import { recordOrderEvent } from './order-events.js';
+import { moveOrder, type OrderRow } from './order-state.js';
+import { findOrder } from './orders.js';
 import { paymentTtlSeconds, quote } from './quote.js';
 import type { FlashSaleGate } from './flash-sale-gate.js';
 import { assessRisk, recordRiskDecision, riskRejected, type RiskClient } from './risk/index.js';
@@ -25,22 +28,6 @@ export interface PlaceOrderInput {
 export interface PlaceOrderResult {
   order: OrderRow;
   replayed: boolean;
-}
-
-interface PreviewRow {
-  id: string;
-  user_id: string;
-  lines: { skuId: string; qty: number; unitPrice: number }[];
-  coupon_code: string | null;
-  address_id: string | null;
-  country: string | null;
-  currency: string;
-  total: number;
-  discount: number;
-  shipping_fee: number;
-  payable: number;
-  flash_sale: boolean;
-  expires_at: Date | string;
 }
 
 type ReserveAnswer =
@@ -74,9 +61,13 @@ export async function placeOrder(
   const earlier = await findRequest(em, userId, input.clientReqId);
   if (earlier) return replay(em, earlier, previewId);
 
-  const preview = await rawSql(em).one<PreviewRow>('SELECT p.*, a.country FROM preview p LEFT JOIN address a ON a.id = p.address_id WHERE p.id = ?', [
-    previewId,
-  ]);
+  const preview = await db(em)
+    .selectFrom('preview as p')
+    .leftJoin('address as a', 'a.id', 'p.address_id')
+    .selectAll('p')
+    .select('a.country')
+    .where('p.id', '=', previewId)
+    .executeTakeFirst();
   if (!preview) throw badInput(`preview ${previewId} does not exist`, { field: 'previewId' });
   if (preview.user_id !== userId) throw forbidden('This preview belongs to another user');
   if (new Date(preview.expires_at).getTime() <= Date.now())
@@ -107,45 +98,48 @@ export async function placeOrder(
   const orderId = newId('ord');
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const created = await em.transactional(async (tx) => {
-    const db = rawSql(tx);
-    const claimed = await db.run('INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-      userId,
-      input.clientReqId,
-      orderId,
-      previewId,
-    ]);
-    if (claimed === 0) return false; // another request with this key won; answer with its order
+    const claimed = await db(tx)
+      .insertInto('order_request')
+      .values({ user_id: userId, client_req_id: input.clientReqId, order_id: orderId, preview_id: previewId })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (claimed.numInsertedOrUpdatedRows === 0n) return false; // another request with this key won; answer with its order
     const b = current.breakdown;
-    await db.run(
-      `INSERT INTO orders (id, user_id, status, currency, total, discount, shipping_fee, payable, coupon_code, address_id, preview_id, flash_sale, expire_at, device_id, client_ip, risk_review)
-       VALUES (?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        orderId,
-        userId,
-        current.currency,
-        b.total,
-        b.discount,
-        b.shippingFee,
-        b.payable,
-        current.couponCode,
-        preview.address_id,
-        previewId,
-        current.flashSale,
-        expireAt,
-        client.deviceId,
-        client.clientIp,
-        risk.action === 'REVIEW',
-      ],
-    );
+    await db(tx)
+      .insertInto('orders')
+      .values({
+        id: orderId,
+        user_id: userId,
+        status: 'CREATED',
+        currency: current.currency,
+        total: b.total,
+        discount: b.discount,
+        shipping_fee: b.shippingFee,
+        payable: b.payable,
+        coupon_code: current.couponCode,
+        address_id: preview.address_id,
+        preview_id: previewId,
+        flash_sale: current.flashSale,
+        expire_at: expireAt,
+        device_id: client.deviceId,
+        client_ip: client.clientIp,
+        risk_review: risk.action === 'REVIEW',
+      })
+      .execute();
     if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
-    for (const line of current.lines) {
-      await db.run('INSERT INTO order_item (order_id, sku_id, qty, unit_price) VALUES (?, ?, ?, ?)', [orderId, line.skuId, line.qty, line.unitPrice]);
-    }
+    await db(tx)
+      .insertInto('order_item')
+      .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
+      .execute();
     if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
-    await db.run(
-      "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) VALUES (?, ?, 'ORDER_CREATED', NULL, 'CREATED', 1, ?)",
-      [newId('evt'), orderId, JSON.stringify({ clientReqId: input.clientReqId, previewId, ...b })],
-    );
+    await recordOrderEvent(tx, {
+      orderId,
+      type: 'ORDER_CREATED',
+      from: null,
+      to: 'CREATED',
+      version: 1,
+      payload: { clientReqId: input.clientReqId, previewId, ...b },
+    });
     await emit(tx, {
       type: 'order.created',
       aggregateId: orderId,
@@ -174,11 +168,13 @@ export async function placeOrder(
   return { order, replayed: false };
 }
 
-async function findRequest(em: EntityManager, userId: string, clientReqId: string) {
-  return rawSql(em).one<{ order_id: string; preview_id: string }>('SELECT order_id, preview_id FROM order_request WHERE user_id = ? AND client_req_id = ?', [
-    userId,
-    clientReqId,
-  ]);
+function findRequest(em: EntityManager, userId: string, clientReqId: string) {
+  return db(em)
+    .selectFrom('order_request')
+    .select(['order_id', 'preview_id'])
+    .where('user_id', '=', userId)
+    .where('client_req_id', '=', clientReqId)
+    .executeTakeFirst();
 }
 
 async function replay(em: EntityManager, earlier: { order_id: string; preview_id: string }, previewId: string): Promise<PlaceOrderResult> {
@@ -195,17 +191,20 @@ async function replay(em: EntityManager, earlier: { order_id: string; preview_id
 
 /** Counts the user's uses under a per-(coupon, user) lock, so concurrent orders cannot exceed the limit. */
 async function useCoupon(tx: EntityManager, code: string, userId: string, orderId: string): Promise<void> {
-  const db = rawSql(tx);
-  await db.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`coupon:${code}:${userId}`]);
-  const limit = await db.one<{ per_user_limit: number }>('SELECT per_user_limit FROM coupon WHERE code = ?', [code]);
-  const used = await db.one<{ n: string }>(
-    "SELECT count(*) AS n FROM coupon_use cu JOIN orders o ON o.id = cu.order_id WHERE cu.code = ? AND cu.user_id = ? AND o.status <> 'CANCELED'",
-    [code, userId],
-  );
+  await advisoryXactLock(tx, `coupon:${code}:${userId}`);
+  const limit = await db(tx).selectFrom('coupon').select('per_user_limit').where('code', '=', code).executeTakeFirst();
+  const used = await db(tx)
+    .selectFrom('coupon_use as cu')
+    .innerJoin('orders as o', 'o.id', 'cu.order_id')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('cu.code', '=', code)
+    .where('cu.user_id', '=', userId)
+    .where('o.status', '<>', 'CANCELED')
+    .executeTakeFirst();
   if (limit && limit.per_user_limit > 0 && Number(used?.n) >= limit.per_user_limit) {
     throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `coupon ${code} reached its per-user limit: preview again without it`);
   }
-  await db.run('INSERT INTO coupon_use (code, user_id, order_id) VALUES (?, ?, ?)', [code, userId, orderId]);
+  await db(tx).insertInto('coupon_use').values({ code, user_id: userId, order_id: orderId }).execute();
 }
 
 /**
@@ -230,9 +229,9 @@ async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: st
   }
   await em.transactional(async (tx) => {
     if (answer.state === 'HOLD') {
-      await applyTransition(tx, orderId, 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit: { allocations: answer.allocations } });
+      await moveOrder(tx, orderId, 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit: { allocations: answer.allocations } });
     } else {
-      await applyTransition(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } });
+      await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } });
     }
   });
 }

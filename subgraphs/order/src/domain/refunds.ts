@@ -1,18 +1,38 @@
-import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, newId, rawSql, type EntityManager, type Identity } from '@shop/kit';
-import { applyTransition, findOrder } from './orders.js';
+import {
+  DomainError,
+  ErrorCode,
+  applyTransition,
+  badInput,
+  callInternal,
+  emit,
+  forbidden,
+  isAdmin,
+  lockRow,
+  newId,
+  type EntityManager,
+  type Identity,
+} from '@shop/kit';
+import { db } from '../persistence.js';
+import { recordOrderEvent } from './order-events.js';
+import { moveOrder } from './order-state.js';
+import { findOrder } from './orders.js';
+import { refundRequested, storedRefund, type RefundRow } from './refund-state.js';
 
-export interface RefundRow {
-  id: string;
-  order_id: string;
-  user_id: string;
-  amount: number;
-  currency: string;
-  reason: string;
-  status: 'PENDING_APPROVAL' | 'REQUESTED' | 'SUCCEEDED' | 'FAILED' | 'REJECTED';
-  restock: boolean;
-}
+export type { RefundRow };
 
-const LIVE = "status IN ('PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED')";
+const LIVE = ['PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED'] as const;
+
+const liveRefund = (em: EntityManager, orderId: string): Promise<RefundRow | undefined> =>
+  db(em).selectFrom('refund_request').selectAll().where('order_id', '=', orderId).where('status', 'in', LIVE).executeTakeFirst();
+
+/** The refunds of some orders, newest first. */
+export const refundsOfOrders = (em: EntityManager, orderIds: readonly string[]): Promise<RefundRow[]> =>
+  db(em)
+    .selectFrom('refund_request')
+    .selectAll()
+    .where('order_id', 'in', [...orderIds])
+    .orderBy('created_at', 'desc')
+    .execute();
 
 /**
  * A documented synchronous command to fulfillment: if nothing of the order has shipped, cancel its
@@ -38,39 +58,36 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
   if (why.length < 1 || why.length > 500) throw badInput('reason must be 1..500 characters', { field: 'reason' });
   const order = await findOrder(em, orderId);
   if (!order || (order.user_id !== identity.userId && !isAdmin(identity))) throw forbidden('This order is not yours');
-  const live = await rawSql(em).one<RefundRow>(`SELECT * FROM refund_request WHERE order_id = ? AND ${LIVE}`, [orderId]);
+  const live = await liveRefund(em, orderId);
   if (live) return live;
   if (order.status !== 'PAID' && order.status !== 'SHIPPED') {
     throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `an order in status ${order.status} cannot be refunded`, { status: order.status });
   }
   const shipped = order.status === 'SHIPPED' || (await stopShipping(orderId, correlationId));
   return em.transactional(async (tx) => {
-    const db = rawSql(tx);
-    await db.one('SELECT id FROM orders WHERE id = ? FOR UPDATE', [orderId]);
-    const again = await db.one<RefundRow>(`SELECT * FROM refund_request WHERE order_id = ? AND ${LIVE}`, [orderId]);
+    await db(tx).selectFrom('orders').select('id').where('id', '=', orderId).forUpdate().execute();
+    const again = await liveRefund(tx, orderId);
     if (again) return again;
-    const refund: RefundRow = {
-      id: newId('rfd'),
-      order_id: orderId,
-      user_id: order.user_id,
-      amount: order.payable,
-      currency: order.currency,
-      reason: why,
-      status: shipped ? 'PENDING_APPROVAL' : 'REQUESTED',
-      restock: !shipped,
-    };
-    await db.run('INSERT INTO refund_request (id, order_id, user_id, amount, currency, reason, status, restock) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      refund.id,
+    const refund = await db(tx)
+      .insertInto('refund_request')
+      .values({
+        id: newId('rfd'),
+        order_id: orderId,
+        user_id: order.user_id,
+        amount: order.payable,
+        currency: order.currency,
+        reason: why,
+        status: shipped ? 'PENDING_APPROVAL' : 'REQUESTED',
+        restock: !shipped,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordOrderEvent(tx, {
       orderId,
-      refund.user_id,
-      refund.amount,
-      refund.currency,
-      why,
-      refund.status,
-      refund.restock,
-    ]);
-    await audit(tx, orderId, 'REFUND_REQUESTED', { refundId: refund.id, status: refund.status, reason: why, by: identity.userId });
-    if (refund.status === 'REQUESTED') await sendToPayment(tx, refund, correlationId);
+      type: 'REFUND_REQUESTED',
+      payload: { refundId: refund.id, status: refund.status, reason: why, by: identity.userId },
+    });
+    if (refund.status === 'REQUESTED') await emit(tx, refundRequested(refund, correlationId));
     return refund;
   });
 }
@@ -78,31 +95,17 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
 /** An admin approves a refund of a shipped order; it then goes to the payment provider. */
 export async function approveRefund(em: EntityManager, identity: Identity, refundId: string, correlationId: string): Promise<RefundRow> {
   return em.transactional(async (tx) => {
-    const db = rawSql(tx);
-    const refund = await db.one<RefundRow>('SELECT * FROM refund_request WHERE id = ? FOR UPDATE', [refundId]);
+    const refund = await lockRow(tx, storedRefund, refundId);
     if (!refund) throw badInput(`refund ${refundId} does not exist`, { field: 'refundId' });
     if (refund.status === 'REQUESTED' || refund.status === 'SUCCEEDED') return refund;
-    if (refund.status !== 'PENDING_APPROVAL') throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `a refund in status ${refund.status} cannot be approved`);
-    await db.run("UPDATE refund_request SET status = 'REQUESTED', decided_by = ?, updated_at = now() WHERE id = ?", [identity.userId, refundId]);
-    const approved = { ...refund, status: 'REQUESTED' as const };
-    await audit(tx, refund.order_id, 'REFUND_APPROVED', { refundId, by: identity.userId });
-    await sendToPayment(tx, approved, correlationId);
-    return approved;
-  });
-}
-
-async function sendToPayment(tx: EntityManager, refund: RefundRow, correlationId: string): Promise<void> {
-  await emit(tx, {
-    type: 'order.refund-requested',
-    aggregateId: refund.order_id,
-    correlationId,
-    payload: {
-      refundId: refund.id,
-      orderId: refund.order_id,
-      amount: { amount: refund.amount, currency: refund.currency },
-      reason: refund.reason,
-      restock: refund.restock,
-    },
+    const { row } = await applyTransition(tx, storedRefund, {
+      id: refundId,
+      to: 'REQUESTED',
+      locked: refund,
+      set: { decided_by: identity.userId },
+      facts: { correlationId, audit: { by: identity.userId } },
+    });
+    return row;
   });
 }
 
@@ -110,25 +113,27 @@ async function sendToPayment(tx: EntityManager, refund: RefundRow, correlationId
 export async function refundSucceeded(tx: EntityManager, refundId: string | null, orderId: string, paymentId: string, correlationId: string): Promise<void> {
   if (refundId === null) {
     // A compensation for a payment the order could not take (e.g. it arrived after a cancel).
-    await audit(tx, orderId, 'PAYMENT_REFUNDED', { paymentId, compensation: true });
+    await recordOrderEvent(tx, { orderId, type: 'PAYMENT_REFUNDED', payload: { paymentId, compensation: true } });
     return;
   }
-  const db = rawSql(tx);
-  const refund = await db.one<RefundRow>('SELECT * FROM refund_request WHERE id = ? FOR UPDATE', [refundId]);
+  const refund = await lockRow(tx, storedRefund, refundId);
   if (!refund || refund.status === 'SUCCEEDED') return;
-  await db.run("UPDATE refund_request SET status = 'SUCCEEDED', updated_at = now() WHERE id = ?", [refundId]);
-  await applyTransition(tx, orderId, 'REFUNDED', { correlationId, onlyFrom: ['PAID', 'SHIPPED'], restock: refund.restock, audit: { refundId, paymentId } });
+  await applyTransition(tx, storedRefund, { id: refundId, to: 'SUCCEEDED', locked: refund, facts: { correlationId, audit: { paymentId } } });
+  await moveOrder(tx, orderId, 'REFUNDED', { correlationId, onlyFrom: ['PAID', 'SHIPPED'], restock: refund.restock, audit: { refundId, paymentId } });
 }
 
-export async function refundFailed(tx: EntityManager, refundId: string | null, orderId: string, error: string): Promise<void> {
-  if (refundId)
-    await rawSql(tx).run("UPDATE refund_request SET status = 'FAILED', error = ?, updated_at = now() WHERE id = ? AND status = 'REQUESTED'", [error, refundId]);
-  await audit(tx, orderId, 'REFUND_FAILED', { refundId, error });
-}
-
-async function audit(tx: EntityManager, orderId: string, type: string, payload: Record<string, unknown>): Promise<void> {
-  await rawSql(tx).run(
-    'INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) SELECT ?, id, ?, status, status, version, ? FROM orders WHERE id = ?',
-    [newId('evt'), type, JSON.stringify(payload), orderId],
-  );
+export async function refundFailed(tx: EntityManager, refundId: string | null, orderId: string, error: string, correlationId: string): Promise<void> {
+  const refund = refundId ? await lockRow(tx, storedRefund, refundId) : undefined;
+  const moved = refund
+    ? await applyTransition(tx, storedRefund, {
+        id: refund.id,
+        to: 'FAILED',
+        locked: refund,
+        onlyFrom: ['REQUESTED'],
+        set: { error },
+        facts: { correlationId, audit: { error } },
+      })
+    : undefined;
+  // A failure of no refund of ours (a compensation), or of one already decided, is still audited.
+  if (!moved?.changed) await recordOrderEvent(tx, { orderId, type: 'REFUND_FAILED', payload: { refundId, error } });
 }

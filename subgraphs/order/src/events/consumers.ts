@@ -1,7 +1,9 @@
-import { emit, logger, newId, rawSql, startConsumer, type EntityManager } from '@shop/kit';
+import { emit, logger, startConsumer, type EntityManager } from '@shop/kit';
 import type { Connection } from 'rabbitmq-client';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { applyTransition, findOrder } from '../domain/orders.js';
+import { findOrder } from '../domain/orders.js';
+import { moveOrder } from '../domain/order-state.js';
+import { recordOrderEvent } from '../domain/order-events.js';
 import { refundFailed, refundSucceeded } from '../domain/refunds.js';
 
 /**
@@ -17,14 +19,14 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
     name: 'saga',
     handlers: {
       'inventory.stock-reserved': async (tx, e) => {
-        await applyTransition(tx, e.payload.orderId, 'PENDING_PAYMENT', {
+        await moveOrder(tx, e.payload.orderId, 'PENDING_PAYMENT', {
           correlationId: e.correlationId,
           onlyFrom: ['CREATED'],
           audit: { allocations: e.payload.allocations },
         });
       },
       'inventory.stock-rejected': async (tx, e) => {
-        await applyTransition(tx, e.payload.orderId, 'CANCELED', {
+        await moveOrder(tx, e.payload.orderId, 'CANCELED', {
           reason: 'OUT_OF_STOCK',
           correlationId: e.correlationId,
           onlyFrom: ['CREATED'],
@@ -36,7 +38,7 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
         if (!order) throw new Error(`payment for unknown order ${e.payload.orderId}`);
         const matches = order.payable === e.payload.amount.amount && order.currency === e.payload.amount.currency;
         if (matches) {
-          const moved = await applyTransition(tx, order.id, 'PAID', {
+          const moved = await moveOrder(tx, order.id, 'PAID', {
             correlationId: e.correlationId,
             onlyFrom: ['PENDING_PAYMENT'],
             audit: { paymentId: e.payload.paymentId, paymentTxnId: e.payload.paymentTxnId },
@@ -50,13 +52,13 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
         await refundSucceeded(tx, e.payload.refundId, e.payload.orderId, e.payload.paymentId, e.correlationId);
       },
       'payment.refund-failed': async (tx, e) => {
-        await refundFailed(tx, e.payload.refundId, e.payload.orderId, e.payload.error);
+        await refundFailed(tx, e.payload.refundId, e.payload.orderId, e.payload.error, e.correlationId);
       },
       'fulfillment.order-shipped': async (tx, e) => {
-        await applyTransition(tx, e.payload.orderId, 'SHIPPED', { correlationId: e.correlationId, onlyFrom: ['PAID'] });
+        await moveOrder(tx, e.payload.orderId, 'SHIPPED', { correlationId: e.correlationId, onlyFrom: ['PAID'] });
       },
       'fulfillment.order-delivered': async (tx, e) => {
-        await applyTransition(tx, e.payload.orderId, 'COMPLETED', { correlationId: e.correlationId, onlyFrom: ['SHIPPED'] });
+        await moveOrder(tx, e.payload.orderId, 'COMPLETED', { correlationId: e.correlationId, onlyFrom: ['SHIPPED'] });
       },
     },
   });
@@ -64,9 +66,6 @@ export function startOrderConsumers(connection: Connection, orm: MikroORM) {
 
 async function rejectPayment(tx: EntityManager, orderId: string, paymentId: string, reason: string, correlationId: string): Promise<void> {
   logger.warn({ orderId, paymentId, reason }, 'payment cannot be kept: asking the payment subgraph to refund it');
-  await rawSql(tx).run(
-    "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) SELECT ?, id, 'PAYMENT_REJECTED', status, status, version, ? FROM orders WHERE id = ?",
-    [newId('evt'), JSON.stringify({ paymentId, reason }), orderId],
-  );
+  await recordOrderEvent(tx, { orderId, type: 'PAYMENT_REJECTED', payload: { paymentId, reason } });
   await emit(tx, { type: 'order.payment-rejected', aggregateId: orderId, correlationId, payload: { orderId, paymentId, reason } });
 }

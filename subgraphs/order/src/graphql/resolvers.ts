@@ -11,7 +11,6 @@ import {
   parseId,
   requireAdmin,
   requireUser,
-  rawSql,
   toConnection,
   type SubgraphContext,
 } from '@shop/kit';
@@ -23,7 +22,7 @@ import { placeOrder } from '../domain/placement.js';
 import { previewOrder } from '../domain/preview.js';
 import { recordPlacement } from '../domain/metrics.js';
 import { riskClient } from '../domain/risk/index.js';
-import { approveRefund, requestRefund, type RefundRow } from '../domain/refunds.js';
+import { approveRefund, refundsOfOrders, requestRefund, type RefundRow } from '../domain/refunds.js';
 import {
   Address,
   AddressInput,
@@ -58,7 +57,7 @@ export const orderLoader = (ctx: SubgraphContext) => loader(ctx, 'order', (ids) 
 const itemsLoader = (ctx: SubgraphContext) => loader(ctx, 'orderItems', (ids) => itemsByOrders(ctx.em, ids));
 const refundsLoader = (ctx: SubgraphContext) =>
   loader(ctx, 'orderRefunds', async (ids) => {
-    const rows = await rawSql(ctx.em).all<RefundRow>('SELECT * FROM refund_request WHERE order_id IN (?) ORDER BY created_at DESC', [[...ids]]);
+    const rows = await refundsOfOrders(ctx.em, ids);
     return groupBy(rows, (r) => r.order_id);
   });
 

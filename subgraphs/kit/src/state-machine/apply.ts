@@ -1,0 +1,96 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql, type Kysely, type Selectable, type UpdateObject } from 'kysely';
+import { emit, type AnyEmitOptions } from '../messaging/outbox.js';
+import { kysely } from '../persistence/kysely.js';
+import type { Machine } from './machine.js';
+
+/** One move as it happened: the row before (locked) and after the update. */
+export interface Move<S extends string, Row> {
+  id: string;
+  from: S;
+  to: S;
+  before: Row;
+  after: Row;
+}
+
+type Column<Db, T extends keyof Db> = keyof Db[T] & string;
+
+/** Where a machine's state lives, and what every move of it writes besides the status. */
+export interface StoredMachine<Db, T extends keyof Db & string, S extends string, Facts> {
+  machine: Machine<S, Facts>;
+  table: T;
+  key: Column<Db, T>;
+  status: Column<Db, T>;
+  /** Bumped by every move and checked by its update; a table without one is guarded by the status. */
+  version?: Column<Db, T>;
+  /** Columns every move also sets (`updated_at`). */
+  touch?: () => UpdateObject<Db, T>;
+  /** Writes the audit row of a move. */
+  audit(tx: EntityManager, move: Move<S, Selectable<Db[T]>>, facts: Facts): Promise<void>;
+  /** Side effects after the state is saved (stock, line states), in the same transaction. */
+  effects?(tx: EntityManager, move: Move<S, Selectable<Db[T]>>, facts: Facts): Promise<void>;
+  /** The integration event of a move, written to the outbox in the same transaction; none when undefined. */
+  event?(move: Move<S, Selectable<Db[T]>>, facts: Facts): AnyEmitOptions | undefined;
+}
+
+export interface TransitionRequest<Db, T extends keyof Db & string, S extends string, Facts> {
+  id: string;
+  to: S;
+  facts: Facts;
+  /** Move only from these states; a row in another is answered unchanged (idempotent event handling). */
+  onlyFrom?: readonly S[];
+  /** The row as the caller already locked it (FOR UPDATE) in this transaction; otherwise it is locked here. */
+  locked?: Selectable<Db[T]>;
+  /** Other columns this move sets (a cancel reason, a tracking number, ...). */
+  set?: UpdateObject<Db, T>;
+}
+
+export type TransitionResult<Row> = { changed: boolean; row: Row };
+
+/** The machine's table and columns are checked where the machine is declared; here they are names. */
+const untyped = (tx: EntityManager): Kysely<any> => kysely<any>(tx);
+
+/** Locks one row of a machine's table (SELECT ... FOR UPDATE) in the caller's transaction. */
+export async function lockRow<Db, T extends keyof Db & string, S extends string, Facts>(
+  tx: EntityManager,
+  stored: StoredMachine<Db, T, S, Facts>,
+  id: string,
+): Promise<Selectable<Db[T]> | undefined> {
+  const { table, key }: { table: string; key: string } = stored;
+  const row = await untyped(tx).selectFrom(table).selectAll().where(key, '=', id).forUpdate().executeTakeFirst();
+  return row as Selectable<Db[T]> | undefined;
+}
+
+/**
+ * The one function that changes a status, in the caller's transaction: lock the row, check the
+ * move against the machine (table and guards), update status and version (refusing a row that
+ * changed), write the audit row, run the side effects, and write the outbox event.
+ */
+export async function applyTransition<Db, T extends keyof Db & string, S extends string, Facts>(
+  tx: EntityManager,
+  stored: StoredMachine<Db, T, S, Facts>,
+  request: TransitionRequest<Db, T, S, Facts>,
+): Promise<TransitionResult<Selectable<Db[T]>>> {
+  if (!tx.getTransactionContext()) throw new Error(`a ${stored.machine.name} moves only inside a transaction`);
+  const { id, to, facts } = request;
+  const before = request.locked ?? (await lockRow(tx, stored, id));
+  if (!before) throw new Error(`${stored.machine.name} ${id} does not exist`);
+  const current = before as Record<string, unknown>;
+  const from = current[stored.status] as S;
+  if (request.onlyFrom && !request.onlyFrom.includes(from)) return { changed: false, row: before };
+  stored.machine.check(from, to, facts, `${stored.machine.name} ${id}`);
+
+  const changes: Record<string, unknown> = { ...stored.touch?.(), ...request.set, [stored.status]: to };
+  if (stored.version) changes[stored.version] = sql`${sql.ref(stored.version)} + 1`;
+  const guard: string = stored.version ?? stored.status;
+  const { table, key }: { table: string; key: string } = stored;
+  const after = await untyped(tx).updateTable(table).set(changes).where(key, '=', id).where(guard, '=', current[guard]).returningAll().executeTakeFirst();
+  if (!after) throw new Error(`${stored.machine.name} ${id} changed under its row lock`);
+
+  const move: Move<S, Selectable<Db[T]>> = { id, from, to, before, after: after as Selectable<Db[T]> };
+  await stored.audit(tx, move, facts);
+  await stored.effects?.(tx, move, facts);
+  const event = stored.event?.(move, facts);
+  if (event) await emit(tx, event);
+  return { changed: true, row: move.after };
+}
