@@ -9,14 +9,14 @@ type AsRead<T> = T extends Date ? string : T;
 /**
  * Timestamps come back from PostgreSQL as the driver's text (MikroORM turns off pg's date parsing
  * and converts only when it hydrates entities), so a selected timestamp is typed as a string; a
- * Date is still what one writes.
+ * Date or an ISO string is what one writes, and an ISO string what one compares with.
  */
 type ReadAsDriverReturns<C> = [C] extends [ColumnType<infer S, infer I, infer U>]
   ? HasDate<S> extends true
-    ? ColumnType<AsRead<S>, I, U>
+    ? ColumnType<AsRead<S>, I | string, U | string>
     : C
   : HasDate<C> extends true
-    ? ColumnType<AsRead<C>, C, C>
+    ? ColumnType<AsRead<C>, C | string, C | string>
     : C;
 
 /** The Kysely database type of a subgraph, inferred from its entities (table and column names as in SQL). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { logger, type EntityManager, rawSql } from '@shop/kit';
+import { json, logger, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 import { callbackDelay, callbackDelayWindow, callbackOutcomes, flaggedPayments } from './metrics.js';
 import { flagPayment, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
 
@@ -45,20 +46,31 @@ export async function processCallback(
   raw: unknown = cb,
 ): Promise<CallbackResult> {
   const result = await em.fork().transactional(async (tx) => {
-    const inserted = await rawSql(tx).run(
-      `INSERT INTO payment_callback (event_id, payment_txn_id, payment_id, status, amount, currency, occurred_at, raw, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [cb.eventId, cb.paymentTxnId, cb.paymentId, cb.status, cb.amount, cb.currency, cb.occurredAt, JSON.stringify(raw), source],
-    );
-    if (inserted === 0) return { outcome: 'DUPLICATE' } as CallbackResult;
+    const inserted = await db(tx)
+      .insertInto('payment_callback')
+      .values({
+        event_id: cb.eventId,
+        payment_txn_id: cb.paymentTxnId,
+        payment_id: cb.paymentId,
+        status: cb.status,
+        amount: cb.amount,
+        currency: cb.currency,
+        occurred_at: cb.occurredAt,
+        raw: json(raw),
+        source,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (inserted.numInsertedOrUpdatedRows === 0n) return { outcome: 'DUPLICATE' } as CallbackResult;
     const payment = await lockPayment(tx, cb.paymentId);
     const decided: CallbackResult = payment
       ? await apply(tx, payment, cb, correlationId)
       : { outcome: 'UNKNOWN_PAYMENT', detail: `no payment ${cb.paymentId}` };
-    await rawSql(tx).run('UPDATE payment_callback SET outcome = ? WHERE event_id = ?', [
-      decided.detail ? `${decided.outcome}: ${decided.detail}` : decided.outcome,
-      cb.eventId,
-    ]);
+    await db(tx)
+      .updateTable('payment_callback')
+      .set({ outcome: decided.detail ? `${decided.outcome}: ${decided.detail}` : decided.outcome })
+      .where('event_id', '=', cb.eventId)
+      .execute();
     return decided;
   });
   callbackOutcomes.inc({ source, outcome: result.outcome });

@@ -1,5 +1,5 @@
-import { DomainError, ErrorCode, badInput, envString, forbidden, logger, type EntityManager, type Identity, rawSql } from '@shop/kit';
-import { newId } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, envString, forbidden, logger, newId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { db } from '../persistence.js';
 import { fetchOrderFacts, OrderServiceUnavailableError } from './order-facts.js';
 import { audit, type PaymentRow } from './payment-state.js';
 import { createIntent, PspRejectedError, PspUnavailableError } from './psp-client.js';
@@ -62,11 +62,13 @@ export async function payOrder(em: EntityManager, identity: Identity, orderId: s
     throw error;
   }
   await em.fork().transactional(async (tx) => {
-    const changed = await rawSql(tx).run(
-      'UPDATE payment SET psp_intent_id = ?, checkout_url = ?, updated_at = clock_timestamp() WHERE id = ? AND psp_intent_id IS NULL',
-      [intent.intentId, intent.checkoutUrl, payment.id],
-    );
-    if (changed > 0) await audit(tx, payment.id, 'INTENT_CREATED', { intentId: intent.intentId, paymentTxnId: intent.paymentTxnId });
+    const changed = await db(tx)
+      .updateTable('payment')
+      .set({ psp_intent_id: intent.intentId, checkout_url: intent.checkoutUrl, updated_at: sql<Date>`clock_timestamp()` })
+      .where('id', '=', payment.id)
+      .where('psp_intent_id', 'is', null)
+      .executeTakeFirst();
+    if (changed.numUpdatedRows > 0n) await audit(tx, payment.id, 'INTENT_CREATED', { intentId: intent.intentId, paymentTxnId: intent.paymentTxnId });
   });
   return sessionOf(payment, intent.checkoutUrl);
 }
@@ -81,16 +83,22 @@ const sessionOf = (payment: PaymentRow, redirectUrl: string): PaymentSessionView
 async function activePayment(em: EntityManager, orderId: string, userId: string, payable: { amount: number; currency: string }): Promise<PaymentRow> {
   return em.fork().transactional(async (tx) => {
     const id = newId('pay');
-    const [created] = await rawSql(tx).all<PaymentRow>(
-      `INSERT INTO payment (id, order_id, user_id, amount, currency, status) VALUES (?, ?, ?, ?, ?, 'PENDING')
-       ON CONFLICT (order_id) WHERE status IN ('PENDING', 'SUCCEEDED') DO NOTHING RETURNING *`,
-      [id, orderId, userId, payable.amount, payable.currency],
-    );
+    const created = await db(tx)
+      .insertInto('payment')
+      .values({ id, order_id: orderId, user_id: userId, amount: payable.amount, currency: payable.currency, status: 'PENDING' })
+      .onConflict((oc) => oc.column('order_id').where('status', 'in', ['PENDING', 'SUCCEEDED']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
     if (created) {
       await audit(tx, id, 'CREATED', { orderId, amount: payable.amount, currency: payable.currency });
       return created;
     }
-    const [existing] = await rawSql(tx).all<PaymentRow>(`SELECT * FROM payment WHERE order_id = ? AND status IN ('PENDING', 'SUCCEEDED')`, [orderId]);
+    const existing = await db(tx)
+      .selectFrom('payment')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .where('status', 'in', ['PENDING', 'SUCCEEDED'])
+      .executeTakeFirst();
     if (!existing) throw new Error(`payment of order ${orderId} vanished between insert and read`);
     return existing;
   });
@@ -99,9 +107,14 @@ async function activePayment(em: EntityManager, orderId: string, userId: string,
 /** Latest payment of each order (Order.payment). */
 export async function latestPayments(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, PaymentRow>> {
   if (orderIds.length === 0) return new Map();
-  const found = await rawSql(em).all<PaymentRow>(
-    `SELECT DISTINCT ON (order_id) * FROM payment WHERE order_id IN (${orderIds.map(() => '?').join(', ')}) ORDER BY order_id, created_at DESC, id DESC`,
-    [...orderIds],
-  );
+  const found = await db(em)
+    .selectFrom('payment')
+    .distinctOn('order_id')
+    .selectAll()
+    .where('order_id', 'in', [...orderIds])
+    .orderBy('order_id')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
   return new Map(found.map((p) => [p.order_id, p]));
 }

@@ -1,92 +1,94 @@
-import { DomainError, ErrorCode, emit, type EntityManager, rawSql } from '@shop/kit';
 import type { EventPayload, EventType } from '@shop/schema';
+import {
+  DomainError,
+  ErrorCode,
+  applyTransition,
+  defineMachine,
+  json,
+  lockRow,
+  sql,
+  type AnyEmitOptions,
+  type EntityManager,
+  type Selectable,
+  type StoredMachine,
+} from '@shop/kit';
+import { db, type Db } from '../persistence.js';
+import { PAYMENT_STATUSES } from './entities.js';
 
-export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
+export { PAYMENT_STATUSES };
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export type PaymentRow = Selectable<Db['payment']>;
 
-/** The payment state machine: from -> allowed to. Nothing else assigns a payment status. */
-export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
-  PENDING: ['SUCCEEDED', 'FAILED'],
-  SUCCEEDED: ['REFUNDED'],
-  FAILED: [],
-  REFUNDED: [],
-};
+/** The payment state machine as data: from -> allowed to. */
+export const paymentMachine = defineMachine<PaymentStatus>({
+  name: 'payment',
+  states: PAYMENT_STATUSES,
+  transitions: {
+    PENDING: ['SUCCEEDED', 'FAILED'],
+    SUCCEEDED: ['REFUNDED'],
+    FAILED: [],
+    REFUNDED: [],
+  },
+  refuse: (message, { from, to }) => new DomainError(ErrorCode.ORDER_STATE_INVALID, message, { from, to }),
+});
 
-export const canTransition = (from: PaymentStatus, to: PaymentStatus): boolean => PAYMENT_TRANSITIONS[from].includes(to);
+export const PAYMENT_TRANSITIONS = paymentMachine.transitions;
+export const canTransition = (from: PaymentStatus, to: PaymentStatus): boolean => paymentMachine.can(from, to);
 
-export interface PaymentRow {
-  id: string;
-  order_id: string;
-  user_id: string;
-  amount: number;
-  currency: string;
-  status: PaymentStatus;
-  psp_intent_id: string | null;
-  checkout_url: string | null;
-  payment_txn_id: string | null;
-  flagged_reason: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface TransitionOptions<T extends EventType> {
+export interface TransitionOptions {
   correlationId: string;
   /** Why: written to the audit row. */
   reason: string;
   /** Recorded on the payment when the provider reports the transaction (success). */
   paymentTxnId?: string;
   /** The integration event that others must hear about, written in the same transaction. */
-  event?: { type: T; payload: EventPayload<T> };
+  event?: { [T in EventType]: { type: T; payload: EventPayload<T> } }[EventType];
 }
 
-/** Writes one audit row of a payment (state changes, flags, refunds, sessions). */
+/** Writes one audit row of a payment (state changes, flags, refunds, sessions): the one writer of payment_event. */
 export async function audit(tx: EntityManager, paymentId: string, type: string, payload: Record<string, unknown>): Promise<void> {
-  await rawSql(tx).run('INSERT INTO payment_event (payment_id, type, payload) VALUES (?, ?, ?)', [paymentId, type, JSON.stringify(payload)]);
+  await db(tx)
+    .insertInto('payment_event')
+    .values({ payment_id: paymentId, type, payload: json(payload) })
+    .execute();
 }
+
+const storedPayment: StoredMachine<Db, 'payment', PaymentStatus, TransitionOptions> = {
+  machine: paymentMachine,
+  table: 'payment',
+  key: 'id',
+  status: 'status',
+  version: 'version',
+  touch: () => ({ updated_at: sql<Date>`clock_timestamp()` }),
+  audit: (tx, { id, from, to, after }, facts) =>
+    audit(tx, id, `STATUS_${to}`, { from, to, reason: facts.reason, version: after.version, paymentTxnId: facts.paymentTxnId ?? null }),
+  event: ({ id }, { event, correlationId }) => (event ? ({ ...event, aggregateId: id, correlationId } as AnyEmitOptions) : undefined),
+};
 
 /**
- * Applies one transition to a payment the caller has locked (SELECT ... FOR UPDATE) in `tx`:
- * checks it against the table, bumps the version (refusing a stale row), writes the audit row and
- * the event. Returns the updated row.
+ * Applies one transition to a payment the caller has locked (lockPayment) in `tx`, through the
+ * kit's one apply function: checks the table, bumps the version (refusing a stale row), writes
+ * the audit row and the event. Returns the updated row.
  */
-export async function transitionPayment<T extends EventType>(
-  tx: EntityManager,
-  payment: PaymentRow,
-  to: PaymentStatus,
-  options: TransitionOptions<T>,
-): Promise<PaymentRow> {
-  if (!canTransition(payment.status, to)) {
-    throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `payment ${payment.id} cannot go from ${payment.status} to ${to}`);
-  }
-  const [updated] = await rawSql(tx).all<PaymentRow>(
-    `UPDATE payment SET status = ?, payment_txn_id = COALESCE(?, payment_txn_id), version = version + 1, updated_at = clock_timestamp()
-     WHERE id = ? AND version = ? RETURNING *`,
-    [to, options.paymentTxnId ?? null, payment.id, payment.version],
-  );
-  if (!updated) throw new Error(`payment ${payment.id} changed concurrently (version ${payment.version})`);
-  await audit(tx, payment.id, `STATUS_${to}`, {
-    from: payment.status,
+export async function transitionPayment(tx: EntityManager, payment: PaymentRow, to: PaymentStatus, options: TransitionOptions): Promise<PaymentRow> {
+  const { row } = await applyTransition(tx, storedPayment, {
+    id: payment.id,
     to,
-    reason: options.reason,
-    version: updated.version,
-    paymentTxnId: options.paymentTxnId ?? null,
+    locked: payment,
+    facts: options,
+    set: options.paymentTxnId ? { payment_txn_id: options.paymentTxnId } : {},
   });
-  if (options.event) {
-    await emit(tx, { type: options.event.type, aggregateId: payment.id, correlationId: options.correlationId, payload: options.event.payload });
-  }
-  return updated;
+  return row;
 }
 
 /** Marks a payment for reconciliation (amount mismatch, unexpected callback); its status stays. */
 export async function flagPayment(tx: EntityManager, payment: PaymentRow, reason: string, details: Record<string, unknown>): Promise<void> {
-  await rawSql(tx).run('UPDATE payment SET flagged_reason = ?, version = version + 1, updated_at = clock_timestamp() WHERE id = ?', [
-    reason.slice(0, 500),
-    payment.id,
-  ]);
+  await db(tx)
+    .updateTable('payment')
+    .set((eb) => ({ flagged_reason: reason.slice(0, 500), version: eb('version', '+', 1), updated_at: sql<Date>`clock_timestamp()` }))
+    .where('id', '=', payment.id)
+    .execute();
   await audit(tx, payment.id, 'FLAGGED', { reason, ...details });
 }
 
-export async function lockPayment(tx: EntityManager, paymentId: string): Promise<PaymentRow | undefined> {
-  return (await rawSql(tx).all<PaymentRow>('SELECT * FROM payment WHERE id = ? FOR UPDATE', [paymentId]))[0];
-}
+export const lockPayment = (tx: EntityManager, paymentId: string): Promise<PaymentRow | undefined> => lockRow(tx, storedPayment, paymentId);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { logger, type EntityManager, rawSql } from '@shop/kit';
+import { logger, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 import { processCallback, type CallbackOutcome } from './callback.js';
 import { reconciliationDiffs } from './metrics.js';
 import type { PaymentRow } from './payment-state.js';
@@ -78,10 +79,12 @@ export async function reconcile(em: EntityManager, from: Date, to: Date, correla
 
   // Our captured payments in the window that the provider does not list at all.
   const listed = new Set(ids);
-  const captured = await rawSql(em).all<PaymentRow>(`SELECT * FROM payment WHERE status IN ('SUCCEEDED', 'REFUNDED') AND updated_at BETWEEN ? AND ?`, [
-    from,
-    to,
-  ]);
+  const captured = await db(em)
+    .selectFrom('payment')
+    .selectAll()
+    .where('status', 'in', ['SUCCEEDED', 'REFUNDED'])
+    .where((eb) => eb.between('updated_at', from.toISOString(), to.toISOString()))
+    .execute();
   for (const payment of captured) {
     if (listed.has(payment.id)) continue;
     diffs.push({
@@ -118,7 +121,7 @@ async function paymentsByIds(em: EntityManager, ids: string[]): Promise<Map<stri
   const found = new Map<string, PaymentRow>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    const batch = await rawSql(em).all<PaymentRow>(`SELECT * FROM payment WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+    const batch = await db(em).selectFrom('payment').selectAll().where('id', 'in', chunk).execute();
     for (const p of batch) found.set(p.id, p);
   }
   return found;

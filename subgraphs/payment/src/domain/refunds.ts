@@ -1,18 +1,12 @@
-import { emit, logger, type EntityManager, rawSql } from '@shop/kit';
+import { applyTransition, emit, logger, sql, type EntityManager } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
+import { db } from '../persistence.js';
 import { sagaCompensations } from './metrics.js';
 import { audit, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
 import { PspRejectedError, requestRefund } from './psp-client.js';
+import { storedRefund, type RefundRow } from './refund-state.js';
 
 export type RefundKind = 'AFTER_SALE' | 'COMPENSATION';
-
-interface RefundRow {
-  id: string;
-  payment_id: string;
-  amount: number;
-  currency: string;
-  status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
-}
 
 /** The compensation refund of a payment has one id for its whole life, so every retry is the same refund at the provider. */
 export const compensationRefundId = (paymentId: string): string => `rfd_${paymentId.slice(paymentId.indexOf('_') + 1)}`;
@@ -53,10 +47,14 @@ export async function compensateRejectedPayment(tx: EntityManager, event: EventE
 /** order.refund-requested: an after-sale refund the order's policy approved; executed at the provider. */
 export async function executeRequestedRefund(tx: EntityManager, event: EventEnvelope<'order.refund-requested'>): Promise<void> {
   const { refundId, orderId, amount, reason } = event.payload;
-  const [candidate] = await rawSql(tx).all<{ id: string }>(
-    `SELECT id FROM payment WHERE order_id = ? ORDER BY (status IN ('SUCCEEDED', 'REFUNDED')) DESC, created_at DESC LIMIT 1`,
-    [orderId],
-  );
+  const candidate = await db(tx)
+    .selectFrom('payment')
+    .select('id')
+    .where('order_id', '=', orderId)
+    .orderBy((eb) => eb('status', 'in', ['SUCCEEDED', 'REFUNDED']), 'desc')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   const payment = candidate ? await lockPayment(tx, candidate.id) : undefined;
   if (!payment) {
     logger.error({ event }, 'refund requested for an order without any payment: nothing to refund');
@@ -84,24 +82,28 @@ interface RefundRequest {
  * Returns the refund's final status.
  */
 async function executeRefund(tx: EntityManager, payment: PaymentRow, request: RefundRequest): Promise<'SUCCEEDED' | 'FAILED'> {
-  await rawSql(tx).run(
-    `INSERT INTO refund (id, payment_id, order_id, amount, currency, status, reason, kind) VALUES (?, ?, ?, ?, ?, 'REQUESTED', ?, ?) ON CONFLICT (id) DO NOTHING`,
-    [request.refundId, payment.id, payment.order_id, request.amount, payment.currency, request.reason, request.kind],
-  );
-  const [refund] = await rawSql(tx).all<RefundRow>('SELECT id, payment_id, amount, currency, status FROM refund WHERE id = ?', [request.refundId]);
+  await db(tx)
+    .insertInto('refund')
+    .values({
+      id: request.refundId,
+      payment_id: payment.id,
+      order_id: payment.order_id,
+      amount: request.amount,
+      currency: payment.currency,
+      status: 'REQUESTED',
+      reason: request.reason,
+      kind: request.kind,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  const refund = await db(tx).selectFrom('refund').selectAll().where('id', '=', request.refundId).forUpdate().executeTakeFirst();
   if (!refund) throw new Error(`refund ${request.refundId} vanished`);
   if (refund.status !== 'REQUESTED') return refund.status;
   const publicRefundId = request.kind === 'AFTER_SALE' ? refund.id : null;
+  const facts = { correlationId: request.correlationId, publicRefundId, kind: request.kind, reason: request.reason };
 
   if (refund.payment_id !== payment.id || !payment.payment_txn_id || (payment.status !== 'SUCCEEDED' && payment.status !== 'REFUNDED')) {
-    await failRefund(
-      tx,
-      payment,
-      refund,
-      publicRefundId,
-      `payment ${payment.id} is ${payment.status}: only a captured payment can be refunded`,
-      request.correlationId,
-    );
+    await failRefund(tx, refund, { ...facts, error: `payment ${payment.id} is ${payment.status}: only a captured payment can be refunded` });
     return 'FAILED';
   }
   let providerRefundId: string;
@@ -110,65 +112,57 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
     providerRefundId = done.refundId;
   } catch (error) {
     if (error instanceof PspRejectedError) {
-      await failRefund(tx, payment, refund, publicRefundId, error.message, request.correlationId);
+      await failRefund(tx, refund, { ...facts, error: error.message });
       return 'FAILED';
     }
     throw error;
   }
-  await rawSql(tx).run(`UPDATE refund SET status = 'SUCCEEDED', psp_refund_id = ?, updated_at = clock_timestamp() WHERE id = ?`, [providerRefundId, refund.id]);
-  await audit(tx, payment.id, 'REFUND_SUCCEEDED', { refundId: refund.id, kind: request.kind, amount: refund.amount, providerRefundId, reason: request.reason });
+  await applyTransition(tx, storedRefund, {
+    id: refund.id,
+    to: 'SUCCEEDED',
+    locked: refund,
+    set: { psp_refund_id: providerRefundId },
+    facts: { ...facts, providerRefundId },
+  });
   const refundedTotal = await refundedAmount(tx, payment.id);
   if (payment.status === 'SUCCEEDED' && refundedTotal >= payment.amount) {
     await transitionPayment(tx, payment, 'REFUNDED', { correlationId: request.correlationId, reason: `${request.kind.toLowerCase()} refund ${refund.id}` });
   }
-  await emit(tx, {
-    type: 'payment.refunded',
-    aggregateId: payment.id,
-    correlationId: request.correlationId,
-    payload: {
-      refundId: publicRefundId,
-      paymentId: payment.id,
-      orderId: payment.order_id,
-      amount: { amount: refund.amount, currency: payment.currency },
-      reason: request.reason,
-    },
-  });
   return 'SUCCEEDED';
 }
 
 async function refundedAmount(tx: EntityManager, paymentId: string): Promise<number> {
-  const [sum] = await rawSql(tx).all<{ total: number | string | null }>(
-    `SELECT COALESCE(SUM(amount), 0) AS total FROM refund WHERE payment_id = ? AND status = 'SUCCEEDED'`,
-    [paymentId],
-  );
+  const sum = await db(tx)
+    .selectFrom('refund')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), sql<string>`0`).as('total'))
+    .where('payment_id', '=', paymentId)
+    .where('status', '=', 'SUCCEEDED')
+    .executeTakeFirst();
   return Number(sum?.total ?? 0);
 }
 
-async function failRefund(
-  tx: EntityManager,
-  payment: PaymentRow,
-  refund: RefundRow,
-  publicRefundId: string | null,
-  error: string,
-  correlationId: string,
-): Promise<void> {
-  await rawSql(tx).run(`UPDATE refund SET status = 'FAILED', error = ?, updated_at = clock_timestamp() WHERE id = ?`, [error.slice(0, 500), refund.id]);
-  await audit(tx, payment.id, 'REFUND_FAILED', { refundId: refund.id, amount: refund.amount, error });
-  logger.error({ paymentId: payment.id, refundId: refund.id, error, correlationId }, 'refund failed');
-  await emit(tx, {
-    type: 'payment.refund-failed',
-    aggregateId: payment.id,
-    correlationId,
-    payload: { refundId: publicRefundId, paymentId: payment.id, orderId: payment.order_id, error: error.slice(0, 500) },
-  });
+function failRefund(tx: EntityManager, refund: RefundRow, facts: Parameters<typeof storedRefund.audit>[2] & { error: string }): Promise<unknown> {
+  return applyTransition(tx, storedRefund, { id: refund.id, to: 'FAILED', locked: refund, set: { error: facts.error.slice(0, 500) }, facts });
 }
 
 async function failRefundRequest(tx: EntityManager, payment: PaymentRow, refundId: string, error: string, correlationId: string): Promise<void> {
-  const inserted = await rawSql(tx).run(
-    `INSERT INTO refund (id, payment_id, order_id, amount, currency, status, reason, kind, error) VALUES (?, ?, ?, 1, ?, 'FAILED', 'rejected request', 'AFTER_SALE', ?) ON CONFLICT (id) DO NOTHING`,
-    [refundId, payment.id, payment.order_id, payment.currency, error],
-  );
-  if (inserted === 0) return;
+  // Recorded as born FAILED (it never went to the provider), so a redelivery finds it decided.
+  const inserted = await db(tx)
+    .insertInto('refund')
+    .values({
+      id: refundId,
+      payment_id: payment.id,
+      order_id: payment.order_id,
+      amount: 1,
+      currency: payment.currency,
+      status: 'FAILED',
+      reason: 'rejected request',
+      kind: 'AFTER_SALE',
+      error,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst();
+  if (inserted.numInsertedOrUpdatedRows === 0n) return;
   await audit(tx, payment.id, 'REFUND_FAILED', { refundId, error });
   await emit(tx, {
     type: 'payment.refund-failed',

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Money, isAdmin, isService, loader, parseId, requireUser, type Identity, type SubgraphContext, rawSql } from '@shop/kit';
+import { Money, isAdmin, isService, loader, parseId, requireUser, type Identity, type SubgraphContext } from '@shop/kit';
+import { db } from '../persistence.js';
 import { latestPayments, payOrder } from '../domain/pay-order.js';
 import type { PaymentRow } from '../domain/payment-state.js';
 import { Order, Payment, PaymentSession } from './types.js';
@@ -26,7 +27,7 @@ export class PaymentResolver {
   @Query(() => Payment, { nullable: true, description: 'a payment by id; its buyer or an admin only' })
   async payment(@Ctx() ctx: SubgraphContext, @Arg('id', () => ID) id: string): Promise<Payment | null> {
     const identity = requireUser(ctx);
-    const [row] = await rawSql(ctx.em).all<PaymentRow>('SELECT * FROM payment WHERE id = ?', [parseId('pay', id)]);
+    const row = await db(ctx.em).selectFrom('payment').selectAll().where('id', '=', parseId('pay', id)).executeTakeFirst();
     return row && mayRead(identity, row) ? toPayment(row) : null;
   }
 

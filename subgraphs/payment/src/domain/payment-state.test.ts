@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { machineCases } from '@shop/kit/testing';
+import { paymentMachine } from './payment-state.js';
+import { refundMachine } from './refund-state.js';
+
+const isStateInvalid = (error: unknown) => (error as { extensions?: { code?: string } })?.extensions?.code === 'ORDER_STATE_INVALID';
+
+describe('payment transition table', () => {
+  const allowed = [
+    ['PENDING', 'SUCCEEDED'],
+    ['PENDING', 'FAILED'],
+    ['SUCCEEDED', 'REFUNDED'],
+  ] as const;
+  for (const c of machineCases(paymentMachine, allowed, () => undefined, isStateInvalid)) it(c.title, c.run);
+
+  it('ends in FAILED or REFUNDED', () => {
+    expect(paymentMachine.states.filter((s) => paymentMachine.isTerminal(s))).toEqual(['FAILED', 'REFUNDED']);
+  });
+});
+
+describe('refund (at the provider) transition table', () => {
+  const allowed = [
+    ['REQUESTED', 'SUCCEEDED'],
+    ['REQUESTED', 'FAILED'],
+  ] as const;
+  for (const c of machineCases(refundMachine, allowed, () => undefined, isStateInvalid)) it(c.title, c.run);
+});
