@@ -1,30 +1,93 @@
-import { DomainError, ErrorCode, badInput, emit, type EntityManager, rawSql } from '@shop/kit';
+import {
+  DomainError,
+  ErrorCode,
+  advisoryXactLock,
+  applyTransition,
+  badInput,
+  defineMachine,
+  json,
+  sql,
+  type EntityManager,
+  type Selectable,
+  type StoredMachine,
+} from '@shop/kit';
+import { db, type Db } from '../persistence.js';
+import { SHIPMENT_STATUSES } from './entities.js';
 
-export const SHIPMENT_STATUSES = ['PENDING', 'PACKED', 'SHIPPED', 'DELIVERED', 'CANCELED'] as const;
+export { SHIPMENT_STATUSES };
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
+export type ShipmentRow = Selectable<Db['shipment']>;
 
-/** The shipment state machine: from -> allowed to. Nothing else assigns a shipment status. */
-export const SHIPMENT_TRANSITIONS: Readonly<Record<ShipmentStatus, readonly ShipmentStatus[]>> = {
-  PENDING: ['PACKED', 'CANCELED'],
-  PACKED: ['SHIPPED', 'CANCELED'],
-  SHIPPED: ['DELIVERED'],
-  DELIVERED: [],
-  CANCELED: [],
+/** The shipment state machine as data: from -> allowed to. */
+export const shipmentMachine = defineMachine<ShipmentStatus>({
+  name: 'shipment',
+  states: SHIPMENT_STATUSES,
+  transitions: {
+    PENDING: ['PACKED', 'CANCELED'],
+    PACKED: ['SHIPPED', 'CANCELED'],
+    SHIPPED: ['DELIVERED'],
+    DELIVERED: [],
+    CANCELED: [],
+  },
+  refuse: (message, { from, allowed }) => new DomainError(ErrorCode.ORDER_STATE_INVALID, message, { status: from, allowed }),
+});
+
+export const SHIPMENT_TRANSITIONS = shipmentMachine.transitions;
+export const canTransition = (from: ShipmentStatus, to: ShipmentStatus): boolean => shipmentMachine.can(from, to);
+
+const shippedOrLater = (s: ShipmentStatus): boolean => s === 'SHIPPED' || s === 'DELIVERED';
+
+export interface ShipmentMoveFacts {
+  actor: string;
+  correlationId: string;
+  /** The other shipments of the order, locked: the order-level events are decided over all of them. */
+  siblings: readonly ShipmentRow[];
+  /** More facts for the audit row (tracking number, reason). */
+  details?: Record<string, unknown>;
+}
+
+/** Writes one audit row of a shipment: the one writer of shipment_event. */
+export async function audit(
+  tx: EntityManager,
+  shipment: Pick<ShipmentRow, 'id' | 'order_id'>,
+  type: string,
+  actor: string | null,
+  payload: Record<string, unknown>,
+): Promise<void> {
+  await db(tx)
+    .insertInto('shipment_event')
+    .values({ shipment_id: shipment.id, order_id: shipment.order_id, type, actor, payload: json(payload) })
+    .execute();
+}
+
+/**
+ * The move that makes the last shipment of an order SHIPPED emits fulfillment.order-shipped, the
+ * move that makes the last one DELIVERED emits fulfillment.order-delivered; each happens exactly once.
+ */
+const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, ShipmentMoveFacts> = {
+  machine: shipmentMachine,
+  table: 'shipment',
+  key: 'id',
+  status: 'status',
+  version: 'version',
+  touch: () => ({ updated_at: sql<Date>`clock_timestamp()` }),
+  audit: (tx, { from, to, after }, facts) => audit(tx, after, `STATUS_${to}`, facts.actor, { from, to, version: after.version, ...facts.details }),
+  event: ({ to, after }, { siblings, correlationId }) => {
+    const all = siblings.map((s) => (s.id === after.id ? after : s));
+    const payload = { orderId: after.order_id };
+    if (to === 'SHIPPED' && all.every((s) => shippedOrLater(s.status))) {
+      return { type: 'fulfillment.order-shipped', aggregateId: after.order_id, correlationId, payload };
+    }
+    if (to === 'DELIVERED' && all.every((s) => s.status === 'DELIVERED')) {
+      return { type: 'fulfillment.order-delivered', aggregateId: after.order_id, correlationId, payload };
+    }
+    return undefined;
+  },
 };
 
-export const canTransition = (from: ShipmentStatus, to: ShipmentStatus): boolean => SHIPMENT_TRANSITIONS[from].includes(to);
-
-export interface ShipmentRow {
-  id: string;
-  order_id: string;
-  user_id: string | null;
-  warehouse_id: string;
-  status: ShipmentStatus;
-  tracking_number: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
+/** Locks every shipment of an order, in id order, so concurrent moves of sibling shipments queue instead of deadlocking. */
+const lockSiblings = (tx: EntityManager, orderId: string): Promise<ShipmentRow[]> =>
+  db(tx).selectFrom('shipment').selectAll().where('order_id', '=', orderId).orderBy('id').forUpdate().execute();
 
 export interface TransitionRequest {
   shipmentId: string;
@@ -34,80 +97,25 @@ export interface TransitionRequest {
   correlationId: string;
 }
 
-const shippedOrLater = (s: ShipmentStatus): boolean => s === 'SHIPPED' || s === 'DELIVERED';
-
-/**
- * Moves one shipment along the table, in one transaction: locks every shipment of its order (in id
- * order, so concurrent moves of sibling shipments queue instead of deadlocking), checks the move,
- * bumps the version, writes the audit row, and decides the order-level events under that lock:
- * the move that makes the last shipment SHIPPED emits fulfillment.order-shipped, the move that
- * makes the last one DELIVERED emits fulfillment.order-delivered; each happens exactly once.
- */
+/** Moves one shipment along the table, in one transaction, with every shipment of its order locked. */
 export async function transitionShipment(em: EntityManager, request: TransitionRequest): Promise<ShipmentRow> {
   return em.fork().transactional(async (tx) => {
-    const [target] = await rawSql(tx).all<{ order_id: string }>('SELECT order_id FROM shipment WHERE id = ?', [request.shipmentId]);
+    const target = await db(tx).selectFrom('shipment').select('order_id').where('id', '=', request.shipmentId).executeTakeFirst();
     if (!target) throw badInput(`unknown shipment ${request.shipmentId}`, { field: 'shipmentId' });
-    const siblings = await rawSql(tx).all<ShipmentRow>('SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [target.order_id]);
-    const shipment = siblings.find((s) => s.id === request.shipmentId)!;
-    if (!canTransition(shipment.status, request.to)) {
-      throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `shipment ${shipment.id} is ${shipment.status}: it cannot become ${request.to}`, {
-        status: shipment.status,
-        allowed: SHIPMENT_TRANSITIONS[shipment.status],
-      });
-    }
-    const [updated] = await rawSql(tx).all<ShipmentRow>(
-      `UPDATE shipment SET status = ?, tracking_number = COALESCE(?, tracking_number), version = version + 1, updated_at = clock_timestamp()
-       WHERE id = ? AND version = ? RETURNING *`,
-      [request.to, request.trackingNumber ?? null, shipment.id, shipment.version],
-    );
-    if (!updated) throw new Error(`shipment ${shipment.id} changed concurrently`);
-    await audit(tx, updated, `STATUS_${request.to}`, request.actor, {
-      from: shipment.status,
+    const siblings = await lockSiblings(tx, target.order_id);
+    const { row } = await applyTransition(tx, storedShipment, {
+      id: request.shipmentId,
       to: request.to,
-      version: updated.version,
-      trackingNumber: request.trackingNumber ?? null,
+      locked: siblings.find((s) => s.id === request.shipmentId)!,
+      set: request.trackingNumber ? { tracking_number: request.trackingNumber } : {},
+      facts: { actor: request.actor, correlationId: request.correlationId, siblings, details: { trackingNumber: request.trackingNumber ?? null } },
     });
-
-    const after = siblings.map((s) => (s.id === updated.id ? updated : s));
-    if (request.to === 'SHIPPED' && after.every((s) => shippedOrLater(s.status))) {
-      await emit(tx, {
-        type: 'fulfillment.order-shipped',
-        aggregateId: updated.order_id,
-        correlationId: request.correlationId,
-        payload: { orderId: updated.order_id },
-      });
-    }
-    if (request.to === 'DELIVERED' && after.every((s) => s.status === 'DELIVERED')) {
-      await emit(tx, {
-        type: 'fulfillment.order-delivered',
-        aggregateId: updated.order_id,
-        correlationId: request.correlationId,
-        payload: { orderId: updated.order_id },
-      });
-    }
-    return updated;
+    return row;
   });
 }
 
-export async function audit(
-  tx: EntityManager,
-  shipment: Pick<ShipmentRow, 'id' | 'order_id'>,
-  type: string,
-  actor: string | null,
-  payload: Record<string, unknown>,
-): Promise<void> {
-  await rawSql(tx).run('INSERT INTO shipment_event (shipment_id, order_id, type, actor, payload) VALUES (?, ?, ?, ?, ?)', [
-    shipment.id,
-    shipment.order_id,
-    type,
-    actor,
-    JSON.stringify(payload),
-  ]);
-}
-
 /** Serialises everything that creates or cancels the shipments of one order. */
-export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<number> =>
-  rawSql(tx).run('SELECT pg_advisory_xact_lock(hashtext(?))', [`shipments:${orderId}`]);
+export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<void> => advisoryXactLock(tx, `shipments:${orderId}`);
 
 /**
  * For a refund before shipping: atomically, if no shipment of the order has left a warehouse,
@@ -122,15 +130,23 @@ export async function cancelUnshipped(
 ): Promise<{ shipped: boolean; canceled: number }> {
   return em.fork().transactional(async (tx) => {
     await lockOrderShipments(tx, orderId);
-    const siblings = await rawSql(tx).all<ShipmentRow>('SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [orderId]);
+    const siblings = await lockSiblings(tx, orderId);
     if (siblings.some((s) => shippedOrLater(s.status))) return { shipped: true, canceled: 0 };
     let canceled = 0;
     for (const s of siblings.filter((x) => canTransition(x.status, 'CANCELED'))) {
-      await rawSql(tx).run("UPDATE shipment SET status = 'CANCELED', version = version + 1, updated_at = clock_timestamp() WHERE id = ?", [s.id]);
-      await audit(tx, s, 'STATUS_CANCELED', actor, { from: s.status, to: 'CANCELED', reason: 'refund before shipping', correlationId });
+      await applyTransition(tx, storedShipment, {
+        id: s.id,
+        to: 'CANCELED',
+        locked: s,
+        facts: { actor, correlationId, siblings, details: { reason: 'refund before shipping', correlationId } },
+      });
       canceled += 1;
     }
-    await rawSql(tx).run("INSERT INTO canceled_order (order_id, reason) VALUES (?, 'refund before shipping') ON CONFLICT DO NOTHING", [orderId]);
+    await db(tx)
+      .insertInto('canceled_order')
+      .values({ order_id: orderId, reason: 'refund before shipping' })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
     return { shipped: false, canceled };
   });
 }

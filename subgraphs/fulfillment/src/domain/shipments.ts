@@ -1,4 +1,5 @@
-import { fetchEntities, groupBy, logger, newId, type EntityManager, rawSql } from '@shop/kit';
+import { fetchEntities, groupBy, logger, newId, type EntityManager, type Selectable } from '@shop/kit';
+import { db, type Db } from '../persistence.js';
 import type { EventEnvelope } from '@shop/schema';
 import { audit, lockOrderShipments, type ShipmentRow } from './shipment-state.js';
 
@@ -33,7 +34,7 @@ async function fetchOrderFacts(orderId: string, correlationId: string): Promise<
 export async function createShipments(tx: EntityManager, event: EventEnvelope<'inventory.stock-confirmed'>): Promise<void> {
   const { orderId, allocations } = event.payload;
   await lockOrderShipments(tx, orderId);
-  const [canceled] = await rawSql(tx).all<{ order_id: string }>('SELECT order_id FROM canceled_order WHERE order_id = ?', [orderId]);
+  const canceled = await db(tx).selectFrom('canceled_order').select('order_id').where('order_id', '=', orderId).executeTakeFirst();
   if (canceled) {
     logger.info({ orderId }, 'order was refunded before shipping: no shipments');
     return;
@@ -52,22 +53,18 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
   }
   for (const [warehouseId, skus] of byWarehouse) {
     const id = newId('shp');
-    const created = await rawSql(tx).run(
-      `INSERT INTO shipment (id, order_id, user_id, warehouse_id, status) VALUES (?, ?, ?, ?, 'PENDING') ON CONFLICT (order_id, warehouse_id) DO NOTHING`,
-      [id, orderId, order.userId, warehouseId],
-    );
-    if (created === 0) continue;
-    for (const [skuId, qty] of skus) {
+    const created = await db(tx)
+      .insertInto('shipment')
+      .values({ id, order_id: orderId, user_id: order.userId, warehouse_id: warehouseId, status: 'PENDING' })
+      .onConflict((oc) => oc.columns(['order_id', 'warehouse_id']).doNothing())
+      .executeTakeFirst();
+    if (created.numInsertedOrUpdatedRows === 0n) continue;
+    const items = [...skus].map(([skuId, qty]) => {
       const price = prices.get(skuId);
       if (!price) logger.warn({ orderId, skuId }, 'allocated SKU is not an item of the order: unit price recorded as 0');
-      await rawSql(tx).run('INSERT INTO shipment_item (shipment_id, sku_id, qty, unit_price, currency) VALUES (?, ?, ?, ?, ?)', [
-        id,
-        skuId,
-        qty,
-        price?.amount ?? 0,
-        price?.currency ?? order.items[0]?.unitPrice.currency ?? 'CNY',
-      ]);
-    }
+      return { shipment_id: id, sku_id: skuId, qty, unit_price: price?.amount ?? 0, currency: price?.currency ?? order.items[0]?.unitPrice.currency ?? 'CNY' };
+    });
+    await db(tx).insertInto('shipment_item').values(items).execute();
     await audit(tx, { id, order_id: orderId }, 'CREATED', null, {
       warehouseId,
       items: [...skus].map(([skuId, qty]) => ({ skuId, qty })),
@@ -76,22 +73,28 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
   }
 }
 
-export interface ShipmentItemRow {
-  shipment_id: string;
-  sku_id: string;
-  qty: number;
-  unit_price: number;
-  currency: string;
-}
+export type ShipmentItemRow = Selectable<Db['shipment_item']>;
 
 export async function shipmentsByOrders(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, ShipmentRow[]>> {
   if (orderIds.length === 0) return new Map();
-  const found = await rawSql(em).all<ShipmentRow>(`SELECT * FROM shipment WHERE order_id IN (?) ORDER BY order_id, warehouse_id`, [[...orderIds]]);
+  const found = await db(em)
+    .selectFrom('shipment')
+    .selectAll()
+    .where('order_id', 'in', [...orderIds])
+    .orderBy('order_id')
+    .orderBy('warehouse_id')
+    .execute();
   return groupBy(found, (s) => s.order_id);
 }
 
 export async function itemsByShipments(em: EntityManager, shipmentIds: readonly string[]): Promise<Map<string, ShipmentItemRow[]>> {
   if (shipmentIds.length === 0) return new Map();
-  const found = await rawSql(em).all<ShipmentItemRow>(`SELECT * FROM shipment_item WHERE shipment_id IN (?) ORDER BY shipment_id, sku_id`, [[...shipmentIds]]);
+  const found = await db(em)
+    .selectFrom('shipment_item')
+    .selectAll()
+    .where('shipment_id', 'in', [...shipmentIds])
+    .orderBy('shipment_id')
+    .orderBy('sku_id')
+    .execute();
   return groupBy(found, (i) => i.shipment_id);
 }
