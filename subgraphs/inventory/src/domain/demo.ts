@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { logger, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 
 interface DemoFile {
   warehouses?: string[];
@@ -11,21 +12,23 @@ export async function loadDemoStock(em: EntityManager, path: string): Promise<vo
   const demo = JSON.parse(await readFile(path, 'utf8')) as DemoFile;
   let created = 0;
   await em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
     const warehouses = new Set(demo.warehouses ?? []);
     for (const product of demo.products) for (const sku of product.skus) for (const wh of Object.keys(sku.stock ?? {})) warehouses.add(wh);
-    for (const wh of warehouses) await conn.execute('INSERT INTO warehouse (id) VALUES (?) ON CONFLICT (id) DO NOTHING', [wh], 'run', ctx);
+    for (const wh of warehouses)
+      await db(tx)
+        .insertInto('warehouse')
+        .values({ id: wh })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
     for (const product of demo.products) {
       for (const sku of product.skus) {
         for (const [wh, onHand] of Object.entries(sku.stock ?? {})) {
-          const res = await conn.execute<{ affectedRows: number }>(
-            'INSERT INTO stock (sku_id, warehouse_id, available) VALUES (?, ?, ?) ON CONFLICT (sku_id, warehouse_id) DO NOTHING',
-            [sku.id, wh, onHand],
-            'run',
-            ctx,
-          );
-          created += res.affectedRows;
+          const res = await db(tx)
+            .insertInto('stock')
+            .values({ sku_id: sku.id, warehouse_id: wh, available: onHand })
+            .onConflict((oc) => oc.columns(['sku_id', 'warehouse_id']).doNothing())
+            .executeTakeFirst();
+          created += Number(res.numInsertedOrUpdatedRows);
         }
       }
     }

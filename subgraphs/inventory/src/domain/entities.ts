@@ -39,6 +39,7 @@ export const ReservationOrderEntity = defineEntity({
     state: p.enum(RESERVATION_STATES),
     expireAt: p.datetime(),
     shortages: p.json<{ skuId: string; requested: number; available: number }[]>().nullable(),
+    version: p.integer().default(1),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
   },
@@ -63,4 +64,20 @@ export const ReservationEntity = defineEntity({
   indexes: [{ name: 'reservation_stock_state_idx', properties: ['skuId', 'warehouse', 'state'] }],
 });
 
-export const entities = [...messagingEntities, WarehouseEntity, StockEntity, ReservationOrderEntity, ReservationEntity] as const;
+/** The audit trail of every move of a reservation header (reservation-state.ts). */
+export const ReservationEventEntity = defineEntity({
+  name: 'ReservationEvent',
+  tableName: 'reservation_event',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    orderId: p.text(),
+    fromState: p.text(),
+    toState: p.text(),
+    version: p.integer(),
+    payload: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    createdAt: p.datetime().defaultRaw('clock_timestamp()'),
+  },
+  indexes: [{ name: 'reservation_event_order_idx', properties: ['orderId', 'id'] }],
+});
+
+export const entities = [...messagingEntities, WarehouseEntity, StockEntity, ReservationOrderEntity, ReservationEntity, ReservationEventEntity] as const;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 
 export interface StockViolation {
   skuId: string;
@@ -20,27 +21,48 @@ export interface StockViolation {
  */
 export async function stockInvariantViolations(em: EntityManager, skuIds?: readonly string[]): Promise<StockViolation[]> {
   if (skuIds && skuIds.length === 0) return [];
-  return em.getConnection().execute<StockViolation[]>(
-    `WITH r AS (
-       SELECT sku_id, warehouse_id,
-              coalesce(sum(qty) FILTER (WHERE state = 'HOLD'), 0)::int AS held,
-              coalesce(sum(qty) FILTER (WHERE state = 'CONFIRMED'), 0)::int AS confirmed
-         FROM reservation GROUP BY sku_id, warehouse_id)
-     SELECT s.sku_id AS "skuId", s.warehouse_id AS "warehouseId", s.available, s.reserved, s.sold,
-            coalesce(r.held, 0) AS held, coalesce(r.confirmed, 0) AS confirmed
-       FROM stock s LEFT JOIN r ON r.sku_id = s.sku_id AND r.warehouse_id = s.warehouse_id
-      WHERE (s.available < 0 OR s.reserved < 0 OR s.sold < 0
-             OR s.reserved <> coalesce(r.held, 0) OR s.sold <> coalesce(r.confirmed, 0))
-        ${skuIds ? 'AND s.sku_id IN (?)' : ''}`,
-    skuIds ? [[...skuIds]] : [],
-  );
+  return db(em)
+    .with('r', (w) =>
+      w
+        .selectFrom('reservation')
+        .select((eb) => [
+          'sku_id',
+          'warehouse_id',
+          eb.fn.coalesce(eb.fn.sum<number>('qty').filterWhere('state', '=', 'HOLD'), eb.lit(0)).as('held'),
+          eb.fn.coalesce(eb.fn.sum<number>('qty').filterWhere('state', '=', 'CONFIRMED'), eb.lit(0)).as('confirmed'),
+        ])
+        .groupBy(['sku_id', 'warehouse_id']),
+    )
+    .selectFrom('stock as s')
+    .leftJoin('r', (j) => j.onRef('r.sku_id', '=', 's.sku_id').onRef('r.warehouse_id', '=', 's.warehouse_id'))
+    .select((eb) => [
+      's.sku_id as skuId',
+      's.warehouse_id as warehouseId',
+      's.available',
+      's.reserved',
+      's.sold',
+      eb.fn.coalesce('r.held', eb.lit(0)).$castTo<number>().as('held'),
+      eb.fn.coalesce('r.confirmed', eb.lit(0)).$castTo<number>().as('confirmed'),
+    ])
+    .where((eb) =>
+      eb.or([
+        eb('s.available', '<', 0),
+        eb('s.reserved', '<', 0),
+        eb('s.sold', '<', 0),
+        eb('s.reserved', '<>', eb.fn.coalesce('r.held', eb.lit(0))),
+        eb('s.sold', '<>', eb.fn.coalesce('r.confirmed', eb.lit(0))),
+      ]),
+    )
+    .$if(skuIds !== undefined, (q) => q.where('s.sku_id', 'in', [...skuIds!]))
+    .execute();
 }
 
 /** Reservation headers whose rows disagree with them (a HOLD header with non-HOLD rows, ...). */
-export async function reservationInvariantViolations(em: EntityManager): Promise<{ orderId: string; state: string; rowState: string }[]> {
-  return em.getConnection().execute(
-    `SELECT o.order_id AS "orderId", o.state, r.state AS "rowState"
-       FROM reservation_order o JOIN reservation r ON r.order_id = o.order_id
-      WHERE o.state <> r.state`,
-  );
+export function reservationInvariantViolations(em: EntityManager): Promise<{ orderId: string; state: string; rowState: string }[]> {
+  return db(em)
+    .selectFrom('reservation_order as o')
+    .innerJoin('reservation as r', 'r.order_id', 'o.order_id')
+    .select(['o.order_id as orderId', 'o.state', 'r.state as rowState'])
+    .whereRef('o.state', '<>', 'r.state')
+    .execute();
 }

@@ -1,5 +1,9 @@
-import { logger, newId, rawSql, type EntityManager } from '@shop/kit';
+import { applyTransition, json, lockRow, logger, newId, sql, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 import { planLine, type WarehouseAvailability } from './allocation.js';
+import { reservationMachine, storedReservation, type OrderReservationState } from './reservation-state.js';
+
+export type { OrderReservationState };
 
 /**
  * Stock reservations of orders. Each command is one transaction and idempotent: the order's header
@@ -11,8 +15,6 @@ import { planLine, type WarehouseAvailability } from './allocation.js';
  * Pass a fresh fork of the EntityManager, not one inside an open transaction: a deadlock retry
  * reruns the whole transaction.
  */
-export type OrderReservationState = 'HOLD' | 'CONFIRMED' | 'RELEASED' | 'REJECTED';
-
 export interface ReserveLine {
   skuId: string;
   qty: number;
@@ -60,8 +62,6 @@ class Rejected extends Error {
   }
 }
 
-type Sql = ReturnType<typeof rawSql>;
-
 /** Reruns a transaction the database aborted as a deadlock or serialization failure. */
 async function withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -82,32 +82,37 @@ export function mergeLines(lines: readonly ReserveLine[]): ReserveLine[] {
   return [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([skuId, qty]) => ({ skuId, qty }));
 }
 
-const availabilityOf = (db: Sql, skuId: string) =>
-  db.all<WarehouseAvailability>(
-    `SELECT warehouse_id AS "warehouseId", available FROM stock WHERE sku_id = ? AND available > 0 ORDER BY warehouse_id COLLATE "C"`,
-    [skuId],
-  );
+const availabilityOf = (tx: EntityManager, skuId: string): Promise<WarehouseAvailability[]> =>
+  db(tx)
+    .selectFrom('stock')
+    .select(['warehouse_id as warehouseId', 'available'])
+    .where('sku_id', '=', skuId)
+    .where('available', '>', 0)
+    .orderBy('warehouse_id', (ob) => ob.collate('C'))
+    .execute();
 
 /**
  * Takes one line's quantity: plan against fresh numbers, take each part with a conditional UPDATE,
  * and plan the remainder again when a concurrent reservation won a warehouse.
  */
-async function takeLine(db: Sql, line: ReserveLine): Promise<{ allocations: Allocation[] } | { shortage: Shortage }> {
+async function takeLine(tx: EntityManager, line: ReserveLine): Promise<{ allocations: Allocation[] } | { shortage: Shortage }> {
   const taken = new Map<string, number>();
   let remaining = line.qty;
   let lastTotal = 0;
   for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_LINE && remaining > 0; attempt++) {
-    const stock = await availabilityOf(db, line.skuId);
+    const stock = await availabilityOf(tx, line.skuId);
     lastTotal = stock.reduce((sum, s) => sum + s.available, 0);
     const plan = planLine(stock, remaining);
     if (!plan) break;
     for (const take of plan) {
-      const updated = await db.run(
-        `UPDATE stock SET available = available - ?, reserved = reserved + ?, updated_at = now()
-          WHERE sku_id = ? AND warehouse_id = ? AND available >= ?`,
-        [take.qty, take.qty, line.skuId, take.warehouseId, take.qty],
-      );
-      if (updated === 1) {
+      const updated = await db(tx)
+        .updateTable('stock')
+        .set((eb) => ({ available: eb('available', '-', take.qty), reserved: eb('reserved', '+', take.qty), updated_at: sql<Date>`now()` }))
+        .where('sku_id', '=', line.skuId)
+        .where('warehouse_id', '=', take.warehouseId)
+        .where('available', '>=', take.qty)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 1n) {
         remaining -= take.qty;
         taken.set(take.warehouseId, (taken.get(take.warehouseId) ?? 0) + take.qty);
       }
@@ -125,35 +130,40 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
   try {
     const allocations = await withRetry('reserve', () =>
       em.transactional(async (tx) => {
-        const db = rawSql(tx);
-        const fresh = await db.run(`INSERT INTO reservation_order (order_id, state, expire_at) VALUES (?, 'HOLD', ?) ON CONFLICT (order_id) DO NOTHING`, [
-          input.orderId,
-          input.expireAt,
-        ]);
-        if (fresh === 0) return null;
+        const fresh = await db(tx)
+          .insertInto('reservation_order')
+          .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
+          .onConflict((oc) => oc.column('order_id').doNothing())
+          .executeTakeFirst();
+        if (fresh.numInsertedOrUpdatedRows === 0n) return null;
         const held: Allocation[] = [];
         const missing: Shortage[] = [];
         for (const line of lines) {
           if (missing.length > 0) {
             // Already rejected: only measure the other lines for the answer, take nothing more.
-            const total = (await availabilityOf(db, line.skuId)).reduce((sum, s) => sum + s.available, 0);
+            const total = (await availabilityOf(tx, line.skuId)).reduce((sum, s) => sum + s.available, 0);
             if (total < line.qty) missing.push({ skuId: line.skuId, requested: line.qty, available: total });
             continue;
           }
-          const result = await takeLine(db, line);
+          const result = await takeLine(tx, line);
           if ('shortage' in result) missing.push(result.shortage);
           else held.push(...result.allocations);
         }
         if (missing.length > 0) throw new Rejected(missing); // rolls back every take above
-        for (const a of held) {
-          await db.run(`INSERT INTO reservation (id, order_id, sku_id, warehouse_id, qty, state) VALUES (?, ?, ?, ?, ?, 'HOLD')`, [
-            newId('rsv'),
-            input.orderId,
-            a.skuId,
-            a.warehouseId,
-            a.qty,
-          ]);
-        }
+        if (held.length > 0)
+          await db(tx)
+            .insertInto('reservation')
+            .values(
+              held.map((a) => ({
+                id: newId('rsv'),
+                order_id: input.orderId,
+                sku_id: a.skuId,
+                warehouse_id: a.warehouseId,
+                qty: a.qty,
+                state: 'HOLD' as const,
+              })),
+            )
+            .execute();
         return held;
       }),
     );
@@ -165,73 +175,43 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
   }
   // The stock changes are rolled back; record the rejection so a repeat answers the same.
   const recorded = await em.transactional((tx) =>
-    rawSql(tx).run(
-      `INSERT INTO reservation_order (order_id, state, expire_at, shortages) VALUES (?, 'REJECTED', ?, ?::jsonb) ON CONFLICT (order_id) DO NOTHING`,
-      [input.orderId, input.expireAt, JSON.stringify(shortages)],
-    ),
+    db(tx)
+      .insertInto('reservation_order')
+      .values({ order_id: input.orderId, state: 'REJECTED', expire_at: input.expireAt, shortages: json(shortages) })
+      .onConflict((oc) => oc.column('order_id').doNothing())
+      .executeTakeFirst(),
   );
-  if (recorded === 0) return recordedOutcome(em, input.orderId); // a concurrent call for this order decided first
+  if (recorded.numInsertedOrUpdatedRows === 0n) return recordedOutcome(em, input.orderId); // a concurrent call for this order decided first
   return { state: 'REJECTED', shortages, replayed: false, orderState: 'REJECTED' };
 }
 
 async function recordedOutcome(em: EntityManager, orderId: string): Promise<ReserveOutcome> {
-  const db = rawSql(em);
-  const [header] = await db.all<{ state: OrderReservationState; shortages: Shortage[] | null }>(
-    'SELECT state, shortages FROM reservation_order WHERE order_id = ?',
-    [orderId],
-  );
+  const header = await db(em).selectFrom('reservation_order').select(['state', 'shortages']).where('order_id', '=', orderId).executeTakeFirst();
   if (!header) throw new Error(`reservation header of ${orderId} vanished`);
   if (header.state === 'REJECTED') return { state: 'REJECTED', shortages: header.shortages ?? [], replayed: true, orderState: 'REJECTED' };
-  const allocations = await db.all<Allocation>(
-    `SELECT sku_id AS "skuId", warehouse_id AS "warehouseId", qty FROM reservation WHERE order_id = ? ORDER BY sku_id COLLATE "C", warehouse_id COLLATE "C"`,
-    [orderId],
-  );
+  const allocations = await allocationsOf(em, orderId);
   if (allocations.length === 0) return { state: 'REJECTED', shortages: [], replayed: true, orderState: header.state };
   return { state: 'HOLD', allocations, replayed: true, orderState: header.state };
 }
 
-interface HeldRow {
-  skuId: string;
-  warehouseId: string;
-  qty: number;
-}
-
-const lockHeader = async (db: Sql, orderId: string): Promise<OrderReservationState | undefined> =>
-  (await db.all<{ state: OrderReservationState }>('SELECT state FROM reservation_order WHERE order_id = ? FOR UPDATE', [orderId]))[0]?.state;
-
-const rowsIn = (db: Sql, orderId: string, state: 'HOLD' | 'CONFIRMED') =>
-  db.all<HeldRow>(
-    `SELECT sku_id AS "skuId", warehouse_id AS "warehouseId", qty FROM reservation
-      WHERE order_id = ? AND state = ? ORDER BY sku_id COLLATE "C", warehouse_id COLLATE "C"`,
-    [orderId, state],
-  );
-
-/** Moves `qty` between two stock columns of one row; the guard keeps the source from going negative. */
-async function moveStock(db: Sql, row: HeldRow, from: 'reserved' | 'sold', to: 'available' | 'sold'): Promise<void> {
-  const updated = await db.run(
-    `UPDATE stock SET ${from} = ${from} - ?, ${to} = ${to} + ?, updated_at = now() WHERE sku_id = ? AND warehouse_id = ? AND ${from} >= ?`,
-    [row.qty, row.qty, row.skuId, row.warehouseId, row.qty],
-  );
-  if (updated !== 1) throw new Error(`stock of ${row.skuId} in ${row.warehouseId} holds less ${from} than reservation says (${row.qty})`);
-}
-
-async function finish(db: Sql, orderId: string, rows: HeldRow[], fromState: 'HOLD' | 'CONFIRMED', toState: 'CONFIRMED' | 'RELEASED'): Promise<void> {
-  await db.run(`UPDATE reservation SET state = ?, updated_at = now() WHERE order_id = ? AND state = ?`, [toState, orderId, fromState]);
-  await db.run(`UPDATE reservation_order SET state = ?, updated_at = now() WHERE order_id = ?`, [toState, orderId]);
-  logger.info({ orderId, from: fromState, to: toState, rows: rows.length }, 'reservation state changed');
-}
+/** The allocations of an order's reservation, in (sku, warehouse) byte order. */
+export const allocationsOf = (em: EntityManager, orderId: string): Promise<Allocation[]> =>
+  db(em)
+    .selectFrom('reservation')
+    .select(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty'])
+    .where('order_id', '=', orderId)
+    .orderBy('sku_id', (ob) => ob.collate('C'))
+    .orderBy('warehouse_id', (ob) => ob.collate('C'))
+    .execute();
 
 /** HOLD -> CONFIRMED: the held quantities become sold. Repeat: ok, no change. RELEASED, REJECTED, unknown: refused. */
 export function confirm(em: EntityManager, orderId: string): Promise<CommandResult> {
   return withRetry('confirm', () =>
     em.transactional(async (tx): Promise<CommandResult> => {
-      const db = rawSql(tx);
-      const state = await lockHeader(db, orderId);
-      if (!state) return { ok: false, state: 'UNKNOWN', changed: false };
-      if (state !== 'HOLD') return { ok: state === 'CONFIRMED', state, changed: false };
-      const rows = await rowsIn(db, orderId, 'HOLD');
-      for (const row of rows) await moveStock(db, row, 'reserved', 'sold');
-      await finish(db, orderId, rows, 'HOLD', 'CONFIRMED');
+      const header = await lockRow(tx, storedReservation, orderId);
+      if (!header) return { ok: false, state: 'UNKNOWN', changed: false };
+      if (header.state !== 'HOLD') return { ok: header.state === 'CONFIRMED', state: header.state, changed: false };
+      await applyTransition(tx, storedReservation, { id: orderId, to: 'CONFIRMED', locked: header, facts: { restock: false } });
       return { ok: true, state: 'CONFIRMED', changed: true };
     }),
   );
@@ -246,19 +226,19 @@ export function confirm(em: EntityManager, orderId: string): Promise<CommandResu
 export function release(em: EntityManager, orderId: string, options: { restock?: boolean } = {}): Promise<CommandResult> {
   return withRetry('release', () =>
     em.transactional(async (tx): Promise<CommandResult> => {
-      const db = rawSql(tx);
-      const tombstone = await db.run(
-        `INSERT INTO reservation_order (order_id, state, expire_at) VALUES (?, 'RELEASED', now()) ON CONFLICT (order_id) DO NOTHING`,
-        [orderId],
-      );
-      if (tombstone === 1) return { ok: true, state: 'RELEASED', changed: false };
-      const state = await lockHeader(db, orderId);
-      if (!state) throw new Error(`reservation header of ${orderId} vanished`);
-      if (state === 'RELEASED' || state === 'REJECTED') return { ok: true, state, changed: false };
-      if (state === 'CONFIRMED' && !options.restock) return { ok: false, state, changed: false };
-      const rows = await rowsIn(db, orderId, state);
-      for (const row of rows) await moveStock(db, row, state === 'HOLD' ? 'reserved' : 'sold', 'available');
-      await finish(db, orderId, rows, state, 'RELEASED');
+      const tombstone = await db(tx)
+        .insertInto('reservation_order')
+        .values({ order_id: orderId, state: 'RELEASED', expire_at: sql<Date>`now()` })
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .executeTakeFirst();
+      if (tombstone.numInsertedOrUpdatedRows === 1n) return { ok: true, state: 'RELEASED', changed: false };
+      const header = await lockRow(tx, storedReservation, orderId);
+      if (!header) throw new Error(`reservation header of ${orderId} vanished`);
+      const restock = options.restock ?? false;
+      if (header.state === 'RELEASED' || header.state === 'REJECTED') return { ok: true, state: header.state, changed: false };
+      if (!reservationMachine.can(header.state, 'RELEASED') || (header.state === 'CONFIRMED' && !restock))
+        return { ok: false, state: header.state, changed: false };
+      await applyTransition(tx, storedReservation, { id: orderId, to: 'RELEASED', locked: header, facts: { restock } });
       return { ok: true, state: 'RELEASED', changed: true };
     }),
   );
@@ -266,9 +246,13 @@ export function release(em: EntityManager, orderId: string, options: { restock?:
 
 /** Orders whose hold has expired, oldest first: for a sweeper that releases what the order service did not. */
 export async function expiredHolds(em: EntityManager, now: Date, limit = 100): Promise<string[]> {
-  const rows = await rawSql(em).all<{ orderId: string }>(
-    `SELECT order_id AS "orderId" FROM reservation_order WHERE state = 'HOLD' AND expire_at < ? ORDER BY expire_at LIMIT ?`,
-    [now, limit],
-  );
+  const rows = await db(em)
+    .selectFrom('reservation_order')
+    .select('order_id as orderId')
+    .where('state', '=', 'HOLD')
+    .where('expire_at', '<', now.toISOString())
+    .orderBy('expire_at')
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.orderId);
 }

@@ -1,4 +1,5 @@
-import { badInput, type EntityManager, groupBy } from '@shop/kit';
+import { badInput, groupBy, sql, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 
 export const MAX_ON_HAND = 1_000_000;
 const WAREHOUSE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -29,16 +30,18 @@ export function parseOnHand(value: number): number {
 /** Stock rows of many SKUs in one query (the Sku reference resolver batches through this). */
 export async function stockBySkus(em: EntityManager, skuIds: readonly string[]): Promise<Map<string, WarehouseStockRow[]>> {
   if (skuIds.length === 0) return new Map();
-  const rows = await em.getConnection().execute<WarehouseStockRow[]>(
-    `SELECT sku_id AS "skuId", warehouse_id AS "warehouseId", available, reserved, sold
-       FROM stock WHERE sku_id IN (?) ORDER BY sku_id, warehouse_id`,
-    [[...skuIds]],
-  );
+  const rows = await db(em)
+    .selectFrom('stock')
+    .select(['sku_id as skuId', 'warehouse_id as warehouseId', 'available', 'reserved', 'sold'])
+    .where('sku_id', 'in', [...skuIds])
+    .orderBy('sku_id')
+    .orderBy('warehouse_id')
+    .execute();
   return groupBy(rows, (r) => r.skuId);
 }
 
-export async function listWarehouses(em: EntityManager): Promise<{ id: string; createdAt: Date }[]> {
-  return em.getConnection().execute(`SELECT id, created_at AS "createdAt" FROM warehouse ORDER BY id`);
+export function listWarehouses(em: EntityManager): Promise<{ id: string; createdAt: string }[]> {
+  return db(em).selectFrom('warehouse').select(['id', 'created_at as createdAt']).orderBy('id').execute();
 }
 
 /**
@@ -48,26 +51,32 @@ export async function listWarehouses(em: EntityManager): Promise<{ id: string; c
  */
 export async function setOnHand(em: EntityManager, skuId: string, warehouseId: string, onHand: number): Promise<void> {
   await em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    await conn.execute('INSERT INTO warehouse (id) VALUES (?) ON CONFLICT (id) DO NOTHING', [warehouseId], 'run', ctx);
-    const res = await conn.execute<{ affectedRows: number }>(
-      `INSERT INTO stock AS s (sku_id, warehouse_id, available, reserved, sold) VALUES (?, ?, ?, 0, 0)
-       ON CONFLICT (sku_id, warehouse_id) DO UPDATE
-         SET available = excluded.available - s.reserved - s.sold, updated_at = now()
-         WHERE excluded.available >= s.reserved + s.sold`,
-      [skuId, warehouseId, onHand],
-      'run',
-      ctx,
-    );
-    if (res.affectedRows === 1) return;
+    await db(tx)
+      .insertInto('warehouse')
+      .values({ id: warehouseId })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    const res = await db(tx)
+      .insertInto('stock')
+      .values({ sku_id: skuId, warehouse_id: warehouseId, available: onHand, reserved: 0, sold: 0 })
+      .onConflict((oc) =>
+        oc
+          .columns(['sku_id', 'warehouse_id'])
+          .doUpdateSet((eb) => ({
+            available: eb(eb('excluded.available', '-', eb.ref('stock.reserved')), '-', eb.ref('stock.sold')),
+            updated_at: sql<Date>`now()`,
+          }))
+          .where((eb) => eb('excluded.available', '>=', eb(eb.ref('stock.reserved'), '+', eb.ref('stock.sold')))),
+      )
+      .executeTakeFirst();
+    if (res.numInsertedOrUpdatedRows === 1n) return;
     // Refused: read the numbers only to explain why (nothing is written from them).
-    const [row] = await conn.execute<{ reserved: number; sold: number }[]>(
-      'SELECT reserved, sold FROM stock WHERE sku_id = ? AND warehouse_id = ?',
-      [skuId, warehouseId],
-      'all',
-      ctx,
-    );
+    const row = await db(tx)
+      .selectFrom('stock')
+      .select(['reserved', 'sold'])
+      .where('sku_id', '=', skuId)
+      .where('warehouse_id', '=', warehouseId)
+      .executeTakeFirst();
     const reserved = row?.reserved ?? 0;
     const sold = row?.sold ?? 0;
     throw badInput(

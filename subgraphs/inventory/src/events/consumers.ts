@@ -1,15 +1,8 @@
-import { emit, rawSql, startConsumer, type EntityManager } from '@shop/kit';
+import { emit, startConsumer } from '@shop/kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Connection } from 'rabbitmq-client';
-import { confirm, release, reserve } from '../domain/reservations.js';
+import { allocationsOf, confirm, release, reserve } from '../domain/reservations.js';
 import { recordReleaseLag, recordReservation } from '../domain/metrics.js';
-
-async function allocationsOf(em: EntityManager, orderId: string) {
-  return rawSql(em).all<{ skuId: string; warehouseId: string; qty: number }>(
-    `SELECT sku_id AS "skuId", warehouse_id AS "warehouseId", qty FROM reservation WHERE order_id = ? ORDER BY sku_id, warehouse_id`,
-    [orderId],
-  );
-}
 
 /**
  * Inventory's side of the saga. Reserve, confirm and release are idempotent on the order id and
