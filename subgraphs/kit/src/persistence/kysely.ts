@@ -42,3 +42,5 @@ export async function advisoryXactLock(tx: EntityManager, key: string): Promise<
     .selectNoFrom((eb) => eb.fn('pg_advisory_xact_lock', [eb.fn('hashtext', [eb.val(key)])]).as('locked'))
     .execute();
 }
+
+export { jsonArrayFrom } from 'kysely/helpers/postgres';

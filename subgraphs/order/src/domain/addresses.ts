@@ -1,4 +1,5 @@
-import { badInput, decryptField, encryptField, newId, rawSql, type EntityManager } from '@shop/kit';
+import { advisoryXactLock, badInput, decryptField, encryptField, newId, type EntityManager, type Selectable } from '@shop/kit';
+import { db, type Db } from '../persistence.js';
 
 export interface AddressInput {
   name: string;
@@ -11,15 +12,7 @@ export interface Address extends AddressInput {
   id: string;
 }
 
-interface AddressRow {
-  id: string;
-  user_id: string;
-  name_enc: string;
-  phone_enc: string;
-  line1_enc: string;
-  city: string;
-  country: string;
-}
+type AddressRow = Selectable<Db['address']>;
 
 export const MAX_ADDRESSES = 20;
 
@@ -54,29 +47,35 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
   const address = validateAddress(input);
   const id = newId('adr');
   await em.transactional(async (tx) => {
-    const db = rawSql(tx);
-    await db.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`address:${userId}`]);
-    const count = await db.one<{ n: string }>('SELECT count(*) AS n FROM address WHERE user_id = ?', [userId]);
+    await advisoryXactLock(tx, `address:${userId}`);
+    const count = await db(tx)
+      .selectFrom('address')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (Number(count?.n) >= MAX_ADDRESSES) throw badInput(`a user keeps at most ${MAX_ADDRESSES} addresses`);
-    await db.run('INSERT INTO address (id, user_id, name_enc, phone_enc, line1_enc, city, country) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      id,
-      userId,
-      encryptField(address.name),
-      encryptField(address.phone),
-      encryptField(address.line1),
-      address.city,
-      address.country,
-    ]);
+    await db(tx)
+      .insertInto('address')
+      .values({
+        id,
+        user_id: userId,
+        name_enc: encryptField(address.name),
+        phone_enc: encryptField(address.phone),
+        line1_enc: encryptField(address.line1),
+        city: address.city,
+        country: address.country,
+      })
+      .execute();
   });
   return { id, ...address };
 }
 
 export async function listAddresses(em: EntityManager, userId: string): Promise<Address[]> {
-  return (await rawSql(em).all<AddressRow>('SELECT * FROM address WHERE user_id = ? ORDER BY id', [userId])).map(decode);
+  return (await db(em).selectFrom('address').selectAll().where('user_id', '=', userId).orderBy('id').execute()).map(decode);
 }
 
 /** The owner's address, or undefined (someone else's address is as good as unknown). */
 export async function findOwnAddress(em: EntityManager, userId: string, id: string): Promise<Address | undefined> {
-  const row = await rawSql(em).one<AddressRow>('SELECT * FROM address WHERE id = ? AND user_id = ?', [id, userId]);
+  const row = await db(em).selectFrom('address').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
   return row ? decode(row) : undefined;
 }

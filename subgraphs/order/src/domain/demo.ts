@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { logger, rawSql, type EntityManager } from '@shop/kit';
+import { logger, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 
 interface DemoCoupon {
   code: string;
@@ -19,11 +20,23 @@ export async function loadDemoCoupons(em: EntityManager, path: string): Promise<
   const demo = JSON.parse(await readFile(path, 'utf8')) as { coupons?: DemoCoupon[] };
   let created = 0;
   for (const c of demo.coupons ?? []) {
-    created += await rawSql(em).run(
-      `INSERT INTO coupon (code, kind, amount_off, percent_off, cap, min_spend, currency, valid_from, valid_to, per_user_limit)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`,
-      [c.code, c.kind, c.amountOff ?? 0, c.percentOff ?? 0, c.cap ?? 0, c.minSpend ?? 0, c.currency, c.validFrom, c.validTo, c.perUserLimit ?? 0],
-    );
+    const res = await db(em)
+      .insertInto('coupon')
+      .values({
+        code: c.code,
+        kind: c.kind,
+        amount_off: c.amountOff ?? 0,
+        percent_off: c.percentOff ?? 0,
+        cap: c.cap ?? 0,
+        min_spend: c.minSpend ?? 0,
+        currency: c.currency,
+        valid_from: c.validFrom,
+        valid_to: c.validTo,
+        per_user_limit: c.perUserLimit ?? 0,
+      })
+      .onConflict((oc) => oc.column('code').doNothing())
+      .executeTakeFirst();
+    created += Number(res.numInsertedOrUpdatedRows);
   }
   logger.info({ created }, 'demo coupons loaded');
 }

@@ -17,7 +17,7 @@ import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
-import { paymentTtlSeconds, quote } from './quote.js';
+import { couponUses, paymentTtlSeconds, quote } from './quote.js';
 import type { FlashSaleGate } from './flash-sale-gate.js';
 import { assessRisk, recordRiskDecision, riskRejected, type RiskClient } from './risk/index.js';
 
@@ -193,15 +193,8 @@ async function replay(em: EntityManager, earlier: { order_id: string; preview_id
 async function useCoupon(tx: EntityManager, code: string, userId: string, orderId: string): Promise<void> {
   await advisoryXactLock(tx, `coupon:${code}:${userId}`);
   const limit = await db(tx).selectFrom('coupon').select('per_user_limit').where('code', '=', code).executeTakeFirst();
-  const used = await db(tx)
-    .selectFrom('coupon_use as cu')
-    .innerJoin('orders as o', 'o.id', 'cu.order_id')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('cu.code', '=', code)
-    .where('cu.user_id', '=', userId)
-    .where('o.status', '<>', 'CANCELED')
-    .executeTakeFirst();
-  if (limit && limit.per_user_limit > 0 && Number(used?.n) >= limit.per_user_limit) {
+  const used = await couponUses(tx, code, userId);
+  if (limit && limit.per_user_limit > 0 && used >= limit.per_user_limit) {
     throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `coupon ${code} reached its per-user limit: preview again without it`);
   }
   await db(tx).insertInto('coupon_use').values({ code, user_id: userId, order_id: orderId }).execute();

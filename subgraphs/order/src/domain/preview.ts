@@ -1,4 +1,5 @@
-import { badInput, newId, parseId, rawSql, type EntityManager } from '@shop/kit';
+import { badInput, json, newId, parseId, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 import { findOwnAddress } from './addresses.js';
 import { normaliseLines } from './pricing.js';
 import { previewTtlSeconds, quote, stockCheck } from './quote.js';
@@ -41,24 +42,23 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
   const previewId = newId('pvw');
   const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
   const b = q.breakdown;
-  await rawSql(em).run(
-    `INSERT INTO preview (id, user_id, lines, coupon_code, address_id, currency, total, discount, shipping_fee, payable, stock_check, flash_sale, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      previewId,
-      userId,
-      JSON.stringify(q.lines),
-      q.couponCode,
-      addressId,
-      q.currency,
-      b.total,
-      b.discount,
-      b.shippingFee,
-      b.payable,
-      stock,
-      q.flashSale,
-      expiresAt,
-    ],
-  );
+  await db(em)
+    .insertInto('preview')
+    .values({
+      id: previewId,
+      user_id: userId,
+      lines: json(q.lines),
+      coupon_code: q.couponCode,
+      address_id: addressId,
+      currency: q.currency,
+      total: b.total,
+      discount: b.discount,
+      shipping_fee: b.shippingFee,
+      payable: b.payable,
+      stock_check: stock,
+      flash_sale: q.flashSale,
+      expires_at: expiresAt,
+    })
+    .execute();
   return { previewId, currency: q.currency, ...b, stockCheck: stock, expiresAt };
 }

@@ -1,4 +1,5 @@
-import { badInput, envInt, fetchEntities, fetchSkuFacts, rawSql, type EntityManager } from '@shop/kit';
+import { badInput, envInt, fetchEntities, fetchSkuFacts, type EntityManager, type Selectable } from '@shop/kit';
+import { db, type Db } from '../persistence.js';
 import { couponProblem, priceOrder, type Coupon, type PriceBreakdown, type PricedLine, type ShippingRate } from './pricing.js';
 
 export interface Quote {
@@ -9,20 +10,8 @@ export interface Quote {
   flashSale: boolean;
 }
 
-interface CouponRow {
-  code: string;
-  kind: Coupon['kind'];
-  amount_off: number;
-  percent_off: number;
-  cap: number;
-  min_spend: number;
-  currency: string;
-  valid_from: Date;
-  valid_to: Date;
-  per_user_limit: number;
-}
-
-const toCoupon = (r: CouponRow): Coupon => ({
+/** Timestamps arrive as the driver's text: the coupon's window becomes Dates here (raw SQL once compared them as strings). */
+const toCoupon = (r: Selectable<Db['coupon']>): Coupon => ({
   code: r.code,
   kind: r.kind,
   amountOff: r.amount_off,
@@ -30,26 +19,32 @@ const toCoupon = (r: CouponRow): Coupon => ({
   cap: r.cap,
   minSpend: r.min_spend,
   currency: r.currency,
-  validFrom: r.valid_from,
-  validTo: r.valid_to,
+  validFrom: new Date(r.valid_from),
+  validTo: new Date(r.valid_to),
   perUserLimit: r.per_user_limit,
 });
 
 /** Uses of a coupon by a user that count against its limit (a canceled order gives it back). */
 export async function couponUses(em: EntityManager, code: string, userId: string): Promise<number> {
-  const row = await rawSql(em).one<{ n: string }>(
-    "SELECT count(*) AS n FROM coupon_use cu JOIN orders o ON o.id = cu.order_id WHERE cu.code = ? AND cu.user_id = ? AND o.status <> 'CANCELED'",
-    [code, userId],
-  );
+  const row = await db(em)
+    .selectFrom('coupon_use as cu')
+    .innerJoin('orders as o', 'o.id', 'cu.order_id')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('cu.code', '=', code)
+    .where('cu.user_id', '=', userId)
+    .where('o.status', '<>', 'CANCELED')
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
 async function shippingRate(em: EntityManager, country: string | null): Promise<ShippingRate> {
-  const rows = await rawSql(em).all<{ destination: string; base_fee: number; per_item_fee: number; free_over: number }>(
-    "SELECT destination, base_fee, per_item_fee, free_over FROM shipping_rate WHERE destination IN (?, '*') ORDER BY destination = '*'",
-    [country ?? '*'],
-  );
-  const row = rows[0];
+  const row = await db(em)
+    .selectFrom('shipping_rate')
+    .select(['destination', 'base_fee', 'per_item_fee', 'free_over'])
+    .where('destination', 'in', [country ?? '*', '*'])
+    .orderBy((eb) => eb('destination', '=', '*'))
+    .limit(1)
+    .executeTakeFirst();
   if (!row) throw new Error("no shipping rate for '*'");
   return { destination: row.destination, baseFee: row.base_fee, perItemFee: row.per_item_fee, freeOver: row.free_over };
 }
@@ -83,7 +78,7 @@ export async function quote(
 
   let coupon: Coupon | null = null;
   if (couponCode) {
-    const row = await rawSql(em).one<CouponRow>('SELECT * FROM coupon WHERE code = ?', [couponCode]);
+    const row = await db(em).selectFrom('coupon').selectAll().where('code', '=', couponCode).executeTakeFirst();
     if (!row) throw badInput(`coupon ${couponCode} does not exist`, { field: 'couponCode' });
     coupon = toCoupon(row);
     const total = priced.reduce((n, l) => n + l.unitPrice * l.qty, 0);

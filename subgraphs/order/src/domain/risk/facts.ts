@@ -1,4 +1,5 @@
-import { rawSql, type EntityManager } from '@shop/kit';
+import { jsonArrayFrom, sql, type EntityManager } from '@shop/kit';
+import { db } from '../../persistence.js';
 import { needsBlocklist, windowsNeeded, type BlockKind, type Dimension, type RiskObservations, type RiskRule } from './rules.js';
 
 /** One order attempt as risk control sees it. deviceId and ip are null when the gateway did not forward them. */
@@ -11,7 +12,7 @@ export interface RiskSubject {
   currency: string;
 }
 
-const COLUMN: Record<Dimension, string> = { user: 'user_id', ip: 'client_ip', device: 'device_id' };
+const COLUMN = { user: 'user_id', ip: 'client_ip', device: 'device_id' } as const satisfies Record<Dimension, string>;
 
 /**
  * Gathers what the rules need in one round trip: the subject's orders in each window an enabled
@@ -23,22 +24,44 @@ export async function gatherObservations(em: EntityManager, subject: RiskSubject
   const ip = subject.ip ?? null;
   const valueOf: Record<Dimension, string | null> = { user: subject.userId, ip, device: deviceId };
   const windows = windowsNeeded(rules).filter((w) => valueOf[w.dimension] !== null);
-  const selects: string[] = [];
-  const params: unknown[] = [];
-  windows.forEach((w, i) => {
-    selects.push(`(SELECT count(*) FROM orders WHERE ${COLUMN[w.dimension]} = ? AND created_at > now() - ? * interval '1 second') AS "w${i}"`);
-    params.push(valueOf[w.dimension], w.windowSeconds);
-  });
-  if (needsBlocklist(rules)) {
-    selects.push(`(SELECT coalesce(json_agg(json_build_object('kind', kind, 'value', value, 'reason', reason) ORDER BY kind), '[]'::json) FROM risk_blocklist
-      WHERE (kind = 'USER' AND value = ?) OR (kind = 'DEVICE' AND value = ?) OR (kind = 'IP' AND value = ?)) AS blocked`);
-    params.push(subject.userId, deviceId, ip);
-  }
-  const row = selects.length ? await rawSql(em).one<Record<string, unknown>>(`SELECT ${selects.join(', ')}`, params) : undefined;
+  const blocklist = needsBlocklist(rules);
+  const row =
+    windows.length > 0 || blocklist
+      ? await db(em)
+          .selectNoFrom((eb) => [
+            ...windows.map((w, i) =>
+              eb
+                .selectFrom('orders')
+                .select((c) => c.fn.countAll<string>().as('n'))
+                .where(COLUMN[w.dimension], '=', valueOf[w.dimension])
+                .where('created_at', '>', sql<string>`now() - ${w.windowSeconds} * interval '1 second'`)
+                .as(`w${i}`),
+            ),
+            ...(blocklist
+              ? [
+                  jsonArrayFrom(
+                    eb
+                      .selectFrom('risk_blocklist')
+                      .select(['kind', 'value', 'reason'])
+                      .where((b) =>
+                        b.or([
+                          b.and([b('kind', '=', 'USER'), b('value', '=', subject.userId)]),
+                          b.and([b('kind', '=', 'DEVICE'), b('value', '=', deviceId)]),
+                          b.and([b('kind', '=', 'IP'), b('value', '=', ip)]),
+                        ]),
+                      )
+                      .orderBy('kind'),
+                  ).as('blocked'),
+                ]
+              : []),
+          ])
+          .executeTakeFirst()
+      : undefined;
+  const found = row as Record<string, unknown> | undefined;
   const orders: RiskObservations['orders'] = { user: {}, ip: {}, device: {} };
   windows.forEach((w, i) => {
-    orders[w.dimension][w.windowSeconds] = Number(row?.[`w${i}`] ?? 0);
+    orders[w.dimension][w.windowSeconds] = Number(found?.[`w${i}`] ?? 0);
   });
-  const blocked = (row?.blocked ?? []) as { kind: BlockKind; value: string; reason: string }[];
+  const blocked = (found?.blocked ?? []) as { kind: BlockKind; value: string; reason: string }[];
   return { userId: subject.userId, deviceId, ip, payable: subject.payable, currency: subject.currency, orders, blocked };
 }

@@ -1,4 +1,5 @@
-import { DomainError, ErrorCode, rawSql, type EntityManager } from '@shop/kit';
+import { DomainError, ErrorCode, json, type EntityManager } from '@shop/kit';
+import { db } from '../../persistence.js';
 import { CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
 import { gatherObservations, type RiskSubject } from './facts.js';
 import { currentRules, normalizeIp } from './rule-store.js';
@@ -32,16 +33,12 @@ export async function assessRisk(em: EntityManager, subject: RiskSubject): Promi
  */
 export async function recordRiskDecision(tx: EntityManager, result: RiskResult, orderId: string | null = null): Promise<void> {
   if (result.action === 'ALLOW') return;
-  const facts = JSON.stringify({ decision: result.action, ...result.observations });
-  for (const hit of result.hits) {
-    await rawSql(tx).run('INSERT INTO risk_decision (user_id, order_id, rule_id, action, facts) VALUES (?, ?, ?, ?, ?)', [
-      result.observations.userId,
-      orderId,
-      hit.ruleId,
-      hit.action,
-      facts,
-    ]);
-  }
+  const facts = { decision: result.action, ...result.observations };
+  if (result.hits.length === 0) return;
+  await db(tx)
+    .insertInto('risk_decision')
+    .values(result.hits.map((hit) => ({ user_id: result.observations.userId, order_id: orderId, rule_id: hit.ruleId, action: hit.action, facts: json(facts) })))
+    .execute();
 }
 
 /** What the buyer sees: no rule, threshold or list is revealed. */

@@ -1,16 +1,9 @@
 import { isIP } from 'node:net';
-import { badInput, envInt, logger, rawSql, type EntityManager, type Identity } from '@shop/kit';
-import { BLOCK_KINDS, isRiskAction, isRuleKind, parseRuleParams, type BlockKind, type RiskAction, type RiskRule, type RuleKind } from './rules.js';
+import { badInput, envInt, json, logger, sql, type EntityManager, type Identity, type Selectable } from '@shop/kit';
+import { db, type Db } from '../../persistence.js';
+import { BLOCK_KINDS, isRiskAction, isRuleKind, parseRuleParams, type BlockKind, type RiskAction, type RiskRule } from './rules.js';
 
-export interface RiskRuleRow {
-  id: string;
-  kind: string;
-  params: unknown;
-  action: string;
-  enabled: boolean;
-  updated_by: string | null;
-  updated_at: Date;
-}
+export type RiskRuleRow = Selectable<Db['risk_rule']>;
 
 /** Rules are read at most once per RISK_RULES_TTL_MS (default 5000) per process: an edit applies everywhere within that time. */
 export const rulesTtlMs = (): number => envInt('RISK_RULES_TTL_MS', 5000);
@@ -38,7 +31,7 @@ export async function currentRules(em: EntityManager): Promise<RiskRule[]> {
   loading ??= (async () => {
     try {
       // On a pooled connection of its own: the load is shared by concurrent callers, whatever their transactions do.
-      const rows = await em.getConnection().execute<RiskRuleRow[]>('SELECT * FROM risk_rule ORDER BY id', [], 'all');
+      const rows = await db(em.fork()).selectFrom('risk_rule').selectAll().orderBy('id').execute();
       const rules = rows.map(toRule).filter((r): r is RiskRule => r !== undefined);
       cached = { rules, at: Date.now() };
       return rules;
@@ -64,14 +57,14 @@ export interface SetRiskRuleInput {
 
 /** Enables or disables a rule and optionally changes its action and params (checked against its kind). */
 export async function setRiskRule(em: EntityManager, admin: Identity, input: SetRiskRuleInput): Promise<RiskRuleRow> {
-  const existing = await rawSql(em).one<{ kind: RuleKind }>('SELECT kind FROM risk_rule WHERE id = ?', [input.id]);
+  const existing = await db(em).selectFrom('risk_rule').select('kind').where('id', '=', input.id).executeTakeFirst();
   if (!existing) throw badInput(`risk rule "${input.id.slice(0, 60)}" does not exist`, { field: 'id' });
   let action: RiskAction | null = null;
   if (input.action !== undefined && input.action !== null) {
     if (!isRiskAction(input.action)) throw badInput('action must be REJECT or REVIEW', { field: 'action' });
     action = input.action;
   }
-  let params: string | null = null;
+  let params: Record<string, unknown> | null = null;
   if (input.params !== undefined && input.params !== null) {
     let raw: unknown;
     try {
@@ -81,13 +74,20 @@ export async function setRiskRule(em: EntityManager, admin: Identity, input: Set
     }
     const parsed = parseRuleParams(existing.kind, raw);
     if (!parsed.ok) throw badInput(`params of a ${existing.kind} rule: ${parsed.problem}`, { field: 'params' });
-    params = JSON.stringify(parsed.params);
+    params = parsed.params as Record<string, unknown>;
   }
-  const [row] = await rawSql(em).all<RiskRuleRow>(
-    `UPDATE risk_rule SET enabled = ?, action = coalesce(?, action), params = coalesce(?::jsonb, params), updated_by = ?, updated_at = now()
-     WHERE id = ? RETURNING *`,
-    [input.enabled, action, params, admin.userId, input.id],
-  );
+  const row = await db(em)
+    .updateTable('risk_rule')
+    .set({
+      enabled: input.enabled,
+      ...(action ? { action } : {}),
+      ...(params ? { params: json(params) } : {}),
+      updated_by: admin.userId,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', input.id)
+    .returningAll()
+    .executeTakeFirst();
   forgetCachedRules();
   logger.info({ ruleId: input.id, enabled: input.enabled, action, params, by: admin.userId }, 'risk rule changed');
   return row!;
@@ -108,11 +108,15 @@ export async function blockRiskSubject(em: EntityManager, admin: Identity, input
     throw badInput(kind === 'IP' ? 'value must be an IPv4 or IPv6 address' : 'value must be 1 to 200 characters', { field: 'value' });
   const reason = input.reason.trim();
   if (!reason || reason.length > 500) throw badInput('reason must be 1 to 500 characters', { field: 'reason' });
-  await rawSql(em).run(
-    `INSERT INTO risk_blocklist (kind, value, reason, created_by) VALUES (?, ?, ?, ?)
-     ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason, created_by = excluded.created_by, created_at = now()`,
-    [kind, value, reason, admin.userId],
-  );
+  await db(em)
+    .insertInto('risk_blocklist')
+    .values({ kind, value, reason, created_by: admin.userId })
+    .onConflict((oc) =>
+      oc
+        .columns(['kind', 'value'])
+        .doUpdateSet((eb) => ({ reason: eb.ref('excluded.reason'), created_by: eb.ref('excluded.created_by'), created_at: sql<Date>`now()` })),
+    )
+    .execute();
   logger.info({ kind, value, reason, by: admin.userId }, 'risk subject blocked');
 }
 
