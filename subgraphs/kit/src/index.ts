@@ -24,3 +24,4 @@ export * from './persistence/schema-drift.js';
 export * from './persistence/kysely.js';
 export * from './state-machine/machine.js';
 export * from './state-machine/apply.js';
+export * from './order-lines.js';

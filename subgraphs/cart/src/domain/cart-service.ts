@@ -1,8 +1,8 @@
-import { badInput, type EntityManager } from '@shop/kit';
+import { MAX_LINE_QTY, MAX_LINES, advisoryXactLock, badInput, sql, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 import { assertSameCurrency } from './pricing.js';
 
-export const MAX_LINE_QTY = 99;
-export const MAX_LINES = 50;
+export { MAX_LINE_QTY, MAX_LINES };
 
 export interface CartLine {
   skuId: string;
@@ -16,8 +16,8 @@ export function parseQty(qty: number, min: 0 | 1): number {
   return qty;
 }
 
-export async function cartLines(em: EntityManager, userId: string): Promise<CartLine[]> {
-  return em.getConnection().execute<CartLine[]>(`SELECT sku_id AS "skuId", qty FROM cart_line WHERE user_id = ? ORDER BY added_at, sku_id`, [userId]);
+export function cartLines(em: EntityManager, userId: string): Promise<CartLine[]> {
+  return db(em).selectFrom('cart_line').select(['sku_id as skuId', 'qty']).where('user_id', '=', userId).orderBy('added_at').orderBy('sku_id').execute();
 }
 
 type Write = { kind: 'add'; qty: number } | { kind: 'set'; qty: number };
@@ -29,30 +29,36 @@ type Write = { kind: 'add'; qty: number } | { kind: 'set'; qty: number };
  */
 async function writeLine(em: EntityManager, userId: string, skuId: string, currency: string, write: Write): Promise<void> {
   await em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    await conn.execute(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`cart:${userId}`], 'all', ctx);
-    const [cart] = await conn.execute<{ lines: number; present: boolean; currency: string | null }[]>(
-      `SELECT count(*)::int AS lines, coalesce(bool_or(sku_id = ?), false) AS present, min(currency) FILTER (WHERE sku_id <> ?) AS currency
-         FROM cart_line WHERE user_id = ?`,
-      [skuId, skuId, userId],
-      'all',
-      ctx,
-    );
+    await advisoryXactLock(tx, `cart:${userId}`);
+    const cart = await db(tx)
+      .selectFrom('cart_line')
+      .select((eb) => [
+        eb.fn.countAll<string>().as('lines'),
+        eb.fn.coalesce(eb.fn<boolean>('bool_or', [eb('sku_id', '=', skuId)]), eb.lit(false)).as('present'),
+        eb.fn.min('currency').filterWhere('sku_id', '<>', skuId).as('currency'),
+      ])
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     assertSameCurrency(cart?.currency?.trim() ?? undefined, currency);
-    if (!cart?.present && (cart?.lines ?? 0) >= MAX_LINES) {
+    if (!cart?.present && Number(cart?.lines ?? 0) >= MAX_LINES) {
       throw badInput(`a cart holds at most ${MAX_LINES} different SKUs; remove one first`, { field: 'skuId' });
     }
-    const qtySql = write.kind === 'add' ? 'cart_line.qty + excluded.qty' : 'excluded.qty';
-    const res = await conn.execute<{ affectedRows: number }>(
-      `INSERT INTO cart_line (user_id, sku_id, qty, currency) VALUES (?, ?, ?, ?)
-       ON CONFLICT (user_id, sku_id) DO UPDATE SET qty = ${qtySql}, currency = excluded.currency, updated_at = now()
-       WHERE ${qtySql} <= ${MAX_LINE_QTY}`,
-      [userId, skuId, write.qty, currency],
-      'run',
-      ctx,
-    );
-    if (res.affectedRows !== 1) {
+    const res = await db(tx)
+      .insertInto('cart_line')
+      .values({ user_id: userId, sku_id: skuId, qty: write.qty, currency })
+      .onConflict((oc) =>
+        oc
+          .columns(['user_id', 'sku_id'])
+          .doUpdateSet((eb) => ({
+            qty: write.kind === 'add' ? eb(eb.ref('cart_line.qty'), '+', eb.ref('excluded.qty')) : eb.ref('excluded.qty'),
+            currency: eb.ref('excluded.currency'),
+            updated_at: sql<Date>`now()`,
+          }))
+          // the new quantity, as above: a line never grows past MAX_LINE_QTY
+          .where((eb) => eb(write.kind === 'add' ? eb(eb.ref('cart_line.qty'), '+', eb.ref('excluded.qty')) : eb.ref('excluded.qty'), '<=', MAX_LINE_QTY)),
+      )
+      .executeTakeFirst();
+    if (res.numInsertedOrUpdatedRows !== 1n) {
       throw badInput(`a cart line holds at most ${MAX_LINE_QTY} of a SKU; adding ${write.qty} would exceed it`, { field: 'qty' });
     }
   });
@@ -65,5 +71,5 @@ export const setLineQty = (em: EntityManager, userId: string, skuId: string, cur
   writeLine(em, userId, skuId, currency, { kind: 'set', qty });
 
 export async function removeLine(em: EntityManager, userId: string, skuId: string): Promise<void> {
-  await em.getConnection().execute(`DELETE FROM cart_line WHERE user_id = ? AND sku_id = ?`, [userId, skuId], 'run');
+  await db(em).deleteFrom('cart_line').where('user_id', '=', userId).where('sku_id', '=', skuId).execute();
 }

@@ -1,4 +1,5 @@
 import { type EntityManager, decodeCursor, groupBy, newId } from '@shop/kit';
+import { db } from '../persistence.js';
 import { ProductEntity, SkuEntity, type ProductRow, type SkuRow } from './entities.js';
 import { toSearchQuery, type NewProduct } from './validation.js';
 
@@ -10,25 +11,16 @@ export interface ProductSummary {
 }
 
 export async function listProducts(em: EntityManager, limit: number, after: string | undefined, search: string | undefined): Promise<ProductSummary[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (after) {
-    params.push(decodeCursor(after));
-    where.push(`id < ?`);
-  }
   const tsquery = search ? toSearchQuery(search) : null;
   if (search && !tsquery) return [];
-  if (tsquery) {
-    params.push(tsquery);
-    where.push(`search @@ to_tsquery('simple', ?)`);
-  }
-  params.push(limit);
-  return em
-    .getConnection()
-    .execute<ProductSummary[]>(
-      `SELECT id, title, description FROM product ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-      params,
-    );
+  return db(em)
+    .selectFrom('product')
+    .select(['id', 'title', 'description'])
+    .$if(after !== undefined, (q) => q.where('id', '<', decodeCursor(after!)))
+    .$if(tsquery !== null, (q) => q.where((eb) => eb('search', '@@', eb.fn<string>('to_tsquery', [eb.val('simple'), eb.val(tsquery)]))))
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 export async function productsByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, ProductRow>> {

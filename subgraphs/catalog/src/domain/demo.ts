@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { logger, type EntityManager } from '@shop/kit';
+import { db } from '../persistence.js';
 
 interface DemoFile {
   products: { id: string; title: string; description: string; skus: { id: string; title: string; price: number; currency: string; flashSale?: boolean }[] }[];
@@ -10,24 +11,28 @@ export async function loadDemoCatalog(em: EntityManager, path: string): Promise<
   const demo = JSON.parse(await readFile(path, 'utf8')) as DemoFile;
   let created = 0;
   await em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
     for (const product of demo.products) {
-      const res = await conn.execute<{ affectedRows: number }>(
-        'INSERT INTO product (id, title, description) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        [product.id, product.title, product.description],
-        'run',
-        ctx,
-      );
-      created += res.affectedRows;
-      for (const sku of product.skus) {
-        await conn.execute(
-          'INSERT INTO sku (id, product_id, title, price_amount, currency, flash_sale) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-          [sku.id, product.id, sku.title, sku.price, sku.currency, sku.flashSale ?? false],
-          'run',
-          ctx,
-        );
-      }
+      const res = await db(tx)
+        .insertInto('product')
+        .values({ id: product.id, title: product.title, description: product.description })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      created += Number(res.numInsertedOrUpdatedRows);
+      if (product.skus.length === 0) continue;
+      await db(tx)
+        .insertInto('sku')
+        .values(
+          product.skus.map((sku) => ({
+            id: sku.id,
+            product_id: product.id,
+            title: sku.title,
+            price_amount: sku.price,
+            currency: sku.currency,
+            flash_sale: sku.flashSale ?? false,
+          })),
+        )
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
     }
   });
   logger.info({ created, total: demo.products.length }, 'demo catalog loaded');

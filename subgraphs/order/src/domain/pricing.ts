@@ -1,4 +1,6 @@
-import { badInput } from '@shop/kit';
+import { MAX_LINE_QTY, MAX_LINES, badInput } from '@shop/kit';
+
+export { MAX_LINE_QTY, MAX_LINES };
 
 /** Order pricing in integer minor units: lines, coupons and shipping. No floats anywhere. */
 export interface PricedLine {
@@ -39,9 +41,6 @@ export interface PriceBreakdown {
   shippingFee: number;
   payable: number;
 }
-
-export const MAX_LINE_QTY = 99;
-export const MAX_LINES = 50;
 
 export function lineTotal(lines: readonly PricedLine[]): number {
   let total = 0;
