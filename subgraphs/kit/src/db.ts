@@ -44,6 +44,7 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   try {
+    // SQL string: no ORM exists yet (it needs the database), and CREATE DATABASE is not a query builder's.
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) {
       try {
@@ -106,6 +107,7 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
   const lock = new pg.Client({ connectionString: url });
   await lock.connect();
   try {
+    // SQL strings: a session-level lock and DDL on a plain connection, before the migrator runs.
     await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${options.schema}`]);
     await lock.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
     const applied = await orm.migrator.up();
@@ -114,20 +116,4 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
     await lock.end();
   }
   return orm;
-}
-
-/**
- * Raw SQL bound to an EntityManager and, inside `em.transactional`, to its transaction.
- * Placeholders are `?`; an array parameter expands to a list, so write `IN (?)` for arrays.
- */
-export function rawSql(em: EntityManager) {
-  const conn = em.getConnection();
-  const ctx = em.getTransactionContext();
-  const all = <T>(query: string, params: readonly unknown[] = []): Promise<T[]> => conn.execute<T[]>(query, params, 'all', ctx);
-  return {
-    all,
-    one: async <T>(query: string, params: readonly unknown[] = []): Promise<T | undefined> => (await all<T>(query, params))[0],
-    run: async (query: string, params: readonly unknown[] = []): Promise<number> =>
-      (await conn.execute<{ affectedRows: number }>(query, params, 'run', ctx)).affectedRows,
-  };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signInternalIdentity, type Identity } from './identity.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Machine } from './state-machine/machine.js';
 
 /** Helpers for tests that talk to a running subgraph over HTTP, as the gateway would. */
@@ -71,4 +72,21 @@ export function machineCases<S extends string, F>(
       },
     };
   });
+}
+
+/**
+ * Raw SQL for tests that look into the database the way an operator would (the subgraphs query
+ * through typed Kysely). Bound to an EntityManager and, inside `em.transactional`, to its transaction.
+ * Placeholders are `?`; an array parameter expands to a list, so write `IN (?)` for arrays.
+ */
+export function sql(em: EntityManager) {
+  const conn = em.getConnection();
+  const ctx = em.getTransactionContext();
+  const all = <T>(query: string, params: readonly unknown[] = []): Promise<T[]> => conn.execute<T[]>(query, params, 'all', ctx);
+  return {
+    all,
+    one: async <T>(query: string, params: readonly unknown[] = []): Promise<T | undefined> => (await all<T>(query, params))[0],
+    run: async (query: string, params: readonly unknown[] = []): Promise<number> =>
+      (await conn.execute<{ affectedRows: number }>(query, params, 'run', ctx)).affectedRows,
+  };
 }

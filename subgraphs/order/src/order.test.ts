@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, callSubgraph, errorCode, eventually, user } from '@shop/kit/testing';
-import { openDatabase, rawSql, type Identity } from '@shop/kit';
+import { admin, callSubgraph, errorCode, eventually, user, sql } from '@shop/kit/testing';
+import { openDatabase, type Identity } from '@shop/kit';
 import { entities as inventoryEntities } from '../../inventory/src/domain/entities.js';
 import { migrations as inventoryMigrations } from '../../inventory/src/migrations/index.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -47,11 +47,11 @@ async function preview(who: Identity, items: { skuId: string; qty: number }[], e
 const place = (who: Identity, previewId: string, clientReqId = `req-${Math.random().toString(36).slice(2)}`) =>
   callSubgraph(order.url, PLACE, { input: { previewId, clientReqId } }, who);
 const available = async (skuId: string) =>
-  (await rawSql(db.em.fork()).one<{ n: string }>('SELECT coalesce(sum(available), 0) AS n FROM inventory.stock WHERE sku_id = ?', [skuId]))!.n;
+  (await sql(db.em.fork()).one<{ n: string }>('SELECT coalesce(sum(available), 0) AS n FROM inventory.stock WHERE sku_id = ?', [skuId]))!.n;
 const statusOf = async (id: string) =>
-  (await rawSql(db.em.fork()).one<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM ordering.orders WHERE id = ?', [id]))!;
+  (await sql(db.em.fork()).one<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM ordering.orders WHERE id = ?', [id]))!;
 const orderCount = async (userId: string) =>
-  Number((await rawSql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
+  Number((await sql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
 
 describe('addresses', () => {
   it('stores name, phone and street encrypted, and shows them only to their owner', async () => {
@@ -66,7 +66,7 @@ describe('addresses', () => {
     );
     expect(added.errors).toBeUndefined();
     const id = added.data!.addAddress.id;
-    const raw = await rawSql(db.em.fork()).one<Record<string, string>>('SELECT * FROM ordering.address WHERE id = ?', [id]);
+    const raw = await sql(db.em.fork()).one<Record<string, string>>('SELECT * FROM ordering.address WHERE id = ?', [id]);
     for (const column of ['name_enc', 'phone_enc', 'line1_enc']) {
       expect(raw![column]).toMatch(/^v1:/);
       expect(raw![column]).not.toMatch(/Li Lei|138|Nanjing/);
@@ -89,7 +89,7 @@ describe('preview and placement', () => {
   it('prices with coupon and shipping, places once, holds stock and replays the same key', async () => {
     const skuId = await createStockedSku(urls(), { price: 19950, stock: { 'wh-a': 5 } });
     const code = `SAVE${Date.now()}`.slice(0, 20);
-    await rawSql(db.em.fork()).run(
+    await sql(db.em.fork()).run(
       "INSERT INTO ordering.coupon (code, kind, amount_off, min_spend, currency, valid_from, valid_to, per_user_limit) VALUES (?, 'THRESHOLD', 2000, 30000, 'CNY', now() - interval '1 day', now() + interval '1 day', 1)",
       [code],
     );
@@ -115,7 +115,7 @@ describe('preview and placement', () => {
     expect(errorCode(await place(buyer, other.previewId, 'checkout-1'))).toBe('ORDER_ALREADY_EXISTS');
     // The coupon's per-user limit of 1 is used up by the first order.
     await expect(preview(buyer, [{ skuId, qty: 2 }], { couponCode: code })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-    const events = await rawSql(db.em.fork()).all<{ to_status: string }>('SELECT to_status FROM ordering.order_event WHERE order_id = ? ORDER BY created_at', [
+    const events = await sql(db.em.fork()).all<{ to_status: string }>('SELECT to_status FROM ordering.order_event WHERE order_id = ? ORDER BY created_at', [
       first.data!.placeOrder.order.id,
     ]);
     expect(events.map((e) => e.to_status)).toEqual(['CREATED', 'PENDING_PAYMENT']);
@@ -137,7 +137,7 @@ describe('preview and placement', () => {
     expect(errorCode(await place(user(), p.previewId))).toBe('FORBIDDEN');
     expect(errorCode(await place(buyer, 'pvw_00000000000000000000000000000000'))).toBe('BAD_USER_INPUT');
     expect(errorCode(await place(buyer, p.previewId, 'bad key with spaces'))).toBe('BAD_USER_INPUT');
-    await rawSql(db.em.fork()).run("UPDATE ordering.preview SET expires_at = now() - interval '1 second' WHERE id = ?", [p.previewId]);
+    await sql(db.em.fork()).run("UPDATE ordering.preview SET expires_at = now() - interval '1 second' WHERE id = ?", [p.previewId]);
     expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
     expect(await orderCount(buyer.userId)).toBe(0);
   });
@@ -146,7 +146,7 @@ describe('preview and placement', () => {
     const skuId = await createStockedSku(urls(), { price: 5000 });
     const buyer = user();
     const p = await preview(buyer, [{ skuId, qty: 1 }]);
-    await rawSql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
+    await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
     expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
     expect(await orderCount(buyer.userId)).toBe(0);
   });
@@ -240,12 +240,12 @@ describe('lifecycle', () => {
       await eventually(async () => (Date.now() > new Date(paid.expireAt ?? 0).getTime() + 1000 ? true : undefined), { timeoutMs: 5000 }).catch(() => undefined);
       await eventually(async () => ((await available(skuId)) === '7' ? true : undefined));
       expect((await statusOf(paid.id)).status).toBe('PAID');
-      const sold = await rawSql(db.em.fork()).one<{ sold: string; reserved: string }>(
+      const sold = await sql(db.em.fork()).one<{ sold: string; reserved: string }>(
         'SELECT sum(sold) AS sold, sum(reserved) AS reserved FROM inventory.stock WHERE sku_id = ?',
         [skuId],
       );
       await eventually(async () => {
-        const s = await rawSql(db.em.fork()).one<{ sold: string }>('SELECT sum(sold) AS sold FROM inventory.stock WHERE sku_id = ?', [skuId]);
+        const s = await sql(db.em.fork()).one<{ sold: string }>('SELECT sum(sold) AS sold FROM inventory.stock WHERE sku_id = ?', [skuId]);
         return s!.sold === '3' ? true : undefined;
       });
       expect(sold).toBeDefined();

@@ -5,6 +5,8 @@ import { parseEvent, type EventEnvelope, type EventType } from '@shop/schema';
 import { logger } from '../logger.js';
 import { registry } from '../metrics.js';
 import { deadLetterExchange, deadLetterQueue, eventsExchange, queueName, testQueueExpiry } from './topology.js';
+import { kysely } from '../persistence/kysely.js';
+import type { MessagingDb } from './outbox.js';
 
 const handled = new Counter({
   name: 'events_consumed_total',
@@ -86,15 +88,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       try {
         let duplicate = false;
         await options.orm.em.fork().transactional(async (tx) => {
-          const res = await tx
-            .getConnection()
-            .execute<{ affectedRows: number }>(
-              'INSERT INTO inbox (consumer, event_id, type) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-              [consumerId, event.eventId, event.type],
-              'run',
-              tx.getTransactionContext(),
-            );
-          if (res.affectedRows === 0) {
+          const res = await kysely<MessagingDb>(tx)
+            .insertInto('inbox')
+            .values({ consumer: consumerId, event_id: event.eventId, type: event.type })
+            .onConflict((oc) => oc.doNothing())
+            .executeTakeFirst();
+          if (res.numInsertedOrUpdatedRows === 0n) {
             duplicate = true;
             return;
           }

@@ -4,6 +4,8 @@ import type { Connection, Publisher } from 'rabbitmq-client';
 import { databaseUrl } from '../config.js';
 import { logger } from '../logger.js';
 import { eventsExchange } from './topology.js';
+import { kysely, sql } from '../persistence/kysely.js';
+import type { MessagingDb } from './outbox.js';
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics.js';
 
@@ -50,14 +52,16 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const passOnce = async (): Promise<number> => {
     const em = options.orm.em.fork();
     return em.transactional(async (tx) => {
-      const conn = tx.getConnection();
-      const ctx = tx.getTransactionContext();
-      const rows = await conn.execute<{ event_id: string; routing_key: string; type: string; body: unknown }[]>(
-        'SELECT event_id, routing_key, type, body FROM outbox WHERE published_at IS NULL ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED',
-        [batchSize],
-        'all',
-        ctx,
-      );
+      const outbox = kysely<MessagingDb>(tx);
+      const rows = await outbox
+        .selectFrom('outbox')
+        .select(['event_id', 'routing_key', 'type', 'body'])
+        .where('published_at', 'is', null)
+        .orderBy('created_at')
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
       backlog.set(rows.length);
       if (rows.length === 0) return 0;
       await Promise.all(
@@ -77,12 +81,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       );
       const ids = rows.map((r) => r.event_id);
       await options.afterPublish?.(ids);
-      await conn.execute(
-        `UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE event_id IN (${ids.map(() => '?').join(', ')})`,
-        ids,
-        'run',
-        ctx,
-      );
+      await outbox
+        .updateTable('outbox')
+        .set((eb) => ({ published_at: sql<Date>`clock_timestamp()`, attempts: eb('attempts', '+', 1) }))
+        .where('event_id', 'in', ids)
+        .execute();
       published.inc(rows.length);
       return rows.length;
     });
@@ -124,7 +127,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   listener.on('error', (err) => logger.warn({ err }, 'outbox listener error; falling back to polling'));
   listener
     .connect()
-    .then(() => listener.query(`LISTEN "${channel}"`))
+    .then(() => listener.query(`LISTEN "${channel}"`)) // SQL string: LISTEN is a session command on a dedicated pg connection
     .catch((err: unknown) => logger.warn({ err }, 'outbox listener could not connect; polling only'));
   const timer = setInterval(kick, options.pollMs ?? 1000);
   kick();

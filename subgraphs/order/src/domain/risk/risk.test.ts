@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { newId, openDatabase, rawSql } from '@shop/kit';
-import { admin, callSubgraph, errorCode, user } from '@shop/kit/testing';
+import { newId, openDatabase } from '@shop/kit';
+import { admin, callSubgraph, errorCode, user, sql } from '@shop/kit/testing';
 import { database } from '../../persistence.js';
 import { start } from '../../index.js';
 import { assessRisk, forgetCachedRules, recordRiskDecision, riskFacts, riskRejected } from './index.js';
@@ -18,12 +18,12 @@ beforeAll(async () => {
   server = await start(0);
 });
 afterAll(async () => {
-  if (testRules.length) await rawSql(orm.em.fork()).run(`DELETE FROM risk_rule WHERE id IN (${testRules.map(() => '?').join(', ')})`, testRules);
+  if (testRules.length) await sql(orm.em.fork()).run(`DELETE FROM risk_rule WHERE id IN (${testRules.map(() => '?').join(', ')})`, testRules);
   await server?.stop();
   await orm?.close();
 });
 
-const db = () => rawSql(orm.em.fork());
+const db = () => sql(orm.em.fork());
 const rand = () => randomBytes(4).toString('hex');
 const freshIp = () => `10.${[1, 2, 3].map(() => 1 + Math.floor(Math.random() * 250)).join('.')}`;
 
