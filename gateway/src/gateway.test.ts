@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getIntrospectionQuery } from 'graphql';
 import { mintClientToken, signInternalIdentity, verifyInternalIdentity } from '@shop/kit';
 import { admin, callSubgraph, errorCode, user, type GraphQLResponse } from '@shop/kit/testing';
-import { start as startCatalog } from '../../subgraphs/catalog/src/index.js';
+import { start as startCatalog } from '@shop/catalog';
 import { createGateway, type Gateway } from './gateway.js';
 
 /** A local port nothing listens on: requests to it are refused at once. */

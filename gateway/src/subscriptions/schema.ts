@@ -1,5 +1,5 @@
-import { Supergraph, printSchema as printFederationSchema } from '@apollo/federation-internals';
-import { GraphQLError, buildSchema, extendSchema, isObjectType, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { Supergraph } from '@apollo/federation-internals';
+import { GraphQLError, extendSchema, isObjectType, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 export const SUBSCRIPTION_FIELD = 'orderStatusChanged';
 export const SUBSCRIPTION_ARG = 'orderId';
@@ -15,12 +15,9 @@ ${SUBSCRIPTION_FIELD}(${SUBSCRIPTION_ARG}: ID!): Order!`;
  * see over HTTP) with `Subscription.orderStatusChanged(orderId: ID!): Order!`. The order subgraph is
  * meant to declare that field so the composed supergraph shows it; until it does, it is added here, so
  * the gateway never depends on it being composed.
- *
- * Printed by federation-internals and rebuilt with this module's graphql: the API schema object lives
- * in the CommonJS graphql build @apollo/gateway loads, which this ESM code must not mix with.
  */
 export function subscriptionSchema(supergraphSdl: string): GraphQLSchema {
-  const api = buildSchema(printFederationSchema(Supergraph.build(supergraphSdl).apiSchema()));
+  const api = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
   const query = api.getQueryType();
   const order = api.getType('Order');
   if (!query?.getFields()[ORDER_QUERY_FIELD] || !isObjectType(order) || !order.getFields().version) {

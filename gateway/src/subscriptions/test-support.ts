@@ -10,9 +10,9 @@ import WebSocket from 'ws';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { mintClientToken, type Identity } from '@shop/kit';
 import { eventually, type GraphQLResponse } from '@shop/kit/testing';
-import { start as startCatalog } from '../../../subgraphs/catalog/src/index.js';
-import { start as startInventory } from '../../../subgraphs/inventory/src/index.js';
-import { start as startOrder } from '../../../subgraphs/order/src/index.js';
+import { start as startCatalog } from '@shop/catalog';
+import { start as startInventory } from '@shop/inventory';
+import { start as startOrder } from '@shop/order';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway.js';
 

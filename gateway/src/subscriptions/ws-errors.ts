@@ -1,16 +1,9 @@
-import { createRequire } from 'node:module';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { logger } from '@shop/kit';
 
-/**
- * graphql-ws accepts errors from `onSubscribe` only when they are `instanceof GraphQLError` of the graphql
- * it imports itself: Node's CommonJS build. Under the test runner this package's own `graphql` import can
- * be the ESM build (another class), so errors for graphql-ws are made with the class Node's `require` gives.
- */
-const { GraphQLError: WsGraphQLError } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
-
+/** graphql-ws accepts errors from `onSubscribe` only as GraphQLError instances. */
 export const wsErrors = (errors: readonly GraphQLFormattedError[]): readonly GraphQLError[] =>
-  errors.map((e) => new WsGraphQLError(e.message, { extensions: e.extensions })) as readonly GraphQLError[];
+  errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions }));
 
 export const wsError = (message: string, code: string, extensions: Record<string, unknown> = {}): readonly GraphQLError[] =>
   wsErrors([{ message, extensions: { code, ...extensions } }]);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@shop/kit';
 import { admin, callSubgraph, errorCode, user } from '@shop/kit/testing';
-import { start as startCatalog } from '../../catalog/src/index.js';
+import { start as startCatalog } from '@shop/catalog';
 import { start } from './index.js';
 
 let catalog: Awaited<ReturnType<typeof startCatalog>>;

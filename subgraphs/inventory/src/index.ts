@@ -9,6 +9,7 @@ import { buildInventorySchema } from './schema.js';
 export { buildInventorySchema };
 export { reserve, confirm, release, expiredHolds } from './domain/reservations.js';
 export { stockInvariantViolations, reservationInvariantViolations } from './domain/invariants.js';
+export { database } from './persistence.js';
 
 /** Starts the inventory subgraph: migrate, optionally load demo stock, relay and saga consumers, serve GraphQL and the internal reservation API. */
 export async function start(port = subgraphPort('inventory')) {

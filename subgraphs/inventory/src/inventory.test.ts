@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId, openDatabase } from '@shop/kit';
 import { admin, callSubgraph, errorCode, user } from '@shop/kit/testing';
-import { start as startCatalog } from '../../catalog/src/index.js';
+import { start as startCatalog } from '@shop/catalog';
 import { start } from './index.js';
 import { database } from './persistence.js';
 

@@ -28,9 +28,6 @@ export class DomainError extends GraphQLError {
   }
 }
 
-const isGraphQLError = (error: unknown): boolean =>
-  error instanceof GraphQLError || (error instanceof Error && typeof (error as { extensions?: unknown }).extensions === 'object');
-
 export const badInput = (message: string, details?: Record<string, unknown>): DomainError => new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
 export const forbidden = (message = 'You are not allowed to do this'): DomainError => new DomainError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message = 'Sign in first: this operation needs a bearer token'): DomainError =>
@@ -57,8 +54,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const original = unwrapResolverError(error);
   const code = formatted.extensions?.code;
   // A GraphQL error that is itself the cause (not a wrapper of a thrown Error) was raised on purpose.
-  // Duck-typed: graphql's CJS and ESM builds can both be loaded, each with its own GraphQLError class.
-  if (isGraphQLError(original) && typeof code === 'string' && PUBLIC_CODES.has(code)) {
+  if (original instanceof GraphQLError && typeof code === 'string' && PUBLIC_CODES.has(code)) {
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, callSubgraph, errorCode, eventually, user, sql } from '@shop/kit/testing';
 import { openDatabase, type Identity } from '@shop/kit';
-import { entities as inventoryEntities } from '../../inventory/src/domain/entities.js';
-import { migrations as inventoryMigrations } from '../../inventory/src/migrations/index.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { MikroORM as Orm } from '@mikro-orm/postgresql';
-import { start as startCatalog } from '../../catalog/src/index.js';
-import { start as startInventory, stockInvariantViolations } from '../../inventory/src/index.js';
+import { start as startCatalog } from '@shop/catalog';
+import { database as inventoryDatabase, start as startInventory, stockInvariantViolations } from '@shop/inventory';
 import { start } from './index.js';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 
@@ -177,7 +175,7 @@ describe('preview and placement', () => {
     expect(held).toHaveLength(50);
     expect(refused).toHaveLength(250);
     expect(await available(skuId)).toBe('0');
-    const inv = await openDatabase({ schema: 'inventory', entities: inventoryEntities, migrations: inventoryMigrations, poolMax: 2 });
+    const inv = await openDatabase({ ...inventoryDatabase, poolMax: 2 });
     try {
       expect(await stockInvariantViolations(inv.em.fork())).toEqual([]);
     } finally {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBroker, eventsExchange, newId, queueName, secret, signPayload, SIGNATURE_HEADER } from '@shop/kit';
 import { callSubgraph, errorCode, eventually, user, type GraphQLResponse } from '@shop/kit/testing';
 import type { EventPayload, EventType } from '@shop/schema';
-import { createSimulator, type RunningSimulator } from '../../../infra/src/psp-simulator/server.js';
+import { createSimulator, type RunningSimulator } from '@shop/infra/psp-simulator';
 import { PAYMENT_STATUSES, canTransition } from './domain/payment-state.js';
 import { start } from './index.js';
 import { reconcileCommand } from './reconcile.js';
