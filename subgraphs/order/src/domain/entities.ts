@@ -206,6 +206,7 @@ export const RefundRequestEntity = defineEntity({
     restock: p.boolean(),
     decidedBy: p.text().nullable(),
     error: p.text().nullable(),
+    version: p.integer().default(1),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
   },

@@ -57,6 +57,7 @@ export const storedRefund: StoredMachine<Db, 'refund_request', RefundStatus, Ref
   table: 'refund_request',
   key: 'id',
   status: 'status',
+  version: 'version',
   touch: () => ({ updated_at: sql<Date>`now()` }),
   audit: (tx, { id, to, after }, facts) => recordOrderEvent(tx, { orderId: after.order_id, type: AUDIT_TYPE[to], payload: { refundId: id, ...facts.audit } }),
   event: ({ to, after }, facts) => (to === 'REQUESTED' ? refundRequested(after, facts.correlationId) : undefined),

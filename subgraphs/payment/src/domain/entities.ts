@@ -69,6 +69,7 @@ export const RefundEntity = defineEntity({
     kind: p.enum(['AFTER_SALE', 'COMPENSATION']),
     pspRefundId: p.text().nullable(),
     error: p.text().nullable(),
+    version: p.integer().default(1),
     createdAt: p.datetime().defaultRaw('clock_timestamp()'),
     updatedAt: p.datetime().defaultRaw('clock_timestamp()'),
   },

@@ -31,6 +31,7 @@ export const storedRefund: StoredMachine<Db, 'refund', RefundStatus, RefundMoveF
   table: 'refund',
   key: 'id',
   status: 'status',
+  version: 'version',
   touch: () => ({ updated_at: sql<Date>`clock_timestamp()` }),
   audit: async (tx, { id, to, after }, facts) => {
     if (to === 'SUCCEEDED') {

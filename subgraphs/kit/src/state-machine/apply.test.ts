@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { defineEntity, p } from '@mikro-orm/core';
+import { Migration } from '@mikro-orm/migrations';
+import { openDatabase } from '../db.js';
+import { Migration20261124000000_messaging } from '../messaging/migration.js';
+import type { MessagingDb } from '../messaging/outbox.js';
+import { messagingEntities } from '../persistence/messaging-entities.js';
+import { kysely, type KyselyDb } from '../persistence/kysely.js';
+import { applyTransition, lockRow, type StoredMachine } from './apply.js';
+import { defineMachine } from './machine.js';
+
+class Migration20261124000200_door extends Migration {
+  override up(): void {
+    this.addSql(`CREATE TABLE door (id text PRIMARY KEY, state text NOT NULL, version integer NOT NULL DEFAULT 1, note text)`);
+    this.addSql(
+      `CREATE TABLE door_event (id bigserial PRIMARY KEY, door_id text NOT NULL, from_state text NOT NULL, to_state text NOT NULL, version integer NOT NULL)`,
+    );
+  }
+}
+const DoorEntity = defineEntity({
+  name: 'Door',
+  tableName: 'door',
+  properties: { id: p.text().primary(), state: p.enum(['OPEN', 'CLOSED', 'LOCKED']), version: p.integer().default(1), note: p.text().nullable() },
+});
+const DoorEventEntity = defineEntity({
+  name: 'DoorEvent',
+  tableName: 'door_event',
+  properties: { id: p.bigint('string').primary().autoincrement(), doorId: p.text(), fromState: p.text(), toState: p.text(), version: p.integer() },
+});
+const entities = [...messagingEntities, DoorEntity, DoorEventEntity] as const;
+type Db = KyselyDb<typeof entities>;
+type State = 'OPEN' | 'CLOSED' | 'LOCKED';
+
+const doorMachine = defineMachine<State, { key: boolean }>({
+  name: 'door',
+  states: ['OPEN', 'CLOSED', 'LOCKED'],
+  transitions: { OPEN: ['CLOSED'], CLOSED: ['OPEN', 'LOCKED'], LOCKED: ['CLOSED'] },
+  guards: [({ from }, { key }) => (from === 'LOCKED' && !key ? 'it takes the key' : null)],
+  refuse: (message) => new Error(`refused: ${message}`),
+});
+const storedDoor: StoredMachine<Db, 'door', State, { key: boolean }> = {
+  machine: doorMachine,
+  table: 'door',
+  key: 'id',
+  status: 'state',
+  version: 'version',
+  audit: async (tx, { id, from, to, after }) => {
+    await kysely<Db>(tx).insertInto('door_event').values({ door_id: id, from_state: from, to_state: to, version: after.version }).execute();
+  },
+  event: ({ id, to }) => ({ type: 'fulfillment.order-shipped', aggregateId: id, correlationId: `door:${to}`, payload: { orderId: id } }),
+};
+
+let orm: MikroORM;
+beforeAll(async () => {
+  orm = await openDatabase({ schema: 'kit_machine', entities, migrations: [Migration20261124000000_messaging, Migration20261124000200_door] });
+});
+afterAll(async () => {
+  await orm?.close();
+});
+
+const newDoor = async (state: State = 'OPEN') => {
+  const id = `door_${Math.random().toString(36).slice(2)}`;
+  await kysely<Db>(orm.em.fork()).insertInto('door').values({ id, state }).execute();
+  return id;
+};
+const move = (id: string, to: State, options: { key?: boolean; onlyFrom?: State[] } = {}) =>
+  orm.em
+    .fork()
+    .transactional((tx) =>
+      applyTransition(tx, storedDoor, { id, to, facts: { key: options.key ?? false }, onlyFrom: options.onlyFrom, set: { note: `to ${to}` } }),
+    );
+const trail = (id: string) =>
+  kysely<Db>(orm.em.fork()).selectFrom('door_event').select(['from_state', 'to_state', 'version']).where('door_id', '=', id).orderBy('id').execute();
+const outbox = (id: string) =>
+  kysely<MessagingDb>(orm.em.fork())
+    .selectFrom('outbox')
+    .select('body')
+    .where('body', '@>', JSON.stringify({ aggregateId: id }))
+    .execute();
+
+describe('applyTransition', () => {
+  it('moves, bumps the version, sets the extra columns, audits and writes the event, in one transaction', async () => {
+    const id = await newDoor();
+    const result = await move(id, 'CLOSED');
+    expect(result.changed).toBe(true);
+    expect(result.row).toMatchObject({ id, state: 'CLOSED', version: 2, note: 'to CLOSED' });
+    expect(await trail(id)).toEqual([{ from_state: 'OPEN', to_state: 'CLOSED', version: 2 }]);
+    expect((await outbox(id)).map((r) => (r.body as { correlationId: string }).correlationId)).toEqual(['door:CLOSED']);
+  });
+
+  it('refuses a move the table or a guard forbids, and writes nothing', async () => {
+    const id = await newDoor('CLOSED');
+    await expect(move(id, 'CLOSED')).rejects.toThrow(/refused: door .* in status CLOSED cannot become CLOSED/);
+    await move(id, 'LOCKED');
+    await expect(move(id, 'CLOSED')).rejects.toThrow(/it takes the key/);
+    expect((await move(id, 'CLOSED', { key: true })).row.version).toBe(3);
+    expect((await trail(id)).map((t) => t.to_state)).toEqual(['LOCKED', 'CLOSED']);
+  });
+
+  it('with onlyFrom, leaves a row in another state alone', async () => {
+    const id = await newDoor('OPEN');
+    const result = await move(id, 'OPEN', { onlyFrom: ['CLOSED'] });
+    expect(result).toMatchObject({ changed: false, row: { state: 'OPEN', version: 1 } });
+    expect(await trail(id)).toEqual([]);
+  });
+
+  it('serialises concurrent moves of one row: one wins, the other sees its result', async () => {
+    const id = await newDoor('OPEN');
+    const results = await Promise.allSettled([move(id, 'CLOSED'), move(id, 'CLOSED')]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(await trail(id)).toHaveLength(1);
+  });
+
+  it('refuses a locked row that changed since the caller read it (a stale version)', async () => {
+    const id = await newDoor('OPEN');
+    await expect(
+      orm.em.fork().transactional(async (tx) => {
+        const locked = (await lockRow(tx, storedDoor, id))!;
+        await kysely<Db>(tx).updateTable('door').set({ version: 7 }).where('id', '=', id).execute();
+        return applyTransition(tx, storedDoor, { id, to: 'CLOSED', locked, facts: { key: false } });
+      }),
+    ).rejects.toThrow(/changed under its row lock/);
+  });
+
+  it('moves only inside a transaction', async () => {
+    const id = await newDoor('OPEN');
+    await expect(applyTransition(orm.em.fork(), storedDoor, { id, to: 'CLOSED', facts: { key: false } })).rejects.toThrow(/inside a transaction/);
+  });
+});
