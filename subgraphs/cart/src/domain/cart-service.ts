@@ -1,4 +1,4 @@
-import { MAX_LINE_QTY, MAX_LINES, advisoryXactLock, badInput, sql, type EntityManager } from '@shop/kit';
+import { MAX_LINE_QTY, MAX_LINES, advisoryXactLock, badInput, type EntityManager, dbNow } from '@shop/kit';
 import { db } from '../persistence.js';
 import { assertSameCurrency } from './pricing.js';
 
@@ -52,7 +52,7 @@ async function writeLine(em: EntityManager, userId: string, skuId: string, curre
           .doUpdateSet((eb) => ({
             qty: write.kind === 'add' ? eb(eb.ref('cart_line.qty'), '+', eb.ref('excluded.qty')) : eb.ref('excluded.qty'),
             currency: eb.ref('excluded.currency'),
-            updated_at: sql<Date>`now()`,
+            updated_at: dbNow(),
           }))
           // the new quantity, as above: a line never grows past MAX_LINE_QTY
           .where((eb) => eb(write.kind === 'add' ? eb(eb.ref('cart_line.qty'), '+', eb.ref('excluded.qty')) : eb.ref('excluded.qty'), '<=', MAX_LINE_QTY)),

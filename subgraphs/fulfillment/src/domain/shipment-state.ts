@@ -6,10 +6,10 @@ import {
   badInput,
   defineMachine,
   json,
-  sql,
   type EntityManager,
   type Selectable,
   type StoredMachine,
+  dbClock,
 } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { SHIPMENT_STATUSES } from './entities.js';
@@ -70,7 +70,7 @@ const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, ShipmentMove
   key: 'id',
   status: 'status',
   version: 'version',
-  touch: () => ({ updated_at: sql<Date>`clock_timestamp()` }),
+  touch: () => ({ updated_at: dbClock() }),
   audit: (tx, { from, to, after }, facts) => audit(tx, after, `STATUS_${to}`, facts.actor, { from, to, version: after.version, ...facts.details }),
   event: ({ to, after }, { siblings, correlationId }) => {
     const all = siblings.map((s) => (s.id === after.id ? after : s));

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, defineMachine, json, logger, sql, type EntityManager, type Selectable, type StoredMachine } from '@shop/kit';
+import { DomainError, ErrorCode, defineMachine, json, logger, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { RESERVATION_STATES } from './entities.js';
 
@@ -23,26 +23,8 @@ export const reservationMachine = defineMachine<OrderReservationState, { restock
   refuse: (message, { from, to }) => new DomainError(ErrorCode.ORDER_STATE_INVALID, message, { from, to }),
 });
 
-export interface HeldRow {
-  skuId: string;
-  warehouseId: string;
-  qty: number;
-}
-
-/** Moves `qty` between two stock columns of one row; the guard keeps the source from going negative. */
-async function moveStock(tx: EntityManager, row: HeldRow, from: 'reserved' | 'sold', to: 'available' | 'sold'): Promise<void> {
-  const updated = await db(tx)
-    .updateTable('stock')
-    .set((eb) => ({ [from]: eb(from, '-', row.qty), [to]: eb(to, '+', row.qty), updated_at: sql<Date>`now()` }))
-    .where('sku_id', '=', row.skuId)
-    .where('warehouse_id', '=', row.warehouseId)
-    .where(from, '>=', row.qty)
-    .executeTakeFirst();
-  if (updated.numUpdatedRows !== 1n) throw new Error(`stock of ${row.skuId} in ${row.warehouseId} holds less ${from} than reservation says (${row.qty})`);
-}
-
 /** The reservation rows of an order in one state, in (sku, warehouse) byte order: the order every transaction locks stock rows in. */
-export const rowsIn = (tx: EntityManager, orderId: string, state: 'HOLD' | 'CONFIRMED'): Promise<HeldRow[]> =>
+export const rowsIn = (tx: EntityManager, orderId: string, state: 'HOLD' | 'CONFIRMED') =>
   db(tx)
     .selectFrom('reservation')
     .select(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty'])
@@ -51,6 +33,20 @@ export const rowsIn = (tx: EntityManager, orderId: string, state: 'HOLD' | 'CONF
     .orderBy('sku_id', (ob) => ob.collate('C'))
     .orderBy('warehouse_id', (ob) => ob.collate('C'))
     .execute();
+
+export type HeldRow = Awaited<ReturnType<typeof rowsIn>>[number];
+
+/** Moves `qty` between two stock columns of one row; the guard keeps the source from going negative. */
+async function moveStock(tx: EntityManager, row: HeldRow, from: 'reserved' | 'sold', to: 'available' | 'sold'): Promise<void> {
+  const updated = await db(tx)
+    .updateTable('stock')
+    .set((eb) => ({ [from]: eb(from, '-', row.qty), [to]: eb(to, '+', row.qty), updated_at: dbNow() }))
+    .where('sku_id', '=', row.skuId)
+    .where('warehouse_id', '=', row.warehouseId)
+    .where(from, '>=', row.qty)
+    .executeTakeFirst();
+  if (updated.numUpdatedRows !== 1n) throw new Error(`stock of ${row.skuId} in ${row.warehouseId} holds less ${from} than reservation says (${row.qty})`);
+}
 
 /**
  * Every move of a header carries its rows and their stock: HOLD → CONFIRMED turns reserved into
@@ -62,17 +58,12 @@ export const storedReservation: StoredMachine<Db, 'reservation_order', OrderRese
   key: 'order_id',
   status: 'state',
   version: 'version',
-  touch: () => ({ updated_at: sql<Date>`now()` }),
+  touch: () => ({ updated_at: dbNow() }),
   async effects(tx, { id, from, to }) {
     if (from === 'RELEASED' || from === 'REJECTED' || to === 'HOLD' || to === 'REJECTED') return;
     const rows = await rowsIn(tx, id, from);
     for (const row of rows) await moveStock(tx, row, from === 'HOLD' ? 'reserved' : 'sold', to === 'CONFIRMED' ? 'sold' : 'available');
-    await db(tx)
-      .updateTable('reservation')
-      .set({ state: to, updated_at: sql<Date>`now()` })
-      .where('order_id', '=', id)
-      .where('state', '=', from)
-      .execute();
+    await db(tx).updateTable('reservation').set({ state: to, updated_at: dbNow() }).where('order_id', '=', id).where('state', '=', from).execute();
   },
   async audit(tx, { id, from, to, after }, { restock }) {
     await db(tx)

@@ -1,4 +1,4 @@
-import { applyTransition, json, lockRow, logger, newId, sql, type EntityManager } from '@shop/kit';
+import { applyTransition, json, lockRow, logger, newId, type EntityManager, dbNow } from '@shop/kit';
 import { db } from '../persistence.js';
 import { planLine, type WarehouseAvailability } from './allocation.js';
 import { reservationMachine, storedReservation, type OrderReservationState } from './reservation-state.js';
@@ -107,7 +107,7 @@ async function takeLine(tx: EntityManager, line: ReserveLine): Promise<{ allocat
     for (const take of plan) {
       const updated = await db(tx)
         .updateTable('stock')
-        .set((eb) => ({ available: eb('available', '-', take.qty), reserved: eb('reserved', '+', take.qty), updated_at: sql<Date>`now()` }))
+        .set((eb) => ({ available: eb('available', '-', take.qty), reserved: eb('reserved', '+', take.qty), updated_at: dbNow() }))
         .where('sku_id', '=', line.skuId)
         .where('warehouse_id', '=', take.warehouseId)
         .where('available', '>=', take.qty)
@@ -228,7 +228,7 @@ export function release(em: EntityManager, orderId: string, options: { restock?:
     em.transactional(async (tx): Promise<CommandResult> => {
       const tombstone = await db(tx)
         .insertInto('reservation_order')
-        .values({ order_id: orderId, state: 'RELEASED', expire_at: sql<Date>`now()` })
+        .values({ order_id: orderId, state: 'RELEASED', expire_at: dbNow() })
         .onConflict((oc) => oc.column('order_id').doNothing())
         .executeTakeFirst();
       if (tombstone.numInsertedOrUpdatedRows === 1n) return { ok: true, state: 'RELEASED', changed: false };

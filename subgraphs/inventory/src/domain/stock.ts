@@ -1,17 +1,20 @@
-import { badInput, groupBy, sql, type EntityManager } from '@shop/kit';
+import { badInput, groupBy, type EntityManager, dbNow } from '@shop/kit';
 import { db } from '../persistence.js';
 
 export const MAX_ON_HAND = 1_000_000;
 const WAREHOUSE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+const stockRows = (em: EntityManager, skuIds: readonly string[]) =>
+  db(em)
+    .selectFrom('stock')
+    .select(['sku_id as skuId', 'warehouse_id as warehouseId', 'available', 'reserved', 'sold'])
+    .where('sku_id', 'in', [...skuIds])
+    .orderBy('sku_id')
+    .orderBy('warehouse_id')
+    .execute();
+
 /** One SKU's quantities in one warehouse; on hand is derived: available + reserved + sold. */
-export interface WarehouseStockRow {
-  skuId: string;
-  warehouseId: string;
-  available: number;
-  reserved: number;
-  sold: number;
-}
+export type WarehouseStockRow = Awaited<ReturnType<typeof stockRows>>[number];
 
 export function parseWarehouseId(value: string): string {
   if (!WAREHOUSE_ID.test(value)) {
@@ -30,13 +33,7 @@ export function parseOnHand(value: number): number {
 /** Stock rows of many SKUs in one query (the Sku reference resolver batches through this). */
 export async function stockBySkus(em: EntityManager, skuIds: readonly string[]): Promise<Map<string, WarehouseStockRow[]>> {
   if (skuIds.length === 0) return new Map();
-  const rows = await db(em)
-    .selectFrom('stock')
-    .select(['sku_id as skuId', 'warehouse_id as warehouseId', 'available', 'reserved', 'sold'])
-    .where('sku_id', 'in', [...skuIds])
-    .orderBy('sku_id')
-    .orderBy('warehouse_id')
-    .execute();
+  const rows = await stockRows(em, skuIds);
   return groupBy(rows, (r) => r.skuId);
 }
 
@@ -64,7 +61,7 @@ export async function setOnHand(em: EntityManager, skuId: string, warehouseId: s
           .columns(['sku_id', 'warehouse_id'])
           .doUpdateSet((eb) => ({
             available: eb(eb('excluded.available', '-', eb.ref('stock.reserved')), '-', eb.ref('stock.sold')),
-            updated_at: sql<Date>`now()`,
+            updated_at: dbNow(),
           }))
           .where((eb) => eb('excluded.available', '>=', eb(eb.ref('stock.reserved'), '+', eb.ref('stock.sold')))),
       )

@@ -4,7 +4,7 @@ import type { Connection, Publisher } from 'rabbitmq-client';
 import { databaseUrl } from '../config.js';
 import { logger } from '../logger.js';
 import { eventsExchange } from './topology.js';
-import { kysely, sql } from '../persistence/kysely.js';
+import { kysely, dbClock } from '../persistence/kysely.js';
 import type { MessagingDb } from './outbox.js';
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics.js';
@@ -83,7 +83,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       await options.afterPublish?.(ids);
       await outbox
         .updateTable('outbox')
-        .set((eb) => ({ published_at: sql<Date>`clock_timestamp()`, attempts: eb('attempts', '+', 1) }))
+        .set((eb) => ({ published_at: dbClock(), attempts: eb('attempts', '+', 1) }))
         .where('event_id', 'in', ids)
         .execute();
       published.inc(rows.length);

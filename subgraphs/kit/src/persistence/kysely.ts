@@ -44,3 +44,10 @@ export async function advisoryXactLock(tx: EntityManager, key: string): Promise<
 }
 
 export { jsonArrayFrom } from 'kysely/helpers/postgres';
+
+/** The database's clock: `now()` is the transaction's start (a Date to write, the driver's text to compare with). */
+export const dbNow = <T extends Date | string = Date>(): RawBuilder<T> => sql<T>`now()`;
+/** The database's clock at this statement: `clock_timestamp()`. */
+export const dbClock = (): RawBuilder<Date> => sql<Date>`clock_timestamp()`;
+/** A moment `seconds` before the database's `now()`, to compare timestamps with. */
+export const dbSecondsAgo = (seconds: number): RawBuilder<string> => sql<string>`now() - ${seconds} * interval '1 second'`;

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql, type Kysely, type Selectable, type UpdateObject } from 'kysely';
+import type { Kysely, Selectable, UpdateObject } from 'kysely';
 import { emit, type AnyEmitOptions } from '../messaging/outbox.js';
 import { kysely } from '../persistence/kysely.js';
 import type { Machine } from './machine.js';
@@ -81,10 +81,15 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   stored.machine.check(from, to, facts, `${stored.machine.name} ${id}`);
 
   const changes: Record<string, unknown> = { ...stored.touch?.(), ...request.set, [stored.status]: to };
-  if (stored.version) changes[stored.version] = sql`${sql.ref(stored.version)} + 1`;
-  const guard: string = stored.version ?? stored.status;
-  const { table, key }: { table: string; key: string } = stored;
-  const after = await untyped(tx).updateTable(table).set(changes).where(key, '=', id).where(guard, '=', current[guard]).returningAll().executeTakeFirst();
+  const { table, key, version }: { table: string; key: string; version?: string } = stored;
+  const guard = version ?? stored.status;
+  const after = await untyped(tx)
+    .updateTable(table)
+    .set((eb) => (version ? { ...changes, [version]: eb(version, '+', 1) } : changes))
+    .where(key, '=', id)
+    .where(guard, '=', current[guard])
+    .returningAll()
+    .executeTakeFirst();
   if (!after) throw new Error(`${stored.machine.name} ${id} changed under its row lock`);
 
   const move: Move<S, Selectable<Db[T]>> = { id, from, to, before, after: after as Selectable<Db[T]> };

@@ -1,4 +1,4 @@
-import { envInt, forbidden, isAdmin, logger, sql, type EntityManager, type Identity } from '@shop/kit';
+import { envInt, forbidden, isAdmin, logger, type EntityManager, type Identity, dbNow } from '@shop/kit';
 import { db } from '../persistence.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
@@ -22,7 +22,7 @@ export async function cancelExpiredOrders(em: EntityManager, batchSize = 100): P
       .selectFrom('orders')
       .select('id')
       .where('status', 'in', ['CREATED', 'PENDING_PAYMENT'])
-      .where('expire_at', '<=', sql<string>`now()`)
+      .where('expire_at', '<=', dbNow<string>())
       .orderBy('expire_at')
       .limit(batchSize)
       .forUpdate()

@@ -1,6 +1,6 @@
 import type { CancelReason, OrderStatus } from '@shop/schema';
 import { OrderStatus as ORDER_STATUSES } from '@shop/schema';
-import { DomainError, ErrorCode, applyTransition, defineMachine, sql, type EntityManager, type Selectable, type StoredMachine } from '@shop/kit';
+import { DomainError, ErrorCode, applyTransition, defineMachine, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
 import type { Db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 
@@ -51,7 +51,7 @@ const storedOrder: StoredMachine<Db, 'orders', OrderStatus, OrderMoveFacts> = {
   key: 'id',
   status: 'status',
   version: 'version',
-  touch: () => ({ updated_at: sql<Date>`now()` }),
+  touch: () => ({ updated_at: dbNow() }),
   audit: (tx, { id, from, to, after }, facts) =>
     recordOrderEvent(tx, { orderId: id, type: `ORDER_${to}`, from, to, version: after.version, payload: { reason: facts.reason, ...facts.audit } }),
   event: ({ id, from, to, after }, facts) => ({

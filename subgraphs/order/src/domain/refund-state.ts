@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, defineMachine, sql, type AnyEmitOptions, type Selectable, type StoredMachine } from '@shop/kit';
+import { DomainError, ErrorCode, defineMachine, type AnyEmitOptions, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
 import type { Db } from '../persistence.js';
 import { REFUND_REQUEST_STATUSES } from './entities.js';
 import { recordOrderEvent } from './order-events.js';
@@ -58,7 +58,7 @@ export const storedRefund: StoredMachine<Db, 'refund_request', RefundStatus, Ref
   key: 'id',
   status: 'status',
   version: 'version',
-  touch: () => ({ updated_at: sql<Date>`now()` }),
+  touch: () => ({ updated_at: dbNow() }),
   audit: (tx, { id, to, after }, facts) => recordOrderEvent(tx, { orderId: after.order_id, type: AUDIT_TYPE[to], payload: { refundId: id, ...facts.audit } }),
   event: ({ to, after }, facts) => (to === 'REQUESTED' ? refundRequested(after, facts.correlationId) : undefined),
 };

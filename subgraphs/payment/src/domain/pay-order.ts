@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, envString, forbidden, logger, newId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, envString, forbidden, logger, newId, type EntityManager, type Identity, dbClock } from '@shop/kit';
 import { db } from '../persistence.js';
 import { fetchOrderFacts, OrderServiceUnavailableError } from './order-facts.js';
 import { audit, type PaymentRow } from './payment-state.js';
@@ -64,7 +64,7 @@ export async function payOrder(em: EntityManager, identity: Identity, orderId: s
   await em.fork().transactional(async (tx) => {
     const changed = await db(tx)
       .updateTable('payment')
-      .set({ psp_intent_id: intent.intentId, checkout_url: intent.checkoutUrl, updated_at: sql<Date>`clock_timestamp()` })
+      .set({ psp_intent_id: intent.intentId, checkout_url: intent.checkoutUrl, updated_at: dbClock() })
       .where('id', '=', payment.id)
       .where('psp_intent_id', 'is', null)
       .executeTakeFirst();

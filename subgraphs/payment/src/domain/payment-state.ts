@@ -6,11 +6,11 @@ import {
   defineMachine,
   json,
   lockRow,
-  sql,
   type AnyEmitOptions,
   type EntityManager,
   type Selectable,
   type StoredMachine,
+  dbClock,
 } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { PAYMENT_STATUSES } from './entities.js';
@@ -59,7 +59,7 @@ const storedPayment: StoredMachine<Db, 'payment', PaymentStatus, TransitionOptio
   key: 'id',
   status: 'status',
   version: 'version',
-  touch: () => ({ updated_at: sql<Date>`clock_timestamp()` }),
+  touch: () => ({ updated_at: dbClock() }),
   audit: (tx, { id, from, to, after }, facts) =>
     audit(tx, id, `STATUS_${to}`, { from, to, reason: facts.reason, version: after.version, paymentTxnId: facts.paymentTxnId ?? null }),
   event: ({ id }, { event, correlationId }) => (event ? ({ ...event, aggregateId: id, correlationId } as AnyEmitOptions) : undefined),
@@ -85,7 +85,7 @@ export async function transitionPayment(tx: EntityManager, payment: PaymentRow, 
 export async function flagPayment(tx: EntityManager, payment: PaymentRow, reason: string, details: Record<string, unknown>): Promise<void> {
   await db(tx)
     .updateTable('payment')
-    .set((eb) => ({ flagged_reason: reason.slice(0, 500), version: eb('version', '+', 1), updated_at: sql<Date>`clock_timestamp()` }))
+    .set((eb) => ({ flagged_reason: reason.slice(0, 500), version: eb('version', '+', 1), updated_at: dbClock() }))
     .where('id', '=', payment.id)
     .execute();
   await audit(tx, payment.id, 'FLAGGED', { reason, ...details });

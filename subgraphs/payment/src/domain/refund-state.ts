@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, defineMachine, logger, sql, type Selectable, type StoredMachine } from '@shop/kit';
+import { DomainError, ErrorCode, defineMachine, logger, type Selectable, type StoredMachine, dbClock } from '@shop/kit';
 import type { Db } from '../persistence.js';
 import { REFUND_STATUSES } from './entities.js';
 import { audit } from './payment-state.js';
@@ -32,7 +32,7 @@ export const storedRefund: StoredMachine<Db, 'refund', RefundStatus, RefundMoveF
   key: 'id',
   status: 'status',
   version: 'version',
-  touch: () => ({ updated_at: sql<Date>`clock_timestamp()` }),
+  touch: () => ({ updated_at: dbClock() }),
   audit: async (tx, { id, to, after }, facts) => {
     if (to === 'SUCCEEDED') {
       await audit(tx, after.payment_id, 'REFUND_SUCCEEDED', {

@@ -1,4 +1,4 @@
-import { applyTransition, emit, logger, sql, type EntityManager } from '@shop/kit';
+import { applyTransition, emit, logger, type EntityManager } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
 import { db } from '../persistence.js';
 import { sagaCompensations } from './metrics.js';
@@ -134,7 +134,7 @@ async function executeRefund(tx: EntityManager, payment: PaymentRow, request: Re
 async function refundedAmount(tx: EntityManager, paymentId: string): Promise<number> {
   const sum = await db(tx)
     .selectFrom('refund')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), sql<string>`0`).as('total'))
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('amount'), eb.lit(0)).as('total'))
     .where('payment_id', '=', paymentId)
     .where('status', '=', 'SUCCEEDED')
     .executeTakeFirst();

@@ -1,4 +1,4 @@
-import { jsonArrayFrom, sql, type EntityManager } from '@shop/kit';
+import { jsonArrayFrom, type EntityManager, dbSecondsAgo } from '@shop/kit';
 import { db } from '../../persistence.js';
 import { needsBlocklist, windowsNeeded, type BlockKind, type Dimension, type RiskObservations, type RiskRule } from './rules.js';
 
@@ -34,7 +34,7 @@ export async function gatherObservations(em: EntityManager, subject: RiskSubject
                 .selectFrom('orders')
                 .select((c) => c.fn.countAll<string>().as('n'))
                 .where(COLUMN[w.dimension], '=', valueOf[w.dimension])
-                .where('created_at', '>', sql<string>`now() - ${w.windowSeconds} * interval '1 second'`)
+                .where('created_at', '>', dbSecondsAgo(w.windowSeconds))
                 .as(`w${i}`),
             ),
             ...(blocklist

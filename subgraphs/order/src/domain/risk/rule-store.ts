@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { badInput, envInt, json, logger, sql, type EntityManager, type Identity, type Selectable } from '@shop/kit';
+import { badInput, envInt, json, logger, type EntityManager, type Identity, type Selectable, dbNow } from '@shop/kit';
 import { db, type Db } from '../../persistence.js';
 import { BLOCK_KINDS, isRiskAction, isRuleKind, parseRuleParams, type BlockKind, type RiskAction, type RiskRule } from './rules.js';
 
@@ -83,7 +83,7 @@ export async function setRiskRule(em: EntityManager, admin: Identity, input: Set
       ...(action ? { action } : {}),
       ...(params ? { params: json(params) } : {}),
       updated_by: admin.userId,
-      updated_at: sql<Date>`now()`,
+      updated_at: dbNow(),
     })
     .where('id', '=', input.id)
     .returningAll()
@@ -114,7 +114,7 @@ export async function blockRiskSubject(em: EntityManager, admin: Identity, input
     .onConflict((oc) =>
       oc
         .columns(['kind', 'value'])
-        .doUpdateSet((eb) => ({ reason: eb.ref('excluded.reason'), created_by: eb.ref('excluded.created_by'), created_at: sql<Date>`now()` })),
+        .doUpdateSet((eb) => ({ reason: eb.ref('excluded.reason'), created_by: eb.ref('excluded.created_by'), created_at: dbNow() })),
     )
     .execute();
   logger.info({ kind, value, reason, by: admin.userId }, 'risk subject blocked');
