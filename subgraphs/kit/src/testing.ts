@@ -90,3 +90,9 @@ export function sql(em: EntityManager) {
       (await conn.execute<{ affectedRows: number }>(query, params, 'run', ctx)).affectedRows,
   };
 }
+
+/** Whether an error carries this GraphQL error code (`extensions.code`). */
+export const hasCode =
+  (code: string) =>
+  (error: unknown): boolean =>
+    (error as { extensions?: { code?: string } } | undefined)?.extensions?.code === code;

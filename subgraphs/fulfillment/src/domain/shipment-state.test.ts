@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { machineCases } from '@shop/kit/testing';
+import { hasCode, machineCases } from '@shop/kit/testing';
 import { shipmentMachine } from './shipment-state.js';
 
-const isStateInvalid = (error: unknown) => (error as { extensions?: { code?: string } })?.extensions?.code === 'ORDER_STATE_INVALID';
+const isStateInvalid = hasCode('ORDER_STATE_INVALID');
 
 describe('shipment transition table', () => {
   const allowed = [

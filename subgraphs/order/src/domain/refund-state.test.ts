@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { machineCases } from '@shop/kit/testing';
+import { hasCode, machineCases } from '@shop/kit/testing';
 import { refundMachine } from './refund-state.js';
 
-const isStateInvalid = (error: unknown) => (error as { extensions?: { code?: string } })?.extensions?.code === 'ORDER_STATE_INVALID';
+const isStateInvalid = hasCode('ORDER_STATE_INVALID');
 
 describe('refund request transition table', () => {
   const allowed = [

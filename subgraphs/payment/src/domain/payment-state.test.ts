@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { machineCases } from '@shop/kit/testing';
+import { hasCode, machineCases } from '@shop/kit/testing';
 import { paymentMachine } from './payment-state.js';
 import { refundMachine } from './refund-state.js';
 
-const isStateInvalid = (error: unknown) => (error as { extensions?: { code?: string } })?.extensions?.code === 'ORDER_STATE_INVALID';
+const isStateInvalid = hasCode('ORDER_STATE_INVALID');
 
 describe('payment transition table', () => {
   const allowed = [
