@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasCode, machineCases } from '@shop/kit/testing';
 import { paymentMachine } from './payment-state.js';
-import { refundMachine } from './refund-state.js';
 
 const isStateInvalid = hasCode('ORDER_STATE_INVALID');
 
@@ -16,12 +15,4 @@ describe('payment transition table', () => {
   it('ends in FAILED or REFUNDED', () => {
     expect(paymentMachine.states.filter((s) => paymentMachine.isTerminal(s))).toEqual(['FAILED', 'REFUNDED']);
   });
-});
-
-describe('refund (at the provider) transition table', () => {
-  const allowed = [
-    ['REQUESTED', 'SUCCEEDED'],
-    ['REQUESTED', 'FAILED'],
-  ] as const;
-  for (const c of machineCases(refundMachine, allowed, () => undefined, isStateInvalid)) it(c.title, c.run);
 });
