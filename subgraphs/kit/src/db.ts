@@ -48,7 +48,7 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) {
       try {
-        await client.query(`CREATE DATABASE "${name}"`);
+        await client.query(`CREATE DATABASE "${name}"`); // SQL string: as above
         logger.info({ database: name }, 'created database');
       } catch (error) {
         // Another process created it at the same moment.

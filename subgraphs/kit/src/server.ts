@@ -57,7 +57,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
 
   const checks: Record<string, ReadinessCheck> = {
     postgres: async () => {
-      await options.orm.em.getConnection().execute('SELECT 1');
+      await options.orm.em.getConnection().execute('SELECT 1'); // SQL string: a round trip to the database, no table involved
     },
     ...options.readiness,
   };

@@ -26,6 +26,7 @@ export const OutboxEntity = defineEntity({
       timing: 'after',
       events: ['insert'],
       forEach: 'statement',
+      // SQL string: the trigger's DDL, MikroORM's escape hatch for a trigger whose function it did not create.
       expression: 'CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()',
     },
   ],

@@ -126,6 +126,7 @@ export const OrderEntity = defineEntity({
     { name: 'orders_check', expression: "(status = 'CANCELED') = (cancel_reason IS NOT NULL)" },
   ],
   indexes: [
+    // SQL string: the index's DDL, so MikroORM compares it as the migration wrote it (id DESC).
     { name: 'orders_user_idx', expression: 'CREATE INDEX orders_user_idx ON ordering.orders USING btree (user_id, id DESC)' },
     { name: 'orders_expiry_idx', properties: ['expireAt'], where: "status IN ('CREATED', 'PENDING_PAYMENT')" },
     { name: 'orders_user_created_idx', properties: ['userId', 'createdAt'] },
