@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { generateMigration, writeSnapshot } from './schema-drift.js';
 import type { DatabaseOptions } from '../db.js';
 
-const USAGE = `npm run migration -- create <subgraph> [name]   generate the migration from the entities (and refresh the snapshot)
+const USAGE = `npm run migration -- create <subgraph> [name]   generate the migration from the entities, list it in migrations/index.ts, refresh the snapshot
 npm run migration -- snapshot <subgraph>        write the snapshot of the entities as they are`;
 
 /** Generates a subgraph's migrations from its entities with MikroORM's migrator (DATABASE_URL must be reachable). */
@@ -21,7 +21,7 @@ async function main([command, subgraph, name]: string[]): Promise<void> {
   }
   const file = await generateMigration(module.database, name);
   if (!file) console.log('the entities match the snapshot: no migration needed');
-  else console.log(`wrote ${join(module.database.migrationsDir, file)}: add it to ${join(module.database.migrationsDir, 'index.ts')}`);
+  else console.log(`wrote ${join(module.database.migrationsDir, file)} and listed it in ${join(module.database.migrationsDir, 'index.ts')}`);
 }
 
 main(process.argv.slice(2)).then(

@@ -32,10 +32,25 @@ export async function generateMigration(database: Described, name?: string): Pro
     // Subgraphs import the migration base class through the kit, as the hand-written ones do.
     const file = join(database.migrationsDir, result.fileName);
     await writeFile(file, (await readFile(file, 'utf8')).replace(`from '@mikro-orm/migrations'`, `from '@shop/kit'`));
+    await registerMigration(database.migrationsDir, result.fileName.replace(/\.ts$/, ''));
     return result.fileName;
   } finally {
     await orm.close();
   }
+}
+
+/** Lists a new migration last in the subgraph's `migrations/index.ts` (its import and its place in `migrations`). */
+async function registerMigration(dir: string, name: string): Promise<void> {
+  const index = join(dir, 'index.ts');
+  const text = await readFile(index, 'utf8');
+  const list = /export const migrations = \[([\s\S]*?)\];/.exec(text);
+  if (!list) throw new Error(`${index} has no \`export const migrations = [...]\`: add ${name} to it by hand`);
+  const imports = [...text.matchAll(/^import .*;$/gm)];
+  const lastImport = imports[imports.length - 1];
+  const importLine = `import { ${name} } from './${name}.js';\n`;
+  const at = lastImport ? lastImport.index + lastImport[0].length + 1 : 0;
+  const withImport = text.slice(0, at) + importLine + text.slice(at);
+  await writeFile(index, withImport.replace(list[0], `export const migrations = [${list[1]!.trimEnd().replace(/,$/, '')}, ${name}];`));
 }
 
 /** Writes the snapshot of the entities as they are (for a schema whose migrations already match them). */
