@@ -1,10 +1,11 @@
 // The two PostgreSQL roles of a production database, as SQL for a database administrator:
 //   node infra/scripts/db-roles.mjs --database shop --migrator shop_migrator --app shop_app   prints it
-//   ... --apply    runs it through ADMIN_DATABASE_URL (a superuser's connection to any database)
+//   ... --apply    runs it through ADMIN_DATABASE_URL (a superuser's connection to any database),
+//                  keeping what exists, and sets MIGRATOR_PASSWORD / APP_PASSWORD when given
 // The migrator owns the database and runs npm run migrate (it creates schemas and tables); the app
 // role, which every service uses, may read and write rows and nothing else. Default privileges give
 // the app role its rights on whatever the migrator creates later. Passwords are set separately
-// (ALTER ROLE ... PASSWORD), never in this file or its output.
+// (ALTER ROLE ... PASSWORD, or the variables above), never in this file or its output.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 
@@ -45,26 +46,46 @@ async function main() {
     return;
   }
   if (!process.env.ADMIN_DATABASE_URL) throw new Error('--apply needs ADMIN_DATABASE_URL (a superuser connection)');
-  await applyRoles(process.env.ADMIN_DATABASE_URL, values);
+  await applyRoles(process.env.ADMIN_DATABASE_URL, values, { migrator: process.env.MIGRATOR_PASSWORD, app: process.env.APP_PASSWORD });
   console.log(`✓ roles ${values.migrator} (migrations) and ${values.app} (data only) for database ${values.database}`);
 }
 
-/** Runs rolesSql through a superuser connection (adminUrl names any database of the cluster). */
-export async function applyRoles(adminUrl, names) {
+/**
+ * Runs rolesSql through a superuser connection (adminUrl names any database of the cluster). Safe
+ * to run again: roles and the database that exist are kept. Passwords, when given, are set.
+ */
+export async function applyRoles(adminUrl, names, passwords = {}) {
   const sql = rolesSql(names);
-  const run = async (url, statements) => {
+  const run = async (url, work) => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      for (const statement of statements) await client.query(statement);
+      await work(client);
     } finally {
       await client.end();
     }
   };
-  await run(adminUrl, sql.cluster);
+  await run(adminUrl, async (client) => {
+    const has = async (query, value) => (await client.query(query, [value])).rowCount > 0;
+    for (const statement of sql.cluster) {
+      const role = /^CREATE ROLE "(\w+)"/.exec(statement)?.[1];
+      const database = /^CREATE DATABASE "(\w+)"/.exec(statement)?.[1];
+      if (role && (await has('SELECT 1 FROM pg_roles WHERE rolname = $1', role))) continue;
+      if (database && (await has('SELECT 1 FROM pg_database WHERE datname = $1', database))) continue;
+      await client.query(statement);
+    }
+    for (const [role, password] of [
+      [names.migrator, passwords.migrator],
+      [names.app, passwords.app],
+    ]) {
+      if (password) await client.query(`ALTER ROLE ${ident(role)} PASSWORD ${client.escapeLiteral(password)}`);
+    }
+  });
   const inDatabase = new URL(adminUrl);
   inDatabase.pathname = `/${names.database}`;
-  await run(inDatabase.toString(), sql.database);
+  await run(inDatabase.toString(), async (client) => {
+    for (const statement of sql.database) await client.query(statement);
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

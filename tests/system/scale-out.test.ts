@@ -4,6 +4,8 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@shop/kit/testing';
+import { containersOf, render } from '../../infra/deploy/kustomize.js';
+import { ROOT } from '../../infra/deploy/source-reads.js';
 import { gql, tokenFor } from '../support/gateway-client.js';
 import { productionStack, type ProductionStack } from '../support/production-stack.js';
 import { database, payOnSimulator, seedProduct } from '../support/system.js';
@@ -60,13 +62,20 @@ describe('deployed as in production', () => {
     }
   });
 
-  it('answers /healthz and /readyz on every replica', async () => {
-    for (const p of stack.instances.filter((i) => i.kind !== 'psp')) {
-      for (const path of ['/healthz', '/readyz']) {
-        const res = await fetch(`http://127.0.0.1:${p.port}${path}`);
-        expect(res.status, `${p.name}${path}`).toBe(200);
+  it('answers every probe of its Kubernetes Deployment (infra/k8s) on every replica', async () => {
+    const deployments = render(`${ROOT}infra/k8s/overlays/demo`).filter((o) => o.kind === 'Deployment');
+    let probed = 0;
+    for (const p of stack.instances) {
+      const deployment = deployments.find((d) => d.metadata.name === (p.kind === 'psp' ? 'psp-simulator' : p.kind));
+      expect(deployment, `a Deployment for ${p.kind}`).toBeDefined();
+      const container = containersOf(deployment!)[0];
+      for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe].filter(Boolean)) {
+        const res = await fetch(`http://127.0.0.1:${p.port}${probe.httpGet.path}`);
+        expect(res.status, `${p.name} ${probe.httpGet.path}`).toBe(200);
+        probed += 1;
       }
     }
+    expect(probed).toBeGreaterThanOrEqual(stack.instances.length * 2);
   });
 });
 
@@ -110,7 +119,11 @@ describe('two replicas of order, inventory and payment, two gateways', () => {
     expect(won.every((p) => p.res.data!.placeOrder.order.status === 'PENDING_PAYMENT')).toBe(true);
 
     // Both replicas of order and inventory took connections.
-    for (const kind of ['order', 'inventory', 'gateway']) expect(stack.proxies[kind]!.connections.every((n) => n > 0), kind).toBe(true);
+    for (const kind of ['order', 'inventory', 'gateway'])
+      expect(
+        stack.proxies[kind]!.connections.every((n) => n > 0),
+        kind,
+      ).toBe(true);
 
     // A client of the second gateway follows an order paid through the first.
     const paidOne = won[0]!;
@@ -148,7 +161,10 @@ describe('two replicas of order, inventory and payment, two gateways', () => {
     expect(cancels.map((c) => c.n)).toEqual(Array(unpaid.length).fill(1));
     const stock = await eventually(
       async () => {
-        const row = await db.one<{ available: number; reserved: number; sold: number }>('SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1', [sku]);
+        const row = await db.one<{ available: number; reserved: number; sold: number }>(
+          'SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1',
+          [sku],
+        );
         return row && row.reserved === 0 && row.sold === 1 ? row : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 200 },
@@ -172,7 +188,11 @@ describe('two replicas of order, inventory and payment, two gateways', () => {
     const previewId = await preview(stack.gatewayUrl, token, [{ skuId: skuIds[0]!, qty: 1 }]);
     const placed = await gql(stack.gatewayUrl, PLACE, { i: { previewId, clientReqId: 'lost-callback' } }, token);
     const orderId: string = placed.data!.placeOrder.order.id;
-    const fault = await fetch(`${stack.pspUrl}/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'drop', remaining: 1 }) });
+    const fault = await fetch(`${stack.pspUrl}/admin/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'drop', remaining: 1 }),
+    });
     expect(fault.status).toBe(200);
     const { paymentId } = await payOnSimulator(stack.gatewayUrl, token, orderId);
     await eventually(
