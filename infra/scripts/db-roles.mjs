@@ -36,7 +36,12 @@ export function rolesSql({ database, migrator, app }) {
 
 async function main() {
   const { values } = parseArgs({
-    options: { database: { type: 'string', default: 'shop' }, migrator: { type: 'string', default: 'shop_migrator' }, app: { type: 'string', default: 'shop_app' }, apply: { type: 'boolean' } },
+    options: {
+      database: { type: 'string', default: 'shop' },
+      migrator: { type: 'string', default: 'shop_migrator' },
+      app: { type: 'string', default: 'shop_app' },
+      apply: { type: 'boolean' },
+    },
   });
   const sql = rolesSql(values);
   if (!values.apply) {

@@ -41,7 +41,12 @@ const env = {
 };
 
 const known = [...processes().map((p) => p.name), 'web'];
-const only = flags.only ? flags.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+const only = flags.only
+  ? flags.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : undefined;
 const unknown = (only ?? []).filter((name) => !known.includes(name));
 if (unknown.length > 0) {
   console.error(`unknown process ${unknown.join(', ')}\n${USAGE}`);
@@ -67,7 +72,8 @@ const { result } = concurrently(commands, { prefix: 'name', killOthersOn: ['fail
 
 // Ready when the gateway is (or, without it, the first process started).
 const first = commands.find((c) => c.name === 'gateway') ?? commands[0];
-const readyUrl = first.name === 'web' ? `http://127.0.0.1:${ports.web}/` : `http://127.0.0.1:${ports[first.name]}/${first.name === 'psp' ? 'healthz' : 'readyz'}`;
+const readyUrl =
+  first.name === 'web' ? `http://127.0.0.1:${ports.web}/` : `http://127.0.0.1:${ports[first.name]}/${first.name === 'psp' ? 'healthz' : 'readyz'}`;
 const startedAt = Number(process.env.SHOP_STARTED_AT_MS ?? Date.now());
 const gateway = `http://127.0.0.1:${ports.gateway}`;
 const deadline = Date.now() + 120_000;

@@ -92,7 +92,14 @@ export async function startStack(options) {
     }
     // The gateway (through its proxy, when replicated) and every replica answer ready.
     const probes = [`http://127.0.0.1:${ports.gateway}/readyz`, ...list.filter((p) => p.name !== p.kind).map((p) => `http://127.0.0.1:${p.port}/readyz`)];
-    const ready = await Promise.all(probes.map((url) => fetch(url).then((res) => res.ok, () => false)));
+    const ready = await Promise.all(
+      probes.map((url) =>
+        fetch(url).then(
+          (res) => res.ok,
+          () => false,
+        ),
+      ),
+    );
     if (ready.every(Boolean)) break;
     if (Date.now() > deadline) {
       await stop();

@@ -12,7 +12,12 @@ export const reconciliationRuns = new Counter({
  * Runs reconciliation every intervalMs over the trailing window; 0 disables it. However many payment
  * replicas run, one at a time leads (leader-lock.ts) and only the leader reconciles.
  */
-export function scheduleReconciliation(em: EntityManager, intervalMs: number, windowMs: number, leader: LeaderLock = leaderLock('payment:reconciliation')): { stop(): Promise<void> } {
+export function scheduleReconciliation(
+  em: EntityManager,
+  intervalMs: number,
+  windowMs: number,
+  leader: LeaderLock = leaderLock('payment:reconciliation'),
+): { stop(): Promise<void> } {
   if (intervalMs <= 0) return { stop: async () => undefined };
   let running: Promise<unknown> | undefined;
   const tick = async () => {
