@@ -16,7 +16,7 @@ import { database, payOnSimulator, seedProduct } from '../support/system.js';
  * replicas of order, inventory and payment, each kind behind a round-robin proxy (a Kubernetes
  * Service), and two gateways behind one.
  */
-const TTL_SECONDS = 6;
+const TTL_SECONDS = 10;
 let stack: ProductionStack;
 let db: ReturnType<typeof database>;
 let gateways: string[];
@@ -24,7 +24,15 @@ const clients: Client[] = [];
 beforeAll(async () => {
   stack = await productionStack({
     replicas: { order: 2, inventory: 2, payment: 2, gateway: 2 },
-    env: { ORDER_PAYMENT_TTL_SECONDS: String(TTL_SECONDS), ORDER_TIMEOUT_SWEEP_MS: '200', RECONCILE_INTERVAL_MS: '300', RECONCILE_WINDOW_MS: '600000' },
+    env: {
+      ORDER_PAYMENT_TTL_SECONDS: String(TTL_SECONDS),
+      ORDER_TIMEOUT_SWEEP_MS: '200',
+      // A loaded machine must not push placements onto the asynchronous path: this test counts answers.
+      RESERVE_TIMEOUT_MS: '30000',
+      SUBGRAPH_TIMEOUT_MS: '40000',
+      RECONCILE_INTERVAL_MS: '300',
+      RECONCILE_WINDOW_MS: '600000',
+    },
   });
   db = database(stack.databaseUrl);
   gateways = stack.instances.filter((p) => p.kind === 'gateway').map((p) => `http://127.0.0.1:${p.port}/graphql`);
