@@ -7,16 +7,29 @@ import { startTcpProxy } from './tcp-proxy.mjs';
 
 const portVariable = (name) => `${name === 'psp' ? 'PSP' : name.toUpperCase()}_PORT`;
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
+/** Whether nothing listens on 127.0.0.1:port. */
+const canListen = (port) =>
+  new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+
+// Ports come from below the kernel's ephemeral range (32768 and up on Linux): a port chosen here is
+// not handed meanwhile to another stack's listen(0) or to an outgoing connection, as a port from
+// listen(0) can be. Each stack starts at a random point and counts up, so stacks started at once
+// by parallel test files stay apart.
+const PORTS_FROM = 20000;
+const PORTS_COUNT = 12000;
+let nextPort = Math.floor(Math.random() * PORTS_COUNT);
+const freePort = async () => {
+  for (let tries = 0; tries < 500; tries++) {
+    const port = PORTS_FROM + (nextPort++ % PORTS_COUNT);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${PORTS_FROM} and ${PORTS_FROM + PORTS_COUNT - 1}`);
+};
 
 /**
  * `replicas` runs several processes of one kind (`{ order: 2, gateway: 2 }`): replica i is named
