@@ -1,8 +1,11 @@
-import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
-import { database } from './persistence.js';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { buildCartSchema } from './schema.js';
+import { database } from './persistence.js';
 
 export { buildCartSchema };
+
+/** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
+export { database };
 
 /** Starts the cart subgraph: migrate, serve. */
 export async function start(port = subgraphPort('cart')) {
@@ -10,13 +13,4 @@ export async function start(port = subgraphPort('cart')) {
   return startSubgraph({ name: 'cart', port, schema: await buildCartSchema(), orm });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'cart';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'cart failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'cart', database, start);

@@ -1,9 +1,12 @@
-import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { loadDemoCatalog } from './domain/demo.js';
-import { database } from './persistence.js';
 import { buildCatalogSchema } from './schema.js';
+import { database } from './persistence.js';
 
 export { buildCatalogSchema };
+
+/** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
+export { database };
 
 /** Starts the catalog subgraph: migrate, optionally load demo data, serve. */
 export async function start(port = subgraphPort('catalog')) {
@@ -12,13 +15,4 @@ export async function start(port = subgraphPort('catalog')) {
   return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'catalog';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'catalog failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'catalog', database, start);

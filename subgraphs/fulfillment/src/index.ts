@@ -1,10 +1,13 @@
-import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { cancelUnshipped } from './domain/shipment-state.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
-import { database } from './persistence.js';
 import { buildFulfillmentSchema } from './schema.js';
+import { database } from './persistence.js';
 
 export { buildFulfillmentSchema };
+
+/** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
+export { database };
 
 /** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
 export async function start(port = subgraphPort('fulfillment')) {
@@ -29,13 +32,4 @@ export async function start(port = subgraphPort('fulfillment')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'fulfillment';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'fulfillment failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'fulfillment', database, start);

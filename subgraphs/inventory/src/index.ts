@@ -1,15 +1,17 @@
-import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { loadDemoStock } from './domain/demo.js';
 import { reservationRoutes } from './http/reservation-routes.js';
-import { database } from './persistence.js';
 import { buildInventorySchema } from './schema.js';
+import { database } from './persistence.js';
 
 export { buildInventorySchema };
 export { reserve, confirm, release, expiredHolds } from './domain/reservations.js';
 export { stockInvariantViolations, reservationInvariantViolations } from './domain/invariants.js';
-export { database } from './persistence.js';
+
+/** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
+export { database };
 
 /** Starts the inventory subgraph: migrate, optionally load demo stock, relay and saga consumers, serve GraphQL and the internal reservation API. */
 export async function start(port = subgraphPort('inventory')) {
@@ -33,13 +35,4 @@ export async function start(port = subgraphPort('inventory')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'inventory';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'inventory failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'inventory', database, start);

@@ -3,7 +3,8 @@ import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { databaseUrl } from './config.js';
+import { databaseUrl, isProduction } from './config.js';
+import { kysely } from './persistence/kysely.js';
 import { logger } from './logger.js';
 
 export type { EntityManager };
@@ -20,6 +21,21 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Where the migrations and the schema snapshot are checked in (needed only to generate or check migrations). */
   migrationsDir?: string;
+  /** Apply pending migrations (and create the database) on open; default MIGRATE_ON_START. */
+  migrate?: boolean;
+}
+
+/**
+ * MIGRATE_ON_START: whether a process applies migrations itself when it starts. On by default in
+ * development and tests; off by default with NODE_ENV=production, where `npm run migrate` runs them
+ * with a privileged role and the services connect with a role that has data rights only.
+ */
+export function migrateOnStart(): boolean {
+  const raw = process.env.MIGRATE_ON_START;
+  if (raw === undefined || raw === '') return !isProduction();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`MIGRATE_ON_START must be true or false, got "${raw}"`);
 }
 
 /**
@@ -74,12 +90,14 @@ export function describeDatabase<const E extends readonly object[]>(
 }
 
 /**
- * Opens the subgraph's ORM, creates its schema and applies its pending migrations. With
- * `snapshot`, the migrator also reads the checked-in snapshot (to generate or check migrations).
+ * Opens the subgraph's ORM. With migrations on (see migrateOnStart), creates the database and the
+ * schema and applies pending migrations; with them off, refuses to start while any is pending.
+ * With `snapshot`, the migrator also reads the checked-in snapshot (to generate or check migrations).
  */
 export async function openDatabase(options: DatabaseOptions, { snapshot = false } = {}): Promise<MikroORM> {
   const url = options.url ?? databaseUrl();
-  await ensureDatabase(url);
+  const migrate = options.migrate ?? migrateOnStart();
+  if (migrate) await ensureDatabase(url);
   const orm = await MikroORM.init({
     clientUrl: url,
     // Unqualified SQL (raw queries) resolves to the subgraph's own schema on every pooled connection.
@@ -88,6 +106,8 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
     entities: [...options.entities] as NonNullable<Options['entities']>,
     namingStrategy: PostgresNamingStrategy,
     extensions: [Migrator],
+    // ensureDatabase() above when migrating; a data-only role may not create databases.
+    ensureDatabase: false,
     pool: { min: 0, max: options.poolMax ?? 10 },
     debug: process.env.SQL_DEBUG === '1',
     migrations: {
@@ -102,6 +122,10 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
       allOrNothing: true,
     },
   });
+  if (!migrate) {
+    await requireMigrated(orm, url, options.schema);
+    return orm;
+  }
   // Serialise concurrent start-ups of one subgraph: the first applies the migrations, the others
   // wait on a session advisory lock and then find nothing pending.
   const lock = new pg.Client({ connectionString: url });
@@ -116,4 +140,18 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
     await lock.end();
   }
   return orm;
+}
+
+/** With MIGRATE_ON_START=false: start only on a schema `npm run migrate` brought up to date. */
+async function requireMigrated(orm: MikroORM, url: string, schema: string): Promise<void> {
+  const found = await kysely<Record<string, never>>(orm.em.fork())
+    .selectNoFrom((eb) => eb.fn<string | null>('to_regclass', [eb.val(`"${schema}".mikro_orm_migrations`)]).as('t'))
+    .executeTakeFirst();
+  const pending = found?.t ? (await orm.migrator.getPending()).map((m) => m.name) : ['all'];
+  if (pending.length === 0) return;
+  await orm.close();
+  const where = new URL(url);
+  throw new Error(
+    `schema "${schema}" of database ${where.pathname.slice(1)} has pending migrations (${pending.join(', ')}) and MIGRATE_ON_START=false: run npm run migrate first`,
+  );
 }

@@ -1,17 +1,20 @@
-import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
 import { startOrderConsumers } from './events/consumers.js';
 import { runtime } from './graphql/resolvers.js';
-import { database } from './persistence.js';
 import { buildOrderSchema } from './schema.js';
+import { database } from './persistence.js';
 
 export { buildOrderSchema };
 
+/** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
+export { database };
+
 /** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
 export async function start(port = subgraphPort('order')) {
-  const orm = await openDatabase({ ...database, poolMax: 20 });
+  const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();
   const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });
@@ -29,13 +32,4 @@ export async function start(port = subgraphPort('order')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'order';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'order failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'order', database, start);

@@ -1,12 +1,15 @@
-import { envInt, logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
-import { scheduleReconciliation } from './domain/reconciliation.js';
+import { envInt, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { scheduleReconciliation } from './domain/reconciliation-schedule.js';
 import { startPaymentConsumers } from './events/consumers.js';
 import { callbackRoute } from './http/callback-route.js';
-import { database } from './persistence.js';
 import { buildPaymentSchema } from './schema.js';
+import { database } from './persistence.js';
 
 export { buildPaymentSchema };
 export { reconcile } from './domain/reconciliation.js';
+
+/** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
+export { database };
 
 /**
  * Starts the payment subgraph: migrate, serve GraphQL and the provider callback, relay the outbox,
@@ -31,13 +34,4 @@ export async function start(port = subgraphPort('payment')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'payment';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'payment failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'payment', database, start);
