@@ -1,4 +1,4 @@
-import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { migrations } from './migrations/index.js';
 import { buildCartSchema } from './schema.js';
@@ -7,6 +7,7 @@ export { buildCartSchema };
 
 /** Starts the cart subgraph: migrate, serve. */
 export async function start(port = subgraphPort('cart')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase({ schema: 'cart', entities, migrations });
   return startSubgraph({ name: 'cart', port, schema: await buildCartSchema(), orm });
 }

@@ -1,4 +1,4 @@
-import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { loadDemoCatalog } from './domain/demo.js';
 import { migrations } from './migrations/index.js';
@@ -8,6 +8,7 @@ export { buildCatalogSchema };
 
 /** Starts the catalog subgraph: migrate, optionally load demo data, serve. */
 export async function start(port = subgraphPort('catalog')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase({ schema: 'catalog', entities, migrations });
   if (process.env.DEMO_DATA) await loadDemoCatalog(orm.em.fork(), process.env.DEMO_DATA);
   return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm });

@@ -1,4 +1,4 @@
-import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { cancelUnshipped } from './domain/shipment-state.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
@@ -9,6 +9,7 @@ export { buildFulfillmentSchema };
 
 /** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
 export async function start(port = subgraphPort('fulfillment')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase({ schema: 'fulfillment', entities, migrations });
   const messaging = await startMessaging({
     orm,

@@ -1,4 +1,4 @@
-import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort, checkSecrets } from '@shop/kit';
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { entities } from './domain/entities.js';
@@ -13,6 +13,7 @@ export { stockInvariantViolations, reservationInvariantViolations } from './doma
 
 /** Starts the inventory subgraph: migrate, optionally load demo stock, relay and saga consumers, serve GraphQL and the internal reservation API. */
 export async function start(port = subgraphPort('inventory')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase({ schema: 'inventory', entities, migrations });
   if (process.env.DEMO_DATA) await loadDemoStock(orm.em.fork(), process.env.DEMO_DATA);
   registerInventoryGauges(orm.em);

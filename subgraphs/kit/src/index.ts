@@ -7,6 +7,7 @@ export * from './crypto.js';
 export * from './db.js';
 export * from './schema.js';
 export * from './server.js';
+export * from './operations.js';
 export * from './context.js';
 export * from './metrics.js';
 export * from './pagination.js';

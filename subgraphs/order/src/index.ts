@@ -1,4 +1,4 @@
-import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort, checkEncryptionKeys, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
@@ -12,6 +12,8 @@ export { buildOrderSchema };
 
 /** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
 export async function start(port = subgraphPort('order')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'ADDRESS_ENCRYPTION_KEY']);
+  checkEncryptionKeys();
   const orm = await openDatabase({ schema: 'ordering', entities, migrations, poolMax: 20 });
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();

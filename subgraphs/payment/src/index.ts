@@ -1,4 +1,4 @@
-import { envInt, logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { envInt, logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { scheduleReconciliation } from './domain/reconciliation.js';
 import { startPaymentConsumers } from './events/consumers.js';
@@ -15,6 +15,7 @@ export { reconcile } from './domain/reconciliation.js';
  * (RECONCILE_INTERVAL_MS, default 5 min, 0 = off; over the trailing RECONCILE_WINDOW_MS, default 24 h).
  */
 export async function start(port = subgraphPort('payment')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'PAYMENT_WEBHOOK_SECRET']);
   const orm = await openDatabase({ schema: 'payment', entities, migrations });
   const messaging = await startMessaging({ orm, service: 'payment', schema: 'payment', consumers: (connection) => startPaymentConsumers(connection, orm) });
   const reconciler = scheduleReconciliation(orm.em.fork(), envInt('RECONCILE_INTERVAL_MS', 300_000), envInt('RECONCILE_WINDOW_MS', 86_400_000));
