@@ -71,7 +71,8 @@ const persistedHash = (extensions: unknown): unknown => {
  */
 export function admitPartnerOperation(operations: Map<string, string>, request: OperationRequest): { query: string } | Refusal {
   const hash = persistedHash(request.extensions);
-  const textHash = typeof request.query === 'string' ? createHash('sha256').update(request.query).digest('hex') : undefined;
+  // An empty text counts as none: graphql-ws requires a query string, so a partner sends "" with the id there.
+  const textHash = typeof request.query === 'string' && request.query !== '' ? createHash('sha256').update(request.query).digest('hex') : undefined;
   if (typeof hash !== 'string') {
     if (textHash && operations.has(textHash)) return { query: request.query as string };
     return {

@@ -1,7 +1,7 @@
 import { logger } from './logger.js';
 
 /** Development defaults: fine on a laptop, refused in production (NODE_ENV=production). */
-const DEV_SECRETS = {
+export const DEV_SECRETS = {
   JWT_SECRET: 'dev-jwt-secret-change-me-0123456789abcdef',
   PAYMENT_WEBHOOK_SECRET: 'dev-payment-webhook-secret-change-me',
   INTERNAL_IDENTITY_SECRET: 'dev-internal-identity-secret-change-me',
