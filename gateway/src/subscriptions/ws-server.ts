@@ -269,9 +269,7 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
         } catch (error) {
           const message = error instanceof Error ? error.message : 'The query does not parse';
           const overLimit = tokenLimitError(message);
-          if (overLimit)
-            return wsErrors([{ message: overLimit.message, extensions: { code: overLimit.extensions.code, limit: 'tokens', max: overLimit.extensions.max } }]);
-          return wsError(message, 'GRAPHQL_PARSE_FAILED');
+          return overLimit ? wsErrors([{ message: overLimit.message, extensions: overLimit.extensions }]) : wsError(message, 'GRAPHQL_PARSE_FAILED');
         }
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return wsError('Name the operation to run (operationName): the document has several, or none', 'OPERATION_RESOLUTION_FAILURE');
