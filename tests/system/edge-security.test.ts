@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { DEV_SECRETS, signInternalIdentity } from '@shop/kit';
 import { eventually } from '@shop/kit/testing';
 import { gql, tokenFor } from '../support/gateway-client.js';
-import { adminToken, payOnSimulator, placeOrder, seedProduct, systemStack, type Stack } from '../support/system.js';
+import { adminToken, database, payOnSimulator, placeOrder, seedProduct, systemStack, type Stack } from '../support/system.js';
 
 /**
  * The edge as a careful operator tries it (issue 9): each case is refused the same way over HTTP and
@@ -19,7 +19,7 @@ const partnerManifest = JSON.parse(readFileSync(new URL('../../schema/operations
 };
 const skuStock = partnerManifest.operations.find((o) => o.name === 'PartnerSkuStock')!;
 
-let stack: Stack;
+let stack: Stack & { databaseUrl: string };
 const clients: Client[] = [];
 beforeAll(async () => {
   stack = await systemStack({ METRICS_TOKEN });
@@ -135,13 +135,21 @@ describe('edge policy: the same on HTTP and graphql-ws', () => {
     const ok = await overWs(
       buyer,
       {
-        query: 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { status } } }',
+        query: 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }',
         variables: { i: { previewId: fine.data.previewOrder.previewId, clientReqId: `ws-${randomBytes(4).toString('hex')}` } },
       },
       { deviceId: 'dev-ok' },
     );
     expect(ok.errors).toBeUndefined();
     expect(ok.data.placeOrder.order.status).toBe('PENDING_PAYMENT');
+    // Risk control saw the socket's address and the declared device, as it does over HTTP.
+    const db = database(stack.databaseUrl);
+    try {
+      const facts = await db.one('SELECT client_ip, device_id FROM ordering.orders WHERE id = $1', [ok.data.placeOrder.order.id]);
+      expect(facts).toEqual({ client_ip: expect.stringMatching(/127\.0\.0\.1/), device_id: 'dev-ok' });
+    } finally {
+      await db.close();
+    }
   });
 
   it('refuses a query over a limit before any subgraph is called, saying which limit and its value', async () => {
