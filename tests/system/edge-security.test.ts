@@ -250,6 +250,17 @@ describe('errors carry no internals', () => {
     const order = await placeOrder(stack.gatewayUrl, buyer, [{ skuId: skuIds[0]!, qty: 1 }]);
     await stack.kill('fulfillment');
     try {
+      // Readiness says which part fails; only an operator reads why (the text names internal addresses).
+      const readyz = (headers: Record<string, string> = {}) =>
+        fetch(`http://127.0.0.1:${stack.ports.gateway}/readyz`, { headers }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+      const publicView = await eventually(async () => {
+        const r = await readyz();
+        return r.status === 503 ? r : undefined;
+      });
+      expect(publicView.body.checks.fulfillment).toBe('failing');
+      expect(JSON.stringify(publicView.body)).not.toMatch(/127\.0\.0\.1|http/);
+      expect((await readyz({ authorization: `Bearer ${METRICS_TOKEN}` })).body.checks.fulfillment).toMatch(/unreachable|answered/);
+
       await payOnSimulator(stack.gatewayUrl, buyer, order.id);
       await eventually(
         async () => {

@@ -8,7 +8,8 @@ import { runChecks, type ReadinessCheck } from './readiness.js';
 /**
  * The operator routes every process serves the same way (gateway and subgraphs):
  * - GET /healthz: the process is up;
- * - GET /readyz: every readiness check passes (200) or not (503, with what failed);
+ * - GET /readyz: every readiness check passes (200) or not (503, with what failed; the failure's
+ *   text, which can name internal addresses, only for a request bearing METRICS_TOKEN when it is set);
  * - GET /metrics: Prometheus text. With METRICS_TOKEN set (required in production) only a request
  *   with `Authorization: Bearer <METRICS_TOKEN>` gets it, everyone else 401: the gateway's public
  *   port does not hand its metrics to clients.
@@ -17,9 +18,12 @@ export function mountOperations(app: Express, options: { service: string; checks
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: options.service });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (req, res) => {
     const results = await runChecks(options.checks);
-    res.status(results.ready ? 200 : 503).json({ service: options.service, ...results });
+    const checks = isOperator(req.headers.authorization)
+      ? results.checks
+      : Object.fromEntries(Object.entries(results.checks).map(([name, state]) => [name, state === 'ok' ? 'ok' : 'failing']));
+    res.status(results.ready ? 200 : 503).json({ service: options.service, ready: results.ready, checks });
   });
   app.get('/metrics', operatorOnly, async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
@@ -32,19 +36,17 @@ const sameText = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/** Lets through requests bearing METRICS_TOKEN; without one configured, only outside production. */
-const operatorOnly: RequestHandler = (req, res, next) => {
+/** True for a request bearing METRICS_TOKEN; without one configured, for every request outside production. */
+function isOperator(authorization: string | undefined): boolean {
   const token = process.env.METRICS_TOKEN;
-  if (!token) {
-    if (isProduction()) {
-      res.status(401).json({ error: 'METRICS_TOKEN is not configured' });
-      return;
-    }
-    next();
-    return;
-  }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!match || !sameText(match[1]!, token)) {
+  if (!token) return !isProduction();
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  return !!match && sameText(match[1]!, token);
+}
+
+/** Lets through operators only (see isOperator). */
+const operatorOnly: RequestHandler = (req, res, next) => {
+  if (!isOperator(req.headers.authorization)) {
     res.status(401).setHeader('www-authenticate', 'Bearer').json({ error: 'metrics are for operators: send Authorization: Bearer <METRICS_TOKEN>' });
     return;
   }
