@@ -80,7 +80,8 @@ export function checkSecrets(names: readonly (SecretName | 'METRICS_TOKEN')[]): 
   for (const name of names) {
     if (name === 'METRICS_TOKEN') {
       const problem = metricsTokenProblem();
-      if (problem) problems.push(problem);
+      if (problem && isProduction()) problems.push(problem);
+      else if (problem) logger.warn({ variable: name }, `${problem}: refused when NODE_ENV=production`);
       continue;
     }
     try {
