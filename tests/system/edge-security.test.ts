@@ -282,3 +282,31 @@ describe('errors carry no internals', () => {
     }
   });
 });
+
+describe('addresses at rest', () => {
+  it('records the key id, and a ciphertext moved to another user does not decrypt there', async () => {
+    const add = (token: string, name: string) =>
+      gql(
+        stack.gatewayUrl,
+        'mutation($i: AddressInput!) { addAddress(input: $i) { id } }',
+        { i: { name, phone: '+86 138 0000 0000', line1: '1 Nanjing Road', city: 'Shanghai', country: 'CN' } },
+        token,
+      );
+    const alice = await tokenFor(`alice-${Date.now()}`);
+    const mallory = await tokenFor(`mallory-${Date.now()}`);
+    const a = (await add(alice, 'Alice Secret')).data!.addAddress.id as string;
+    const m = (await add(mallory, 'Mallory')).data!.addAddress.id as string;
+    const db = database(stack.databaseUrl);
+    try {
+      const row = await db.one<{ name_enc: string }>('SELECT name_enc FROM ordering.address WHERE id = $1', [a]);
+      expect(row!.name_enc).toMatch(/^v2:k1:/);
+      await db.all('UPDATE ordering.address SET name_enc = (SELECT name_enc FROM ordering.address WHERE id = $1) WHERE id = $2', [a, m]);
+    } finally {
+      await db.close();
+    }
+    const stolen = await gql(stack.gatewayUrl, '{ addresses { id name } }', {}, mallory);
+    expect(JSON.stringify(stolen)).not.toMatch(/Alice Secret/);
+    expect(stolen.errors?.[0]?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect((await gql(stack.gatewayUrl, '{ addresses { name } }', {}, alice)).data!.addresses).toEqual([{ name: 'Alice Secret' }]);
+  });
+});
