@@ -1,4 +1,4 @@
-import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { buildCartSchema } from './schema.js';
 import { database } from './persistence.js';
 
@@ -9,6 +9,7 @@ export { database };
 
 /** Starts the cart subgraph: migrate, serve. */
 export async function start(port = subgraphPort('cart')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
   return startSubgraph({ name: 'cart', port, schema: await buildCartSchema(), orm });
 }

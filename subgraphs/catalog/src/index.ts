@@ -1,4 +1,4 @@
-import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { loadDemoCatalog } from './domain/demo.js';
 import { buildCatalogSchema } from './schema.js';
 import { database } from './persistence.js';
@@ -10,6 +10,7 @@ export { database };
 
 /** Starts the catalog subgraph: migrate, optionally load demo data, serve. */
 export async function start(port = subgraphPort('catalog')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoCatalog(orm.em.fork(), process.env.DEMO_DATA);
   return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm });
