@@ -1,5 +1,4 @@
 import { Migration, type EntityManager } from '@shop/kit';
-import { reencryptAddresses } from '../domain/address-keys.js';
 
 /**
  * Rewrites the addresses stored before key ids and associated data (format v1) into v2, bound to
@@ -7,6 +6,8 @@ import { reencryptAddresses } from '../domain/address-keys.js';
  */
 export class Migration20261202000040_address_aad extends Migration {
   override async up(): Promise<void> {
+    // Imported when it runs: the domain imports persistence.ts, which lists this migration.
+    const { reencryptAddresses } = await import('../domain/address-keys.js');
     // The migration's EntityManager is bound to its transaction (and its schema's search_path).
     const tx = this.getEntityManager() as EntityManager;
     while ((await reencryptAddresses(tx, 500)) > 0) {
