@@ -1,4 +1,4 @@
-import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { deadLetterBroker, internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { cancelUnshipped } from './domain/shipment-state.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
@@ -16,6 +16,8 @@ export async function start(port = subgraphPort('fulfillment')) {
     schema: 'fulfillment',
     consumers: (connection) => startFulfillmentConsumers(connection, orm),
   });
+  // The console's dead-letter operations (for every consumer) run on this subgraph's broker connection.
+  deadLetterBroker.use(messaging.connection);
   return startSubgraph({
     name: 'fulfillment',
     port,

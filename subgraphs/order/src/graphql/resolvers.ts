@@ -144,7 +144,7 @@ export class OrderResolver {
   }
 }
 
-const toRefund = (r: RefundRow): Refund =>
+export const toRefund = (r: RefundRow): Refund =>
   Object.assign(new Refund(), {
     id: r.id,
     orderId: r.order_id,
@@ -152,6 +152,7 @@ const toRefund = (r: RefundRow): Refund =>
     amount: Money.of(r.amount, r.currency),
     reason: r.reason,
     restock: r.restock,
+    createdAt: new Date(r.created_at),
   });
 
 @Resolver(() => Refund)
