@@ -137,7 +137,9 @@ export function useCursorPages<F>(filter: F): [cursors: (string | null)[], loadM
 export function ProductImage({ images, title, className }: { images: readonly string[]; title: string; className?: string }) {
   const { t } = useI18n();
   const src = images[0] ?? '/images/products/placeholder.svg';
-  return <img className={className ?? 'product-image'} src={src} alt={images[0] ? t('product.image', { title }) : ''} width={400} height={300} loading="lazy" />;
+  return (
+    <img className={className ?? 'product-image'} src={src} alt={images[0] ? t('product.image', { title }) : ''} width={400} height={300} loading="lazy" />
+  );
 }
 
 /** Re-runs `tick` every intervalMs while the tab is visible (and once when it becomes visible again). */

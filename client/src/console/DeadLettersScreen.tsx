@@ -17,7 +17,10 @@ function QueueCard({ queue, onDone }: { queue: Queue; onDone(): void }) {
   return (
     <section className="card inset" aria-label={queue.consumer}>
       <h2>
-        {queue.consumer} <span className="muted small">({queue.messages === null ? L('queue not created', '队列未创建') : L(`${queue.messages} waiting`, `${queue.messages} 条`)})</span>
+        {queue.consumer}{' '}
+        <span className="muted small">
+          ({queue.messages === null ? L('queue not created', '队列未创建') : L(`${queue.messages} waiting`, `${queue.messages} 条`)})
+        </span>
       </h2>
       <ErrorAlert error={replayed.error ?? discarded.error} />
       {replayed.data ? (
@@ -41,7 +44,8 @@ function QueueCard({ queue, onDone }: { queue: Queue; onDone(): void }) {
                 <div className="grow">
                   <strong>{letter.type ?? L('not an event', '非事件消息')}</strong> · {letter.aggregateId ?? '—'} · {letter.reason ?? '—'}
                   <div className="muted small">
-                    {letter.eventId ?? '—'} · {letter.deadLetteredAt ? dateTime(letter.deadLetteredAt) : '—'} · {L(`dead-lettered ${letter.deadLetterCount}×`, `进入死信 ${letter.deadLetterCount} 次`)} ·{' '}
+                    {letter.eventId ?? '—'} · {letter.deadLetteredAt ? dateTime(letter.deadLetteredAt) : '—'} ·{' '}
+                    {L(`dead-lettered ${letter.deadLetterCount}×`, `进入死信 ${letter.deadLetterCount} 次`)} ·{' '}
                     {L(`replayed ${letter.replays}×`, `重放 ${letter.replays} 次`)}
                   </div>
                   <details>
@@ -54,7 +58,12 @@ function QueueCard({ queue, onDone }: { queue: Queue; onDone(): void }) {
                     <button type="button" disabled={busy} onClick={() => after(replay({ consumer: queue.consumer, eventIds: [letter.eventId!] }))}>
                       {L('Replay', '重放')}
                     </button>
-                    <button type="button" className="danger" disabled={busy} onClick={() => after(discard({ consumer: queue.consumer, eventIds: [letter.eventId!] }))}>
+                    <button
+                      type="button"
+                      className="danger"
+                      disabled={busy}
+                      onClick={() => after(discard({ consumer: queue.consumer, eventIds: [letter.eventId!] }))}
+                    >
                       {L('Discard', '丢弃')}
                     </button>
                   </div>
@@ -77,10 +86,14 @@ export function DeadLettersScreen({ title }: ScreenProps) {
   return (
     <section className="card">
       <PageHeading>{title}</PageHeading>
-      <p className="muted small">{L('Replaying is safe to repeat: each consumer applies an event at most once.', '重放可以重复执行：每个消费者对同一事件最多处理一次。')}</p>
+      <p className="muted small">
+        {L('Replaying is safe to repeat: each consumer applies an event at most once.', '重放可以重复执行：每个消费者对同一事件最多处理一次。')}
+      </p>
       <ErrorAlert error={error} onRetry={() => refetch(NETWORK)} />
       {!data && !error ? <Loading /> : null}
-      {data?.deadLetterQueues.map((q) => <QueueCard key={q.consumer} queue={q} onDone={() => refetch(NETWORK)} />)}
+      {data?.deadLetterQueues.map((q) => (
+        <QueueCard key={q.consumer} queue={q} onDone={() => refetch(NETWORK)} />
+      ))}
     </section>
   );
 }

@@ -7,7 +7,19 @@ import { Link, matchPath, navigate, useLocation } from '../router';
 import { NETWORK, useL } from './common';
 import type { ScreenProps } from './ConsolePage';
 
-function OrderRows({ status, search, after, isLast, onLoadMore }: { status: OrderStatus | null; search: string; after: string | null; isLast: boolean; onLoadMore(c: string): void }) {
+function OrderRows({
+  status,
+  search,
+  after,
+  isLast,
+  onLoadMore,
+}: {
+  status: OrderStatus | null;
+  search: string;
+  after: string | null;
+  isLast: boolean;
+  onLoadMore(c: string): void;
+}) {
   const L = useL();
   const { dateTime } = useI18n();
   const [{ data, error }, refetch] = useQuery({ query: ConsoleOrdersDocument, variables: { first: 25, after, status, search: search || null } });
@@ -121,7 +133,14 @@ function OrderList({ title }: { title: string }) {
           </thead>
           <tbody>
             {cursors.map((after, i) => (
-              <OrderRows key={`${status}|${search}|${after ?? ''}`} status={status} search={search} after={after} isLast={i === cursors.length - 1} onLoadMore={loadMore} />
+              <OrderRows
+                key={`${status}|${search}|${after ?? ''}`}
+                status={status}
+                search={search}
+                after={after}
+                isLast={i === cursors.length - 1}
+                onLoadMore={loadMore}
+              />
             ))}
           </tbody>
         </table>
@@ -160,9 +179,17 @@ function OrderDetail({ id }: { id: string }) {
         <dt>{L('Payment', '支付')}</dt>
         <dd>{order.payment ? `${order.payment.status} · ${order.payment.paymentTxnId ?? '—'}` : '—'}</dd>
         <dt>{L('Ships to', '收货地址')}</dt>
-        <dd>{order.shippingAddress ? `${order.shippingAddress.name}, ${order.shippingAddress.line1}, ${order.shippingAddress.city}, ${order.shippingAddress.country}` : '—'}</dd>
+        <dd>
+          {order.shippingAddress
+            ? `${order.shippingAddress.name}, ${order.shippingAddress.line1}, ${order.shippingAddress.city}, ${order.shippingAddress.country}`
+            : '—'}
+        </dd>
         <dt>{L('Shipments', '发货')}</dt>
-        <dd>{order.shipments.length ? order.shipments.map((s) => `${s.warehouseId}: ${s.status}${s.trackingNumber ? ` (${s.trackingNumber})` : ''}`).join('; ') : '—'}</dd>
+        <dd>
+          {order.shipments.length
+            ? order.shipments.map((s) => `${s.warehouseId}: ${s.status}${s.trackingNumber ? ` (${s.trackingNumber})` : ''}`).join('; ')
+            : '—'}
+        </dd>
         <dt>{L('Refunds', '退款')}</dt>
         <dd>{order.refunds.length ? order.refunds.map((r) => `${r.status} · ${r.reason}`).join('; ') : '—'}</dd>
       </dl>

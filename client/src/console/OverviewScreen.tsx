@@ -71,7 +71,9 @@ export function OverviewScreen({ title }: ScreenProps) {
               <Link to="/admin/dead-letters">{L(`${dlq} dead letters`, `${dlq} 条死信`)}</Link>
             </li>
           </ul>
-          <p className="muted small">{L('Figures of the process that answered; Prometheus has every process.', '数据来自响应的进程；完整数据见 Prometheus。')}</p>
+          <p className="muted small">
+            {L('Figures of the process that answered; Prometheus has every process.', '数据来自响应的进程；完整数据见 Prometheus。')}
+          </p>
         </>
       ) : null}
     </section>

@@ -7,9 +7,18 @@ import type { ScreenProps } from './ConsolePage';
 
 /** What each difference means and what an operator does about it. */
 const KINDS: Record<string, { en: string; zh: string }> = {
-  AMOUNT_MISMATCH: { en: 'The provider charged another amount or currency: refund the difference at the provider.', zh: '渠道金额或币种不一致：在渠道侧退还差额。' },
-  REFUNDED_AT_PROVIDER_ONLY: { en: 'Refunded at the provider but not here: check the order and record the refund.', zh: '渠道已退款但本系统未记录：核对订单并补记退款。' },
-  SUCCEEDED_HERE_ONLY: { en: 'Paid here but not captured at the provider: ask the provider, refund or cancel.', zh: '本系统已支付但渠道未扣款：联系渠道，退款或取消。' },
+  AMOUNT_MISMATCH: {
+    en: 'The provider charged another amount or currency: refund the difference at the provider.',
+    zh: '渠道金额或币种不一致：在渠道侧退还差额。',
+  },
+  REFUNDED_AT_PROVIDER_ONLY: {
+    en: 'Refunded at the provider but not here: check the order and record the refund.',
+    zh: '渠道已退款但本系统未记录：核对订单并补记退款。',
+  },
+  SUCCEEDED_HERE_ONLY: {
+    en: 'Paid here but not captured at the provider: ask the provider, refund or cancel.',
+    zh: '本系统已支付但渠道未扣款：联系渠道，退款或取消。',
+  },
   UNKNOWN_PAYMENT: { en: 'The provider has a payment we do not know: refund it at the provider.', zh: '渠道存在未知支付：在渠道侧退款。' },
   REPAIR_FAILED: { en: 'Replaying the provider’s result did not fix it: look at the payment’s callbacks.', zh: '重放渠道结果未能修复：检查该支付的回调记录。' },
 };

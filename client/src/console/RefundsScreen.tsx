@@ -22,7 +22,8 @@ function RefundItem({ refund, onDone }: { refund: RefundRow; onDone(): void }) {
         </strong>{' '}
         · {refund.order ? <Link to={`/admin/orders/${refund.order.id}`}>{L(`Order ${orderNo}`, `订单 ${orderNo}`)}</Link> : null} · {refund.order?.userId}
         <div className="muted small">
-          {dateTime(refund.createdAt)} · {L('reason', '原因')}: {refund.reason} · {refund.restock ? L('stock returns', '库存退回') : L('shipped: stock stays sold', '已发货：库存不退回')}
+          {dateTime(refund.createdAt)} · {L('reason', '原因')}: {refund.reason} ·{' '}
+          {refund.restock ? L('stock returns', '库存退回') : L('shipped: stock stays sold', '已发货：库存不退回')}
         </div>
         <ErrorAlert error={result.error} />
       </div>

@@ -31,7 +31,11 @@ function StockCell({ sku, warehouseId, onSaved }: { sku: Sku; warehouseId: strin
           {L('Set', '设置')}
         </button>
       </form>
-      <div className="muted small">{row ? L(`${row.available} free · ${row.reserved} held · ${row.sold} sold`, `可用 ${row.available} · 预占 ${row.reserved} · 已售 ${row.sold}`) : L('no stock row', '无库存记录')}</div>
+      <div className="muted small">
+        {row
+          ? L(`${row.available} free · ${row.reserved} held · ${row.sold} sold`, `可用 ${row.available} · 预占 ${row.reserved} · 已售 ${row.sold}`)
+          : L('no stock row', '无库存记录')}
+      </div>
       <ErrorAlert error={result.error} />
     </td>
   );
@@ -87,7 +91,12 @@ export function StockScreen({ title }: ScreenProps) {
                     </th>
                     <td>{sku.available}</td>
                     {warehouses.map((w) => (
-                      <StockCell key={`${w}:${sku.stock.map((s) => `${s.warehouseId}${s.available}${s.reserved}${s.sold}`).join()}`} sku={sku} warehouseId={w} onSaved={() => refetch(NETWORK)} />
+                      <StockCell
+                        key={`${w}:${sku.stock.map((s) => `${s.warehouseId}${s.available}${s.reserved}${s.sold}`).join()}`}
+                        sku={sku}
+                        warehouseId={w}
+                        onSaved={() => refetch(NETWORK)}
+                      />
                     ))}
                   </tr>
                 )),

@@ -1,39 +1,17 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import { formatMoney, type MoneyLike } from '../lib/money';
-import { MESSAGES, type Locale, type MessageKey } from './messages';
+import type { Locale } from './messages';
+import { intlLocale, pickLocale, translator, type Translate } from './translate';
+
+export { LOCALES, intlLocale, pickLocale, translator, type Params, type Translate } from './translate';
+
+const KEY = 'shop.locale';
 
 /**
  * Chinese and English, chosen from the browser's languages (navigator.languages) and switchable in
  * the header; the choice is kept in localStorage. Numbers, money and dates go through Intl with the
- * same locale. Pure helpers (translate, pickLocale) are used by the unit tests and error messages.
+ * same locale. The pure helpers live in translate.ts.
  */
-export const LOCALES: readonly Locale[] = ['en', 'zh'];
-const KEY = 'shop.locale';
-
-export type Params = Record<string, string | number>;
-export type Translate = (key: MessageKey, params?: Params) => string;
-
-/** The first supported language among the browser's preferences; English otherwise. */
-export function pickLocale(preferred: readonly string[]): Locale {
-  for (const tag of preferred) {
-    const base = tag.toLowerCase().split('-')[0];
-    if (base === 'zh') return 'zh';
-    if (base === 'en') return 'en';
-  }
-  return 'en';
-}
-
-export function translator(locale: Locale): Translate {
-  const table = MESSAGES[locale];
-  return (key, params) => {
-    const template = table[key] ?? MESSAGES.en[key] ?? key;
-    return params ? template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole)) : template;
-  };
-}
-
-/** BCP-47 tags for Intl: the shop's Chinese is Simplified (mainland). */
-export const intlLocale = (locale: Locale): string => (locale === 'zh' ? 'zh-CN' : 'en');
-
 function initialLocale(): Locale {
   try {
     const saved = window.localStorage.getItem(KEY);

@@ -1,5 +1,5 @@
-import { translator, type Translate } from '../i18n/i18n';
-import { formatMoney } from './money';
+import { translator, type Translate } from '../i18n/translate.js';
+import { formatMoney } from './money.js';
 
 /**
  * Turns GraphQL and network failures into sentences a shopper understands, in their language. Raw

@@ -44,7 +44,15 @@ function CartLine({ item }: { item: Item }) {
         >
           <label>
             <span className="visually-hidden">{t('cart.quantityOf', { title })}</span>
-            <input type="number" min={0} max={99} className="qty" value={qty} onChange={(e) => setQty(e.target.value)} aria-label={t('cart.quantityOf', { title })} />
+            <input
+              type="number"
+              min={0}
+              max={99}
+              className="qty"
+              value={qty}
+              onChange={(e) => setQty(e.target.value)}
+              aria-label={t('cart.quantityOf', { title })}
+            />
           </label>
           <button type="submit" disabled={!valid || parsed === item.qty || result.fetching}>
             {t('cart.update')}

@@ -54,13 +54,30 @@ function FromPrice({ price }: { price: { amount: number; currency: string } }) {
   return <span className="money">{t('catalog.from', { price: money(price) })}</span>;
 }
 
-/** One page of results; the first tells how many there are, the last offers "Load more". */
-function ResultPage({ filter, after, isLast, onLoadMore }: { filter: Filter; after: string | null; isLast: boolean; onLoadMore(cursor: string): void }) {
+const productsVariables = (filter: Filter, after: string | null) => ({
+  first: PAGE_SIZE,
+  after,
+  search: filter.search || null,
+  category: filter.category,
+  sort: filter.sort,
+});
+
+/** How many products match: read from the first page's answer (the same query, so no second request). */
+function ResultCount({ filter }: { filter: Filter }) {
   const { t, number } = useI18n();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: ProductsDocument,
-    variables: { first: PAGE_SIZE, after, search: filter.search || null, category: filter.category, sort: filter.sort },
-  });
+  const [{ data }] = useQuery({ query: ProductsDocument, variables: productsVariables(filter, null) });
+  const count = data?.products.totalCount;
+  return (
+    <p className="result-count" role="status">
+      {count === undefined ? '' : count === 1 ? t('catalog.countOne') : t('catalog.count', { count: number(count) })}
+    </p>
+  );
+}
+
+/** One page of results; the last offers "Load more". */
+function ResultPage({ filter, after, isLast, onLoadMore }: { filter: Filter; after: string | null; isLast: boolean; onLoadMore(cursor: string): void }) {
+  const { t } = useI18n();
+  const [{ data, fetching, error }, refetch] = useQuery({ query: ProductsDocument, variables: productsVariables(filter, after) });
   if (error && !data)
     return (
       <li className="full-row">
@@ -73,14 +90,9 @@ function ResultPage({ filter, after, isLast, onLoadMore }: { filter: Filter; aft
         <Loading />
       </li>
     ) : null;
-  const { edges, pageInfo, totalCount } = data.products;
+  const { edges, pageInfo } = data.products;
   return (
     <>
-      {after === null ? (
-        <li className="full-row result-count" role="status">
-          {totalCount === 1 ? t('catalog.countOne') : t('catalog.count', { count: number(totalCount) })}
-        </li>
-      ) : null}
       {edges.length === 0 && after === null ? (
         <li className="full-row muted">{filter.search ? t('catalog.noMatch', { search: filter.search }) : t('catalog.empty')}</li>
       ) : null}
@@ -108,7 +120,11 @@ function Categories({ filter }: { filter: Filter }) {
   if (!data || data.categories.length === 0) return null;
   const chip = (slug: string | null, label: string) => (
     <li key={slug ?? ''}>
-      <Link to={catalogPath({ ...filter, category: slug })} className={filter.category === slug ? 'chip chip-active' : 'chip'} aria-current={filter.category === slug ? 'page' : undefined}>
+      <Link
+        to={catalogPath({ ...filter, category: slug })}
+        className={filter.category === slug ? 'chip chip-active' : 'chip'}
+        aria-current={filter.category === slug ? 'page' : undefined}
+      >
         {label}
       </Link>
     </li>
@@ -163,6 +179,7 @@ export function CatalogPage() {
           </select>
         </label>
       </div>
+      <ResultCount filter={filter} />
       <ul className="product-grid" aria-label={t('catalog.title')}>
         {cursors.map((after, index) => (
           <ResultPage key={`${key}:${after ?? ''}`} filter={filter} after={after} isLast={index === cursors.length - 1} onLoadMore={loadMore} />

@@ -123,8 +123,6 @@ function Checkout() {
       setPreview(res.data ? { ...res.data.previewOrder, lines } : null);
       setPreviewError(res.error ?? null);
     });
-    // wording changes with the language only; the refusal sentence is recomputed on the next apply
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [itemsKey, addressId, appliedCoupon, repreview, previewOrder]);
 
   const onApplyCoupon = (event: FormEvent) => {

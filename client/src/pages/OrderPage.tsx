@@ -145,7 +145,8 @@ function RefundState({ order }: { order: OrderFieldsFragment }) {
   const live = order.refunds.find((r) => ['PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED'].includes(r.status));
   if (!live) return order.status === 'PAID' || order.status === 'SHIPPED' ? <RefundForm orderId={order.id} /> : null;
   const amount = money(live.amount);
-  const key: MessageKey = live.status === 'PENDING_APPROVAL' ? 'order.refundPending' : live.status === 'REQUESTED' ? 'order.refundInProgress' : 'order.refundDone';
+  const key: MessageKey =
+    live.status === 'PENDING_APPROVAL' ? 'order.refundPending' : live.status === 'REQUESTED' ? 'order.refundInProgress' : 'order.refundDone';
   return (
     <p role="status" className="ok" data-testid="refund-state">
       {t(key, { amount })}

@@ -63,8 +63,9 @@ function SkuRow({ sku, inCart, onAdded }: { sku: SkuFieldsFragment; inCart: numb
               className="qty"
             />
           </label>
-          <button type="button" disabled={soldOut || result.fetching} onClick={() => void onAdd()} aria-label={t('product.addLabel', { title: sku.title })}>
+          <button type="button" disabled={soldOut || result.fetching} onClick={() => void onAdd()}>
             {t('product.add')}
+            <span className="visually-hidden"> — {sku.title}</span>
           </button>
         </div>
       ) : (
