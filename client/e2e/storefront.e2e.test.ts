@@ -16,7 +16,20 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { OrderDocument, OrdersDocument, SetStockDocument, createShopClient } from '../src/sdk/index';
+import {
+  ConsoleMetricsDocument,
+  ConsoleOrdersDocument,
+  ConsoleRefundsDocument,
+  ConsoleShipmentsDocument,
+  DeadLettersDocument,
+  DiscardDeadLettersDocument,
+  OrderDocument,
+  OrdersDocument,
+  ReconcilePaymentsDocument,
+  SetStockDocument,
+  ShopRequestError,
+  createShopClient,
+} from '../src/sdk/index';
 import { storefrontStack } from '../../tests/support/storefront-stack.js';
 
 let STOREFRONT = (process.env.E2E_STOREFRONT_URL ?? '').replace(/\/+$/, '');
@@ -451,6 +464,24 @@ describe('storefront', () => {
     await page.goto(`${STOREFRONT}/admin/refunds`);
     await page.getByRole('alert').filter({ hasText: 'Sorry, you are not allowed to do that.' }).waitFor();
     await shot(page, 'console-refused');
+    // Every admin operation, asked through the gateway with a shopper's token: FORBIDDEN from the owning subgraph.
+    const refusals = await Promise.all(
+      [
+        () => shop.request(ConsoleOrdersDocument, { first: 1 }),
+        () => shop.request(ConsoleRefundsDocument, {}),
+        () => shop.request(ConsoleShipmentsDocument, {}),
+        () => shop.request(DeadLettersDocument, {}),
+        () => shop.request(ConsoleMetricsDocument, {}),
+        () => shop.request(ReconcilePaymentsDocument, { from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString() }),
+        () => shop.request(DiscardDeadLettersDocument, { consumer: 'order.saga', eventIds: ['evt_x'] }),
+      ].map((call) =>
+        call().then(
+          () => 'answered',
+          (error: unknown) => (error instanceof ShopRequestError ? error.code : String(error)),
+        ),
+      ),
+    );
+    expect(refusals).toEqual(Array(7).fill('FORBIDDEN'));
 
     const adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     adminContext.setDefaultTimeout(STEP_MS);

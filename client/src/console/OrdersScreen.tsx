@@ -149,6 +149,19 @@ function OrderList({ title }: { title: string }) {
   );
 }
 
+/** The facts of an audit row as "key: value" pairs (nulls left out; nested values as JSON). */
+export function detailsText(json: string): string {
+  try {
+    const facts = JSON.parse(json) as Record<string, unknown>;
+    return Object.entries(facts)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(' · ');
+  } catch {
+    return json;
+  }
+}
+
 function OrderDetail({ id }: { id: string }) {
   const L = useL();
   const { t, dateTime } = useI18n();
@@ -214,9 +227,7 @@ function OrderDetail({ id }: { id: string }) {
                   {e.fromStatus ? t(`status.${e.fromStatus}` as never) : '—'} → {t(`status.${e.toStatus}` as never)}
                 </td>
                 <td>{e.version}</td>
-                <td>
-                  <code className="small">{e.details}</code>
-                </td>
+                <td className="small">{detailsText(e.details)}</td>
               </tr>
             ))}
           </tbody>

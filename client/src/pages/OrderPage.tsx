@@ -39,6 +39,10 @@ function PayButton({ orderId, again, onStarted }: { orderId: string; again: bool
   const { t } = useI18n();
   const [result, payOrder] = useMutation(PayOrderDocument);
   const [paymentUrl, setPaymentUrl] = useState<string | null>(null);
+  // A failed payment closes that attempt: the note about its open tab no longer holds.
+  useEffect(() => {
+    if (again) setPaymentUrl(null);
+  }, [again]);
 
   const onPay = async () => {
     // Opened during the click, so popup blockers allow it; pointed at the provider once we know the URL.
@@ -241,9 +245,9 @@ function OrderView({ order, live, placed, onPaymentStarted }: { order: OrderFiel
         </>
       ) : null}
 
-      <h2>{t('order.items')}</h2>
+      <h2>{t('order.itemsHeading')}</h2>
       <div className="table-scroll">
-        <table aria-label={t('order.items')}>
+        <table aria-label={t('order.itemsHeading')}>
           <thead>
             <tr>
               <th scope="col">{t('order.item')}</th>
