@@ -37,7 +37,11 @@ async function placedOrder(buyer: Identity): Promise<{ orderId: string; addressI
   const skuId = await createStockedSku({ catalog: catalog.url, inventory: inventory.url }, { price: 5000, stock: { 'wh-a': 10 } });
   const added = await call(`mutation($input: AddressInput!) { addAddress(input: $input) { id } }`, { input: ADDRESS }, buyer);
   const addressId = added.data!.addAddress.id as string;
-  const preview = await call(`mutation($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId } }`, { input: { items: [{ skuId, qty: 1 }], addressId } }, buyer);
+  const preview = await call(
+    `mutation($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId } }`,
+    { input: { items: [{ skuId, qty: 1 }], addressId } },
+    buyer,
+  );
   const placed = await call(
     `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id status } } }`,
     { input: { previewId: preview.data!.previewOrder.previewId, clientReqId: `console-${Math.random()}` } },
@@ -64,7 +68,9 @@ describe('operations console: orders', () => {
 
     const short = orderId.slice(-8).toUpperCase();
     expect((await call(SEARCH, { search: short }, ops)).data!.adminOrders.edges.map((e: any) => e.node.id)).toEqual([orderId]);
-    expect((await call(SEARCH, { search: buyer.userId, status: 'PENDING_PAYMENT' }, ops)).data!.adminOrders.edges.map((e: any) => e.node.id)).toEqual([orderId]);
+    expect((await call(SEARCH, { search: buyer.userId, status: 'PENDING_PAYMENT' }, ops)).data!.adminOrders.edges.map((e: any) => e.node.id)).toEqual([
+      orderId,
+    ]);
     expect((await call(SEARCH, { search: buyer.userId, status: 'PAID' }, ops)).data!.adminOrders.edges).toEqual([]);
 
     expect(errorCode(await call(SEARCH, { search: orderId }, buyer))).toBe('FORBIDDEN');

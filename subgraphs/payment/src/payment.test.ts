@@ -315,7 +315,11 @@ describe('reconciliation from the operations console', () => {
     expect((await paymentRow(p.paymentId)).status).toBe('SUCCEEDED');
 
     const metrics = await callSubgraph(server.url, `{ paymentMetrics { name value } }`, {}, admin());
-    expect(metrics.data!.paymentMetrics.map((m: any) => m.name)).toEqual(['payment_callback_delay_p95', 'saga_compensation_count', 'reconciliation_diff_count']);
+    expect(metrics.data!.paymentMetrics.map((m: any) => m.name)).toEqual([
+      'payment_callback_delay_p95',
+      'saga_compensation_count',
+      'reconciliation_diff_count',
+    ]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import { badInput, decodeCursor, isAdmin, loader, pageSize, parseId, requireAdmin, sql, toConnection, type SubgraphContext } from '@shop/kit';
 import { eventsByOrders, searchOrders } from '../domain/admin-orders.js';
 import type { RefundRow } from '../domain/refunds.js';
