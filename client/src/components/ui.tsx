@@ -161,3 +161,12 @@ export function usePolling(tick: () => void, intervalMs: number, enabled = true)
     };
   }, [intervalMs, enabled]);
 }
+
+/** A wide table that scrolls sideways on small screens; focusable, so keyboard users can scroll it too. */
+export function TableScroll({ children }: { children: ReactNode }) {
+  return (
+    <div className="table-scroll" tabIndex={0}>
+      {children}
+    </div>
+  );
+}

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useQuery } from 'urql';
-import { ErrorAlert, LoadMore, Loading, Money, ORDER_STATUSES, PageHeading, StatusBadge, shortId, useCursorPages } from '../components/ui';
+import { ErrorAlert, LoadMore, Loading, Money, ORDER_STATUSES, PageHeading, StatusBadge, shortId, useCursorPages, TableScroll } from '../components/ui';
 import { ConsoleOrderDocument, ConsoleOrdersDocument, type OrderStatus } from '../gql/graphql';
 import { useI18n } from '../i18n/i18n';
 import { Link, matchPath, navigate, useLocation } from '../router';
@@ -119,7 +119,7 @@ function OrderList({ title }: { title: string }) {
         </label>
         <button type="submit">{L('Search', '搜索')}</button>
       </form>
-      <div className="table-scroll">
+      <TableScroll>
         <table aria-label={title}>
           <thead>
             <tr>
@@ -144,7 +144,7 @@ function OrderList({ title }: { title: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </section>
   );
 }
@@ -207,7 +207,7 @@ function OrderDetail({ id }: { id: string }) {
         <dd>{order.refunds.length ? order.refunds.map((r) => `${r.status} · ${r.reason}`).join('; ') : '—'}</dd>
       </dl>
       <h2>{L('Audit trail', '审计记录')}</h2>
-      <div className="table-scroll">
+      <TableScroll>
         <table aria-label={L('Audit trail', '审计记录')}>
           <thead>
             <tr>
@@ -232,7 +232,7 @@ function OrderDetail({ id }: { id: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </section>
   );
 }

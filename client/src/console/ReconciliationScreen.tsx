@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
-import { ErrorAlert, Money, PageHeading } from '../components/ui';
+import { ErrorAlert, Money, PageHeading, TableScroll } from '../components/ui';
 import { ReconcilePaymentsDocument } from '../gql/graphql';
 import { useL } from './common';
 import type { ScreenProps } from './ConsolePage';
@@ -75,7 +75,7 @@ export function ReconciliationScreen({ title }: ScreenProps) {
             </>
           ) : null}
           {report.diffs.length > 0 ? (
-            <div className="table-scroll">
+            <TableScroll>
               <table aria-label={L('Differences', '差异')}>
                 <thead>
                   <tr>
@@ -105,7 +105,7 @@ export function ReconciliationScreen({ title }: ScreenProps) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
           ) : (
             <p className="ok">{L('No differences.', '没有差异。')}</p>
           )}

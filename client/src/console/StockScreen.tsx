@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { ErrorAlert, Loading, PageHeading } from '../components/ui';
+import { ErrorAlert, Loading, PageHeading, TableScroll } from '../components/ui';
 import { ConsoleStockDocument, SetStockDocument, type ConsoleStockQuery } from '../gql/graphql';
 import { navigate, useLocation } from '../router';
 import { NETWORK, useL } from './common';
@@ -69,7 +69,7 @@ export function StockScreen({ title }: ScreenProps) {
       <ErrorAlert error={error} onRetry={() => refetch(NETWORK)} />
       {!data && !error ? <Loading /> : null}
       {data ? (
-        <div className="table-scroll">
+        <TableScroll>
           <table aria-label={title}>
             <thead>
               <tr>
@@ -103,7 +103,7 @@ export function StockScreen({ title }: ScreenProps) {
               )}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </section>
   );

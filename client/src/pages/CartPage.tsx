@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { CartDocument, SetCartItemQtyDocument, type CartFieldsFragment } from '../gql/graphql';
-import { ErrorAlert, Loading, Money, PageHeading, ProductImage, RequireSignIn } from '../components/ui';
+import { ErrorAlert, Loading, Money, PageHeading, ProductImage, RequireSignIn, TableScroll } from '../components/ui';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
 
@@ -95,7 +95,7 @@ function Cart() {
   return (
     <section className="card">
       <PageHeading>{t('cart.title')}</PageHeading>
-      <div className="table-scroll">
+      <TableScroll>
         <table aria-label={t('cart.title')}>
           <thead>
             <tr>
@@ -111,7 +111,7 @@ function Cart() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <p className="total">{t('cart.subtotal', { amount: money(subtotal) })}</p>
       {blocked ? (
         <p role="alert" className="alert">

@@ -8,7 +8,7 @@ import {
   RequestRefundDocument,
   type OrderFieldsFragment,
 } from '../gql/graphql';
-import { ErrorAlert, Loading, Money, PageHeading, ProductImage, RequireSignIn, StatusBadge, shortId, usePolling } from '../components/ui';
+import { ErrorAlert, Loading, Money, PageHeading, ProductImage, RequireSignIn, StatusBadge, shortId, usePolling, TableScroll } from '../components/ui';
 import { SOCKET_CONNECTED, socketEvents } from '../graphql-client';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
@@ -246,7 +246,7 @@ function OrderView({ order, live, placed, onPaymentStarted }: { order: OrderFiel
       ) : null}
 
       <h2>{t('order.itemsHeading')}</h2>
-      <div className="table-scroll">
+      <TableScroll>
         <table aria-label={t('order.itemsHeading')}>
           <thead>
             <tr>
@@ -274,7 +274,7 @@ function OrderView({ order, live, placed, onPaymentStarted }: { order: OrderFiel
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
 
       <h2>{t('order.payment')}</h2>
       {order.payment ? (

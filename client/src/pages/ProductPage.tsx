@@ -7,7 +7,10 @@ import { errorCode } from '../lib/error-messages';
 import { Link } from '../router';
 import { useSession } from '../session';
 
-/** How often the product page reads stock again while it is visible (the gateway answers from its cache in between). */
+/**
+ * How often the product page reads stock again while it is visible: one batched read of the SKUs'
+ * stock rows per poll (the gateway has no response cache yet, so each poll reaches inventory).
+ */
 const STOCK_POLL_MS = 4000;
 
 /** How many more of a SKU fit: what is in stock minus what the cart already holds. */
