@@ -387,8 +387,12 @@ describe('storefront', () => {
     failureShot('session');
     await page.goto(`${STOREFRONT}/orders/${unpaidOrderId}`);
     await page.getByRole('button', { name: 'Try paying again' }).waitFor();
-    // The gateway stops accepting the token (expired, revoked): every request now carries a refused one.
-    await page.route(`${GATEWAY}**`, (route) => route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer not-a-valid-token' } }));
+    // The gateway stops accepting the token (expired, revoked) just as the shopper acts: that request carries a refused one.
+    await page.route(`${GATEWAY}**`, (route) =>
+      (route.request().postData() ?? '').includes('mutation PayOrder')
+        ? route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer not-a-valid-token' } })
+        : route.continue(),
+    );
     await page.getByRole('button', { name: 'Try paying again' }).click();
     await page.waitForURL(/\/sign-in\?expired=1&next=/);
     expect(new URL(page.url()).searchParams.get('next')).toBe(`/orders/${unpaidOrderId}`);
