@@ -200,6 +200,8 @@ const en = {
   'order.paymentOpenAgain': 'Open the payment page again',
   'order.paymentFailed': 'Your payment did not go through. Nothing was charged. You can try again before {time}.',
   'order.paymentProcessing': 'Payment in progress…',
+  'order.inReview':
+    'We are checking this order, as we do for some large or unusual orders. You can pay as soon as it is approved; this page updates by itself.',
   'order.cancel': 'Cancel order',
   'order.cancelConfirm': 'Cancel this order?',
   'order.cancelYes': 'Yes, cancel the order',
@@ -439,6 +441,7 @@ const zh: Record<MessageKey, string> = {
   'order.paymentOpenAgain': '重新打开支付页面',
   'order.paymentFailed': '支付未成功，未产生扣款。您可以在 {time} 前重新支付。',
   'order.paymentProcessing': '支付处理中…',
+  'order.inReview': '我们正在审核此订单（部分大额或异常订单需要审核）。审核通过后即可支付，本页面会自动更新。',
   'order.cancel': '取消订单',
   'order.cancelConfirm': '确定取消此订单吗？',
   'order.cancelYes': '确定取消',
