@@ -41,6 +41,8 @@ function LanguageSwitch() {
 function Header() {
   const { session, signOut } = useSession();
   const { t } = useI18n();
+  const { path, query } = useLocation(); // the sign-in link comes back here
+  const here = `${path}${query.toString() ? `?${query}` : ''}`;
   const isAdmin = session?.roles.includes('admin') ?? false;
   return (
     <header className="site-header">
@@ -63,7 +65,7 @@ function Header() {
             </button>
           </>
         ) : (
-          <Link to={`/sign-in?next=${encodeURIComponent(currentPath())}`}>{t('nav.signIn')}</Link>
+          <Link to={path === '/sign-in' ? currentPath() : `/sign-in?next=${encodeURIComponent(here)}`}>{t('nav.signIn')}</Link>
         )}
       </div>
     </header>
