@@ -10,7 +10,6 @@ export interface RefundRow {
   reason: string;
   status: 'PENDING_APPROVAL' | 'REQUESTED' | 'SUCCEEDED' | 'FAILED' | 'REJECTED';
   restock: boolean;
-  created_at: Date | string;
 }
 
 const LIVE = "status IN ('PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED')";
@@ -59,12 +58,17 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
       reason: why,
       status: shipped ? 'PENDING_APPROVAL' : 'REQUESTED',
       restock: !shipped,
-      created_at: new Date(),
     };
-    await db.run(
-      'INSERT INTO refund_request (id, order_id, user_id, amount, currency, reason, status, restock, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [refund.id, orderId, refund.user_id, refund.amount, refund.currency, why, refund.status, refund.restock, refund.created_at],
-    );
+    await db.run('INSERT INTO refund_request (id, order_id, user_id, amount, currency, reason, status, restock) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      refund.id,
+      orderId,
+      refund.user_id,
+      refund.amount,
+      refund.currency,
+      why,
+      refund.status,
+      refund.restock,
+    ]);
     await audit(tx, orderId, 'REFUND_REQUESTED', { refundId: refund.id, status: refund.status, reason: why, by: identity.userId });
     if (refund.status === 'REQUESTED') await sendToPayment(tx, refund, correlationId);
     return refund;
