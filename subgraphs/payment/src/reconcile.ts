@@ -1,7 +1,6 @@
 import { logger, openDatabase } from '@shop/kit';
-import { entities } from './domain/entities.js';
+import { database } from './index.js';
 import { reconcile, type ReconciliationReport } from './domain/reconciliation.js';
-import { migrations } from './migrations/index.js';
 
 const USAGE = 'usage: node subgraphs/payment/dist/reconcile.js --from <ISO-8601> --to <ISO-8601>';
 
@@ -29,7 +28,7 @@ function parseArgs(args: string[]): { from: Date; to: Date } {
  */
 export async function reconcileCommand(args: string[]): Promise<ReconciliationReport> {
   const { from, to } = parseArgs(args);
-  const orm = await openDatabase({ schema: 'payment', entities, migrations, poolMax: 2 });
+  const orm = await openDatabase({ ...database, poolMax: 2 });
   try {
     return await reconcile(orm.em.fork(), from, to);
   } finally {
