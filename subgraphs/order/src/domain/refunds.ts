@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, newId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, logger, newId, sql, type EntityManager, type Identity } from '@shop/kit';
 import { applyTransition, findOrder } from './orders.js';
 
 export interface RefundRow {
@@ -24,7 +24,9 @@ async function stopShipping(orderId: string, correlationId: string): Promise<boo
     const answer = await callInternal<{ shipped: boolean }>('order', 'fulfillment', `/internal/v1/orders/${orderId}/cancel-unshipped`, {}, correlationId);
     return answer.shipped;
   } catch (error) {
-    throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Refunds cannot be taken right now: please try again in a minute', { cause: String(error) });
+    // The cause (which service, its answer) is for the logs, never for the client.
+    logger.warn({ err: error, orderId, correlationId }, 'fulfillment could not stop shipping for a refund');
+    throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Refunds cannot be taken right now: please try again in a minute');
   }
 }
 
