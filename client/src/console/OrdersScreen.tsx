@@ -55,7 +55,7 @@ function OrderRows({
           </th>
           <td>{node.userId}</td>
           <td>{dateTime(node.createdAt)}</td>
-          <td className="small">{node.items.map((i) => `${i.qty} × ${i.sku.product.title} — ${i.sku.title}`).join(', ')}</td>
+          <td className="small">{node.items.map((i) => `${i.qty} × ${i.sku.title}`).join(', ')}</td>
           <td>
             <Money value={node.payable} />
           </td>

@@ -27,7 +27,7 @@ function ShipmentItem({ shipment, onDone }: { shipment: Shipment; onDone(): void
         <strong>{no}</strong> · {shipment.warehouseId} · {t(`shipment.${shipment.status}` as MessageKey)} ·{' '}
         <Link to={`/admin/orders/${shipment.order.id}`}>{L(`Order ${shortId(shipment.order.id)}`, `订单 ${shortId(shipment.order.id)}`)}</Link>
         <div className="muted small">
-          {dateTime(shipment.createdAt)} · {shipment.items.map((i) => `${i.qty} × ${i.sku.product.title} — ${i.sku.title}`).join(', ')}
+          {dateTime(shipment.createdAt)} · {shipment.items.map((i) => `${i.qty} × ${i.sku.title}`).join(', ')}
           {shipment.trackingNumber ? ` · ${shipment.trackingNumber}` : ''}
         </div>
         <ErrorAlert error={packed.error ?? shipped.error ?? delivered.error} />
@@ -70,7 +70,7 @@ export function ShipmentsScreen({ title }: ScreenProps) {
   const { query } = useLocation();
   const raw = query.get('status');
   const status = raw && (STATUSES as readonly string[]).includes(raw) ? raw : 'PENDING';
-  const [{ data, error }, refetch] = useQuery({ query: ConsoleShipmentsDocument, variables: { status } });
+  const [{ data, error }, refetch] = useQuery({ query: ConsoleShipmentsDocument, variables: { status, first: 50 } });
   return (
     <section className="card">
       <PageHeading>{title}</PageHeading>

@@ -47,7 +47,7 @@ export function StockScreen({ title }: ScreenProps) {
   const { query } = useLocation();
   const search = query.get('q') ?? '';
   const [text, setText] = useState(search);
-  const [{ data, error }, refetch] = useQuery({ query: ConsoleStockDocument, variables: { search: search || null } });
+  const [{ data, error }, refetch] = useQuery({ query: ConsoleStockDocument, variables: { search: search || null, first: 20 } });
   const warehouses = data?.warehouses.map((w) => w.id) ?? [];
   return (
     <section className="card">
