@@ -1,4 +1,4 @@
-import { internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
+import { deadLetterBroker, internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { cancelUnshipped } from './domain/shipment-state.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
 import { buildFulfillmentSchema } from './schema.js';
@@ -19,6 +19,8 @@ export async function start(port = subgraphPort('fulfillment')) {
     schema: 'fulfillment',
     consumers: (connection) => startFulfillmentConsumers(connection, orm),
   });
+  // The console's dead-letter operations (for every consumer) run on this subgraph's broker connection.
+  deadLetterBroker.use(messaging.connection);
   return startSubgraph({
     name: 'fulfillment',
     port,

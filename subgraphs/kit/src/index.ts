@@ -28,3 +28,4 @@ export * from './persistence/kysely.js';
 export * from './state-machine/machine.js';
 export * from './state-machine/apply.js';
 export * from './order-lines.js';
+export * from './ops-metrics.js';

@@ -3,7 +3,14 @@ import { logger, type EntityManager } from '@shop/kit';
 import { db } from '../persistence.js';
 
 interface DemoFile {
-  products: { id: string; title: string; description: string; skus: { id: string; title: string; price: number; currency: string; flashSale?: boolean }[] }[];
+  products: {
+    id: string;
+    title: string;
+    description: string;
+    images?: string[];
+    category?: string;
+    skus: { id: string; title: string; price: number; currency: string; flashSale?: boolean }[];
+  }[];
 }
 
 /** Loads the demo catalog named by DEMO_DATA (npm start sets it); running it again changes nothing. */
@@ -12,10 +19,22 @@ export async function loadDemoCatalog(em: EntityManager, path: string): Promise<
   let created = 0;
   await em.transactional(async (tx) => {
     for (const product of demo.products) {
+      // Images and category follow the file (they came after the first demo catalogs); titles stay as edited.
       const res = await db(tx)
         .insertInto('product')
-        .values({ id: product.id, title: product.title, description: product.description })
-        .onConflict((oc) => oc.column('id').doNothing())
+        .values({ id: product.id, title: product.title, description: product.description, images: product.images ?? [], category: product.category ?? null })
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet((eb) => ({ images: eb.ref('excluded.images'), category: eb.ref('excluded.category') }))
+            .where((eb) =>
+              eb(
+                eb.tuple(eb.ref('product.images'), eb.ref('product.category')),
+                'is distinct from',
+                eb.tuple(eb.ref('excluded.images'), eb.ref('excluded.category')),
+              ),
+            ),
+        )
         .executeTakeFirst();
       created += Number(res.numInsertedOrUpdatedRows);
       if (product.skus.length === 0) continue;

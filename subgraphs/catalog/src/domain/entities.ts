@@ -10,12 +10,19 @@ export const ProductEntity = defineEntity({
     description: p.text(),
     createdAt: p.datetime().defaultRaw('now()'),
     search: p.type('tsvector').generated("to_tsvector('simple'::regconfig, ((title || ' '::text) || description)) stored").$type<Opt<string>>(),
+    images: p.text().array().defaultRaw(`'{}'::text[]`),
+    category: p.text().nullable(),
   },
   checks: [
     { property: 'title', expression: 'length(title) >= 1 AND length(title) <= 200' },
     { property: 'description', expression: 'length(description) <= 5000' },
+    { property: 'images', expression: 'cardinality(images) <= 10' },
+    { property: 'category', expression: "category ~ '^[a-z][a-z0-9-]{0,39}$'" },
   ],
-  indexes: [{ name: 'product_search_idx', properties: ['search'], type: 'gin' }],
+  indexes: [
+    { name: 'product_search_idx', properties: ['search'], type: 'gin' },
+    { name: 'product_category_idx', properties: ['category', 'id'] },
+  ],
 });
 
 export const SkuEntity = defineEntity({

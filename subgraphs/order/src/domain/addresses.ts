@@ -12,7 +12,7 @@ export interface Address extends AddressInput {
   id: string;
 }
 
-type AddressRow = Selectable<Db['address']>;
+export type AddressRow = Selectable<Db['address']>;
 
 export const MAX_ADDRESSES = 20;
 
@@ -40,7 +40,7 @@ export type EncryptedField = (typeof ENCRYPTED_FIELDS)[number];
 /** Associated data of an address field: a ciphertext moved to another row, user or column does not decrypt. */
 export const addressContext = (id: string, userId: string, field: EncryptedField): string => `ordering.address:${id}:${userId}:${field}`;
 
-const decode = (row: AddressRow): Address => ({
+export const decodeAddress = (row: AddressRow): Address => ({
   id: row.id,
   name: decryptField(row.name_enc, addressContext(row.id, row.user_id, 'name')),
   phone: decryptField(row.phone_enc, addressContext(row.id, row.user_id, 'phone')),
@@ -62,6 +62,7 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
       .selectFrom('address')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('user_id', '=', userId)
+      .where('removed_at', 'is', null)
       .executeTakeFirst();
     if (Number(count?.n) >= MAX_ADDRESSES) throw badInput(`a user keeps at most ${MAX_ADDRESSES} addresses`);
     await db(tx)
@@ -81,11 +82,19 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
 }
 
 export async function listAddresses(em: EntityManager, userId: string): Promise<Address[]> {
-  return (await db(em).selectFrom('address').selectAll().where('user_id', '=', userId).orderBy('id').execute()).map(decode);
+  return (await db(em).selectFrom('address').selectAll().where('user_id', '=', userId).where('removed_at', 'is', null).orderBy('id').execute()).map(
+    decodeAddress,
+  );
 }
 
 /** The owner's address, or undefined (someone else's address is as good as unknown). */
 export async function findOwnAddress(em: EntityManager, userId: string, id: string): Promise<Address | undefined> {
-  const row = await db(em).selectFrom('address').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
-  return row ? decode(row) : undefined;
+  const row = await db(em)
+    .selectFrom('address')
+    .selectAll()
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .where('removed_at', 'is', null)
+    .executeTakeFirst();
+  return row ? decodeAddress(row) : undefined;
 }

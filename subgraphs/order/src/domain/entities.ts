@@ -19,6 +19,8 @@ export const AddressEntity = defineEntity({
     city: p.text(),
     country: p.string().columnType('char(2)'),
     createdAt: p.datetime().defaultRaw('now()'),
+    /** Removed by its owner: hidden from them and from new previews, kept for the orders that ship to it. */
+    removedAt: p.datetime().nullable(),
   },
   indexes: [{ name: 'address_user_idx', properties: ['userId', 'id'] }],
 });

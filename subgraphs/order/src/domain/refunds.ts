@@ -17,7 +17,7 @@ import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 import { moveOrder } from './order-state.js';
 import { findOrder } from './orders.js';
-import { refundRequested, storedRefund, type RefundRow } from './refund-state.js';
+import { refundRequested, storedRefund, type RefundRow, type RefundStatus } from './refund-state.js';
 
 export type { RefundRow };
 
@@ -25,6 +25,10 @@ const LIVE = ['PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED'] as const;
 
 const liveRefund = (em: EntityManager, orderId: string): Promise<RefundRow | undefined> =>
   db(em).selectFrom('refund_request').selectAll().where('order_id', '=', orderId).where('status', 'in', LIVE).executeTakeFirst();
+
+/** Refund requests in one status, oldest first (the admin's queue). */
+export const refundsInStatus = (em: EntityManager, status: RefundStatus, limit: number): Promise<RefundRow[]> =>
+  db(em).selectFrom('refund_request').selectAll().where('status', '=', status).orderBy('created_at').orderBy('id').limit(limit).execute();
 
 /** The refunds of some orders, newest first. */
 export const refundsOfOrders = (em: EntityManager, orderIds: readonly string[]): Promise<RefundRow[]> =>

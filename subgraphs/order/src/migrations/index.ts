@@ -3,6 +3,7 @@ import { Migration20261124000010_ordering } from './Migration20261124000010_orde
 import { Migration20261124000020_risk } from './Migration20261124000020_risk.js';
 import { Migration20261124000030_refunds } from './Migration20261124000030_refunds.js';
 import { Migration20261202000040_address_aad } from './Migration20261202000040_address_aad.js';
+import { Migration20261202000060_address_removal } from './Migration20261202000060_address_removal.js';
 import { Migration20261202072143_refund_version } from './Migration20261202072143_refund_version.js';
 
 /** Every migration of the ordering schema, oldest first. */
@@ -12,5 +13,6 @@ export const migrations = [
   Migration20261124000020_risk,
   Migration20261124000030_refunds,
   Migration20261202000040_address_aad,
+  Migration20261202000060_address_removal,
   Migration20261202072143_refund_version,
 ];
