@@ -21,7 +21,7 @@ const money = z.object({ amount: z.number().int().nonnegative(), currency: z.str
 const line = z.object({ skuId: id, qty });
 const allocation = z.object({ skuId: id, warehouseId: id, qty });
 
-export const OrderStatus = ['CREATED', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
+export const OrderStatus = ['CREATED', 'REVIEW', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
 export type OrderStatus = (typeof OrderStatus)[number];
 export const CancelReason = ['USER_CANCELED', 'PAYMENT_TIMEOUT', 'OUT_OF_STOCK', 'RISK_REJECTED'] as const;
 export type CancelReason = (typeof CancelReason)[number];
@@ -39,6 +39,11 @@ export const eventSchemas = {
     version: z.number().int().positive(),
     /** For REFUNDED: whether sold stock goes back to available (nothing was shipped). */
     restock: z.boolean().optional(),
+    /**
+     * For REFUNDED of a partly shipped order: the quantities of the parcels the refund stopped,
+     * which go back to available (what shipped stays sold).
+     */
+    restockItems: z.array(allocation).optional(),
   }),
   /** A payment succeeded for an order that can no longer take it: the payment subgraph refunds it. */
   'order.payment-rejected': z.object({ orderId: id, paymentId: id, reason: z.string().max(200) }),

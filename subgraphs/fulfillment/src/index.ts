@@ -1,6 +1,6 @@
 import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
-import { cancelUnshipped } from './domain/shipment-state.js';
+import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
 import { migrations } from './migrations/index.js';
 import { buildFulfillmentSchema } from './schema.js';
@@ -23,8 +23,8 @@ export async function start(port = subgraphPort('fulfillment')) {
     orm,
     readiness: messaging.readiness,
     routes: (app) =>
-      internalRoute(app, '/internal/v1/orders/:orderId/cancel-unshipped', (req) =>
-        cancelUnshipped(orm.em, parseId('ord', String(req.params.orderId), 'orderId'), 'order-service', String(req.headers['x-correlation-id'] ?? 'internal')),
+      internalRoute(app, '/internal/v1/orders/:orderId/stop-for-refund', (req) =>
+        stopForRefund(orm.em, parseId('ord', String(req.params.orderId), 'orderId'), 'order-service', String(req.headers['x-correlation-id'] ?? 'internal')),
       ),
     onShutdown: () => messaging.stop(),
   });

@@ -108,29 +108,3 @@ export async function audit(
 /** Serialises everything that creates or cancels the shipments of one order. */
 export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<number> =>
   sql(tx).run('SELECT pg_advisory_xact_lock(hashtext(?))', [`shipments:${orderId}`]);
-
-/**
- * For a refund before shipping: atomically, if no shipment of the order has left a warehouse,
- * cancel all of them and remember the order, so shipments confirmed later are never created;
- * if one has shipped, change nothing. Repeating it answers the same.
- */
-export async function cancelUnshipped(
-  em: EntityManager,
-  orderId: string,
-  actor: string,
-  correlationId: string,
-): Promise<{ shipped: boolean; canceled: number }> {
-  return em.fork().transactional(async (tx) => {
-    await lockOrderShipments(tx, orderId);
-    const siblings = await sql(tx).all<ShipmentRow>('SELECT * FROM shipment WHERE order_id = ? ORDER BY id FOR UPDATE', [orderId]);
-    if (siblings.some((s) => shippedOrLater(s.status))) return { shipped: true, canceled: 0 };
-    let canceled = 0;
-    for (const s of siblings.filter((x) => canTransition(x.status, 'CANCELED'))) {
-      await sql(tx).run("UPDATE shipment SET status = 'CANCELED', version = version + 1, updated_at = clock_timestamp() WHERE id = ?", [s.id]);
-      await audit(tx, s, 'STATUS_CANCELED', actor, { from: s.status, to: 'CANCELED', reason: 'refund before shipping', correlationId });
-      canceled += 1;
-    }
-    await sql(tx).run("INSERT INTO canceled_order (order_id, reason) VALUES (?, 'refund before shipping') ON CONFLICT DO NOTHING", [orderId]);
-    return { shipped: false, canceled };
-  });
-}

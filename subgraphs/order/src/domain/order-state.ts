@@ -8,11 +8,14 @@ export type { CancelReason, OrderStatus };
  * status; every move goes through `applyTransition` (orders.ts), which checks this table.
  */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  CREATED: ['PENDING_PAYMENT', 'CANCELED'],
+  CREATED: ['REVIEW', 'PENDING_PAYMENT', 'CANCELED'],
+  // A high-risk order with its stock held waits for an admin: approve → PENDING_PAYMENT, reject → CANCELED (RISK_REJECTED).
+  REVIEW: ['PENDING_PAYMENT', 'CANCELED'],
   PENDING_PAYMENT: ['PAID', 'CANCELED'],
   PAID: ['SHIPPED', 'REFUNDED'],
   SHIPPED: ['COMPLETED', 'REFUNDED'],
-  COMPLETED: [],
+  // A refund approved after delivery still ends REFUNDED (the refund policy in refunds.ts).
+  COMPLETED: ['REFUNDED'],
   CANCELED: [],
   REFUNDED: [],
 };

@@ -71,6 +71,8 @@ export interface TransitionOptions {
   audit?: Record<string, unknown>;
   /** For REFUNDED: whether sold stock goes back to available. */
   restock?: boolean;
+  /** For REFUNDED of a partly shipped order: the stopped quantities that go back to available. */
+  restockItems?: { skuId: string; warehouseId: string; qty: number }[];
   /** Only move when the order is in one of these statuses; otherwise answer without a change. */
   onlyFrom?: readonly OrderStatus[];
 }
@@ -120,6 +122,7 @@ export async function applyTransition(tx: EntityManager, orderId: string, to: Or
       reason,
       version,
       ...(options.restock === undefined ? {} : { restock: options.restock }),
+      ...(options.restockItems === undefined ? {} : { restockItems: options.restockItems }),
     },
   });
   return { changed: true, order: { ...order, status: to, cancel_reason: reason, version } };
