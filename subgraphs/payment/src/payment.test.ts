@@ -294,6 +294,73 @@ describe('reconciliation', () => {
   });
 });
 
+describe('reconciliation pairs', () => {
+  const window = () => ['--from', since.toISOString(), '--to', new Date(Date.now() + 60_000).toISOString()];
+  const dropNext = (count: number) => psp('POST', '/admin/faults', { mode: 'drop', count });
+  const droppedFor = (paymentId: string, n: number) =>
+    eventually(async () =>
+      (await psp('GET', `/admin/callbacks?paymentId=${paymentId}`)).body.callbacks.filter((c: any) => c.outcome === 'DROPPED').length >= n ? true : undefined,
+    );
+
+  it('never turns money the provider refunded into a paid order (ours PENDING, provider REFUNDED)', async () => {
+    const p = await paidSession();
+    await dropNext(2);
+    await psp('POST', `/v1/intents/${p.intentId}/pay`);
+    await psp('POST', '/v1/refunds', { paymentTxnId: p.paymentTxnId, amount: 37700, refundRef: `ref_${p.paymentId}` });
+    await droppedFor(p.paymentId, 2);
+    await psp('DELETE', '/admin/faults');
+    const report = await reconcileCommand(window());
+    expect(report.repaired.filter((r) => r.paymentId === p.paymentId)).toEqual([]);
+    expect(report.diffs.filter((d) => d.paymentId === p.paymentId).map((d) => d.kind)).toEqual(['REFUNDED_BEFORE_RECORDED']);
+    expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
+    expect(await outboxCount('payment.succeeded', p.paymentId)).toBe(0);
+  });
+
+  it('reports captured money on a payment we call FAILED (ours FAILED, provider SUCCEEDED)', async () => {
+    const p = await paidSession();
+    expect((await postCallback(callbackBody(p, 'FAILED'))).status).toBe(200);
+    await statusIs(p.paymentId, 'FAILED');
+    await dropNext(1);
+    await psp('POST', `/v1/intents/${p.intentId}/pay`);
+    await droppedFor(p.paymentId, 1);
+    const report = await reconcileCommand(window());
+    expect(report.diffs.filter((d) => d.paymentId === p.paymentId).map((d) => d.kind)).toEqual(['CAPTURED_BUT_FAILED_HERE']);
+    expect((await paymentRow(p.paymentId)).status).toBe('FAILED');
+  });
+
+  it('--dry-run lists the repair and changes nothing; the live run then makes it', async () => {
+    const p = await paidSession();
+    await dropNext(1);
+    await psp('POST', `/v1/intents/${p.intentId}/pay`);
+    await droppedFor(p.paymentId, 1);
+    const dry = await reconcileCommand([...window(), '--dry-run']);
+    expect(dry.dryRun).toBe(true);
+    expect(dry.planned).toContainEqual({ paymentId: p.paymentId, paymentTxnId: p.paymentTxnId, status: 'SUCCEEDED' });
+    expect(dry.repaired).toEqual([]);
+    expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
+    const live = await reconcileCommand(window());
+    expect(live.repaired).toContainEqual({ paymentId: p.paymentId, paymentTxnId: p.paymentTxnId, status: 'SUCCEEDED', outcome: 'APPLIED' });
+    expect((await paymentRow(p.paymentId)).status).toBe('SUCCEEDED');
+  });
+
+  it('the command answers --help, and refuses unknown flags and bad dates without touching anything', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['subgraphs/payment/dist/reconcile.js', ...args], {
+        env: { ...process.env, PSP_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'error' },
+        encoding: 'utf8',
+      });
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--dry-run/);
+    const unknown = run('--form', '2026-01-01T00:00:00Z');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--form'[\s\S]*usage/);
+    expect(run('--from', 'yesterday').stderr).toMatch(/--from must be an ISO-8601 timestamp/);
+    expect(run('stray').status).toBe(2);
+  });
+});
+
 describe('refunds', () => {
   it('refunds a payment the order rejected (compensation), once, also on redelivery', async () => {
     const p = await paidSession();
