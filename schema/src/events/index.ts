@@ -63,6 +63,13 @@ export const eventSchemas = {
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
+
+/**
+ * Event types no consumer subscribes to today (kept for the audit trail and future consumers). The
+ * outbox relay publishes every other type as mandatory: if no queue is bound for it, the broker
+ * returns it and the row stays unpublished (outbox_unroutable) instead of vanishing.
+ */
+export const EVENTS_WITHOUT_CONSUMERS: ReadonlySet<EventType> = new Set<EventType>(['inventory.stock-released', 'payment.failed']);
 export type EventPayload<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
 export const EVENT_VERSION: Record<EventType, number> = Object.fromEntries(Object.keys(eventSchemas).map((t) => [t, 1])) as Record<EventType, number>;
 

@@ -9,7 +9,7 @@ import { newId } from '../ids.js';
 import { registry } from '../metrics.js';
 import { eventually } from '../testing.js';
 import { startConsumer } from './consumer.js';
-import { Migration20261124000000_messaging } from './migration.js';
+import { messagingMigrations } from './migration.js';
 import { connectBroker, deadLetterQueue, queueName } from './topology.js';
 import {
   DeadLetterError,
@@ -45,7 +45,7 @@ beforeAll(async () => {
   orm = await openDatabase({
     schema: 'kit_dead_letters',
     entities: [Applied],
-    migrations: [Migration20261124000000_messaging, Migration20261124000200_dead_letter_probe],
+    migrations: [...messagingMigrations, Migration20261124000200_dead_letter_probe],
   });
   connection = connectBroker('kit-dead-letters-test');
   consumer = await startConsumer({

@@ -8,8 +8,10 @@ import { emit } from './outbox.js';
 import { startOutboxRelay, type OutboxRelay } from './relay.js';
 import { startConsumer } from './consumer.js';
 import { connectBroker, deadLetterQueue, queueName } from './topology.js';
-import { Migration20261124000000_messaging } from './migration.js';
+import { messagingMigrations } from './migration.js';
 import { Migration } from '@mikro-orm/migrations';
+import { registry } from '../metrics.js';
+import { eventsExchange } from './topology.js';
 
 class Migration20261124000100_probe extends Migration {
   override up(): void {
@@ -24,7 +26,7 @@ const consumers: Consumer[] = [];
 const relays: OutboxRelay[] = [];
 
 beforeAll(async () => {
-  orm = await openDatabase({ schema: 'kit_messaging', entities: [Effect], migrations: [Migration20261124000000_messaging, Migration20261124000100_probe] });
+  orm = await openDatabase({ schema: 'kit_messaging', entities: [Effect], migrations: [...messagingMigrations, Migration20261124000100_probe] });
   connection = connectBroker('kit-messaging-test');
 });
 afterAll(async () => {
@@ -179,5 +181,39 @@ describe('outbox, relay and inbox', () => {
     expect(attempts).toBeGreaterThanOrEqual(3);
     const inbox = await sql<{ n: string }[]>("SELECT count(*) AS n FROM inbox WHERE consumer = 'kit.poison' AND event_id = ?", [envelope.eventId]);
     expect(inbox[0]!.n).toBe('0');
+  });
+
+  it('keeps an event no queue is bound for in the outbox, counts it, and publishes it once a binding exists', async () => {
+    const routingKey = `kit.unbound.${Date.now()}`;
+    for (const r of relays.splice(0)) await r.stop(); // nothing publishes the row before its routing key changes
+    const envelope = await emitStatus(`ord_unbound_${Date.now()}`);
+    // The same event under a routing key nobody binds: a renamed binding, or a first deploy before its consumer.
+    await sql('UPDATE outbox SET routing_key = ? WHERE event_id = ?', [routingKey, envelope.eventId]);
+    const relay = startOutboxRelay({ orm, connection, schema: 'kit_messaging', pollMs: 100, heldSampleMs: 100 });
+    relays.push(relay);
+    const row = async () =>
+      (
+        await sql<{ published_at: Date | null; last_error: string | null; retry_at: Date | null; attempts: number }[]>(
+          'SELECT published_at, last_error, retry_at, attempts FROM outbox WHERE event_id = ?',
+          [envelope.eventId],
+        )
+      )[0]!;
+    const bounced = await eventually(async () => ((await row()).last_error ? row() : undefined));
+    expect(bounced.published_at).toBeNull();
+    expect(bounced.last_error).toMatch(/^unroutable: no queue is bound/);
+    expect(bounced.retry_at).not.toBeNull();
+    const counted = await registry.getSingleMetric('outbox_unroutable_total')!.get();
+    expect(counted.values.find((v) => v.labels.routing_key === routingKey)?.value).toBeGreaterThanOrEqual(1);
+    await eventually(async () => {
+      const gauge = await registry.getSingleMetric('outbox_unroutable')!.get();
+      return (gauge.values.find((v) => v.labels.schema === 'kit_messaging')?.value ?? 0) >= 1 ? true : undefined;
+    });
+
+    const queue = queueName('kit', 'late-binding');
+    await connection.queueDeclare({ queue, durable: false, exclusive: true });
+    await connection.queueBind({ exchange: eventsExchange(), queue, routingKey });
+    await eventually(async () => ((await row()).published_at ? true : undefined), { timeoutMs: 10_000 });
+    const msg = await eventually(async () => (await connection.basicGet({ queue, noAck: true })) ?? undefined);
+    expect(msg.messageId).toBe(envelope.eventId);
   });
 });

@@ -3,12 +3,28 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Connection, Publisher } from 'rabbitmq-client';
 import { databaseUrl } from '../config.js';
 import { logger } from '../logger.js';
+import { EVENTS_WITHOUT_CONSUMERS, isEventType } from '@shop/schema';
 import { eventsExchange } from './topology.js';
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics.js';
 
 const published = new Counter({ name: 'outbox_published_total', help: 'Events published by the outbox relay', registers: [registry] });
 const backlog = new Gauge({ name: 'outbox_backlog', help: 'Unpublished outbox rows seen by the last relay pass', registers: [registry] });
+const unroutable = new Counter({
+  name: 'outbox_unroutable_total',
+  help: 'Publishes the broker returned because no queue is bound for the routing key (the row stays unpublished)',
+  labelNames: ['routing_key'] as const,
+  registers: [registry],
+});
+const held = new Gauge({
+  name: 'outbox_unroutable',
+  help: 'Outbox rows held unpublished because the broker could not route them (alert: OutboxUnroutable)',
+  labelNames: ['schema'] as const,
+  registers: [registry],
+});
+
+/** Backoff of an unroutable row: 1 s, 2 s, 4 s … up to a minute; a binding that appears is picked up within that. */
+const unroutableRetrySeconds = (attempts: number): number => Math.min(60, 2 ** Math.min(attempts, 6));
 
 export interface RelayOptions {
   orm: MikroORM;
@@ -18,6 +34,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** Fallback poll interval; new rows normally wake the relay at once through LISTEN/NOTIFY. */
   pollMs?: number;
+  /** How often outbox_unroutable is sampled. */
+  heldSampleMs?: number;
   /** Fault-injection point for tests: runs after the broker confirmed a batch, before it is marked sent. */
   afterPublish?: (eventIds: string[]) => Promise<void> | void;
 }
@@ -29,7 +47,9 @@ export interface OutboxRelay {
 }
 
 /**
- * Publishes outbox rows with publisher confirms, then marks them sent, in one transaction that
+ * Publishes outbox rows with publisher confirms (and mandatory, so the broker returns an event no
+ * queue is bound for: such a row stays unpublished with last_error and a retry_at, is counted in
+ * outbox_unroutable, and goes out once a binding exists), then marks them sent, in one transaction that
  * holds the rows with FOR UPDATE SKIP LOCKED. Several relays (one per process) share the work
  * without publishing a row twice at once, and none skips a row: there is no "id > last seen"
  * high-water mark that a late-committing transaction could slip under. A crash between publish and
@@ -38,10 +58,16 @@ export interface OutboxRelay {
  */
 export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 200;
+  const returned = new Set<string>();
   const publisher: Publisher = options.connection.createPublisher({
     confirm: true,
     maxAttempts: 3,
     exchanges: [{ exchange: eventsExchange(), type: 'topic', durable: true }],
+  });
+  // The broker sends basic.return before the confirm of the same message; the client emits it on
+  // the next turn of the event loop, so a pass waits one setImmediate after its confirms.
+  publisher.on('basic.return', (msg: { messageId?: string }) => {
+    if (msg.messageId) returned.add(msg.messageId);
   });
   let stopped = false;
   let running: Promise<number> | undefined;
@@ -52,8 +78,9 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     return em.transactional(async (tx) => {
       const conn = tx.getConnection();
       const ctx = tx.getTransactionContext();
-      const rows = await conn.execute<{ event_id: string; routing_key: string; type: string; body: unknown }[]>(
-        'SELECT event_id, routing_key, type, body FROM outbox WHERE published_at IS NULL ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED',
+      const rows = await conn.execute<{ event_id: string; routing_key: string; type: string; body: unknown; attempts: number }[]>(
+        `SELECT event_id, routing_key, type, body, attempts FROM outbox WHERE published_at IS NULL AND (retry_at IS NULL OR retry_at <= clock_timestamp())
+          ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED`,
         [batchSize],
         'all',
         ctx,
@@ -70,20 +97,36 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
               type: row.type,
               contentType: 'application/json',
               durable: true,
+              mandatory: !(isEventType(row.type) && EVENTS_WITHOUT_CONSUMERS.has(row.type)),
             },
             row.body,
           ),
         ),
       );
-      const ids = rows.map((r) => r.event_id);
+      await new Promise((resolve) => setImmediate(resolve));
+      const bounced = rows.filter((r) => returned.delete(r.event_id));
+      const ids = rows.filter((r) => !bounced.includes(r)).map((r) => r.event_id);
       await options.afterPublish?.(ids);
-      await conn.execute(
-        `UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE event_id IN (${ids.map(() => '?').join(', ')})`,
-        ids,
-        'run',
-        ctx,
-      );
-      published.inc(rows.length);
+      if (ids.length > 0) {
+        await conn.execute(
+          `UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, retry_at = NULL WHERE event_id IN (${ids.map(() => '?').join(', ')})`,
+          ids,
+          'run',
+          ctx,
+        );
+      }
+      for (const row of bounced) {
+        const reason = `unroutable: no queue is bound to ${eventsExchange()} for ${row.routing_key}`;
+        await conn.execute(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = ?, retry_at = clock_timestamp() + make_interval(secs => ?) WHERE event_id = ?`,
+          [reason, unroutableRetrySeconds(row.attempts), row.event_id],
+          'run',
+          ctx,
+        );
+        unroutable.inc({ routing_key: row.routing_key });
+        logger.error({ eventId: row.event_id, type: row.type, attempts: row.attempts + 1 }, `${reason}: the event stays in the outbox`);
+      }
+      published.inc(ids.length);
       return rows.length;
     });
   };
@@ -128,12 +171,24 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     .catch((err: unknown) => logger.warn({ err }, 'outbox listener could not connect; polling only'));
   const timer = setInterval(kick, options.pollMs ?? 1000);
   kick();
+  const sampleHeld = () => {
+    options.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ n: string }[]>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND retry_at IS NOT NULL')
+      .then((r) => held.set({ schema: options.schema }, Number(r[0]?.n ?? 0)))
+      .catch(() => undefined);
+  };
+  const heldTimer = setInterval(sampleHeld, options.heldSampleMs ?? 15_000);
+  heldTimer.unref();
+  sampleHeld();
 
   return {
     drain,
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearInterval(heldTimer);
       await running?.catch(() => 0);
       await listener.end().catch(() => undefined);
       await publisher.close();

@@ -1,4 +1,4 @@
-import { Migration20261124000000_messaging } from '@shop/kit';
+import { messagingMigrations } from '@shop/kit';
 import { Migration20261124000010_ordering } from './Migration20261124000010_ordering.js';
 import { Migration20261124000020_risk } from './Migration20261124000020_risk.js';
 import { Migration20261124000030_refunds } from './Migration20261124000030_refunds.js';
@@ -6,7 +6,7 @@ import { Migration20261202000040_refund_policy } from './Migration20261202000040
 
 /** Every migration of the ordering schema, oldest first. */
 export const migrations = [
-  Migration20261124000000_messaging,
+  ...messagingMigrations,
   Migration20261124000010_ordering,
   Migration20261124000020_risk,
   Migration20261124000030_refunds,

@@ -1,5 +1,5 @@
-import { Migration20261124000000_messaging } from '@shop/kit';
+import { messagingMigrations } from '@shop/kit';
 import { Migration20261124000005_payment } from './Migration20261124000005_payment.js';
 
 /** Every migration of the payment schema, oldest first (the kit's outbox/inbox tables first). */
-export const migrations = [Migration20261124000000_messaging, Migration20261124000005_payment];
+export const migrations = [...messagingMigrations, Migration20261124000005_payment];
