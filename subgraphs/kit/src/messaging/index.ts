@@ -5,3 +5,4 @@ export * from './consumer.js';
 export * from './topology.js';
 export * from './dead-letters.js';
 export * from './service.js';
+export * from './retry.js';
