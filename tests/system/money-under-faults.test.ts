@@ -27,10 +27,10 @@ const waitFor = (token: string, id: string, ok: (o: any) => boolean) =>
     { timeoutMs: 20_000 },
   );
 const stockOf = async (skuId: string, warehouseId: string) =>
-  db.one<{ available: number; reserved: number; sold: number }>('SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1 AND warehouse_id = $2', [
-    skuId,
-    warehouseId,
-  ]);
+  db.one<{ available: number; reserved: number; sold: number }>(
+    'SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1 AND warehouse_id = $2',
+    [skuId, warehouseId],
+  );
 const REFUND = `mutation($id: ID!) { requestRefund(orderId: $id, reason: "changed my mind") { id status } }`;
 const APPROVE = `mutation($id: ID!) { approveRefund(refundId: $id) { status } }`;
 const PACK = `mutation($id: ID!) { packShipment(shipmentId: $id) { status } }`;

@@ -41,3 +41,34 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
   }
   throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
 }
+
+/** Every ordering of `items` (n! of them; meant for a saga's handful of events). */
+export function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+/**
+ * Delivers events in the given order through `apply` as the broker would with its retries: an
+ * event whose handler throws goes to the back and is delivered again after the others, until all
+ * are applied or a round makes no progress. Returns how many deliveries failed on the way.
+ */
+export async function deliverWithRetries<E>(events: readonly E[], apply: (event: E) => Promise<unknown>, maxRounds = 10): Promise<{ retried: number }> {
+  let pending = [...events];
+  let retried = 0;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= maxRounds) throw new Error(`${pending.length} event(s) still failing after ${maxRounds} rounds`);
+    const failed: E[] = [];
+    for (const event of pending) {
+      try {
+        await apply(event);
+      } catch {
+        failed.push(event);
+      }
+    }
+    if (failed.length === pending.length && round > 0) throw new Error(`no progress: ${failed.length} event(s) keep failing`);
+    retried += failed.length;
+    pending = failed;
+  }
+  return { retried };
+}

@@ -43,7 +43,8 @@ export function parseReconcileArgs(args: string[]): ReconcileArgs {
     const raw = values[name];
     if (raw === undefined) return fallback;
     const when = new Date(raw);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(when.getTime())) throw new UsageError(`--${name} must be an ISO-8601 timestamp, got "${raw}"\n\n${USAGE}`);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(when.getTime()))
+      throw new UsageError(`--${name} must be an ISO-8601 timestamp, got "${raw}"\n\n${USAGE}`);
     return when;
   };
   const to = date('to', new Date());
@@ -73,7 +74,9 @@ export function summary(report: ReconciliationReport): string {
   const lines = [
     `${report.dryRun ? 'DRY RUN: nothing changed. ' : ''}${report.providerTransactions} provider transaction(s) from ${report.from} to ${report.to}`,
     ...(report.dryRun ? report.planned : report.repaired).map((r) => `  ${verb} ${r.status} for ${r.paymentId} (${r.paymentTxnId})`),
-    ...report.diffs.map((d) => `  report ${d.kind}: ${d.paymentId} ours=${d.ours?.status ?? 'none'} provider=${d.provider?.status ?? 'none'}${d.detail ? ` (${d.detail})` : ''}`),
+    ...report.diffs.map(
+      (d) => `  report ${d.kind}: ${d.paymentId} ours=${d.ours?.status ?? 'none'} provider=${d.provider?.status ?? 'none'}${d.detail ? ` (${d.detail})` : ''}`,
+    ),
   ];
   if (lines.length === 1) lines.push('  nothing to repair or report');
   return `${lines.join('\n')}\n`;

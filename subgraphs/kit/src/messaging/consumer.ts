@@ -52,6 +52,33 @@ export async function declareDeadLetterQueue(connection: Connection, queue: stri
 }
 
 /**
+ * One event through a consumer's inbox and handler, in one transaction: the inbox row
+ * (consumer, eventId) and the handler's effects commit together; a known event changes nothing.
+ * Throws what the handler throws (the transaction is rolled back). Tests use it to deliver a saga's
+ * events in chosen orders through the same path as the broker.
+ */
+export async function applyEvent(orm: MikroORM, consumerId: string, handlers: EventHandlers, event: EventEnvelope): Promise<'ok' | 'duplicate'> {
+  const handler = handlers[event.type] as ((tx: EntityManager, e: EventEnvelope) => Promise<void>) | undefined;
+  let duplicate = false;
+  await orm.em.fork().transactional(async (tx) => {
+    const res = await tx
+      .getConnection()
+      .execute<{ affectedRows: number }>(
+        'INSERT INTO inbox (consumer, event_id, type) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        [consumerId, event.eventId, event.type],
+        'run',
+        tx.getTransactionContext(),
+      );
+    if (res.affectedRows === 0) {
+      duplicate = true;
+      return;
+    }
+    await handler?.(tx, event);
+  });
+  return duplicate ? 'duplicate' : 'ok';
+}
+
+/**
  * Consumes events into one transaction per message: the inbox row (consumer, eventId) and the
  * handler's effects commit together, and only then is the message acked. A redelivered event finds
  * its inbox row and changes nothing. A handler that throws is retried by the broker with growing
@@ -93,25 +120,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           return ConsumerStatus.DROP; // the queue's own dead-lettering (reason "rejected")
         }
       }
-      const handler = options.handlers[event.type] as ((tx: EntityManager, e: EventEnvelope) => Promise<void>) | undefined;
       try {
-        let duplicate = false;
-        await options.orm.em.fork().transactional(async (tx) => {
-          const res = await tx
-            .getConnection()
-            .execute<{ affectedRows: number }>(
-              'INSERT INTO inbox (consumer, event_id, type) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-              [consumerId, event.eventId, event.type],
-              'run',
-              tx.getTransactionContext(),
-            );
-          if (res.affectedRows === 0) {
-            duplicate = true;
-            return;
-          }
-          await handler?.(tx, event);
-        });
-        handled.inc({ consumer: consumerId, outcome: duplicate ? 'duplicate' : 'ok' });
+        const outcome = await applyEvent(options.orm, consumerId, options.handlers, event);
+        handled.inc({ consumer: consumerId, outcome });
         return ConsumerStatus.ACK;
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

@@ -49,8 +49,7 @@ export async function declareDelayQueues(connection: Connection, queue: string, 
   }
 }
 
-const encode = (body: unknown): Buffer =>
-  Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+const encode = (body: unknown): Buffer => (Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8'));
 
 /** The properties of a message worth keeping on its copy. */
 function copyOf(msg: AsyncMessage, routingKey: string, headers: Record<string, unknown>) {
@@ -81,7 +80,13 @@ export function decideRetry(msg: AsyncMessage, policy: RetryPolicy, now = Date.n
 }
 
 /** Sends the message to its delay queue and resolves once the broker confirmed the copy. */
-export function sendToRetry(publisher: Publisher, queue: string, msg: AsyncMessage, decision: { delayMs: number; attempt: number; firstFailureAt: number }, error: string) {
+export function sendToRetry(
+  publisher: Publisher,
+  queue: string,
+  msg: AsyncMessage,
+  decision: { delayMs: number; attempt: number; firstFailureAt: number },
+  error: string,
+) {
   return publisher.send(
     copyOf(msg, delayQueue(queue, decision.delayMs), {
       [RETRY_HEADERS.attempt]: decision.attempt,

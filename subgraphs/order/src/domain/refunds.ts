@@ -83,11 +83,11 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
     await db.run(
       'INSERT INTO refund_request (id, order_id, user_id, amount, currency, reason, status, restock, restock_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
-      refund.id,
-      orderId,
-      refund.user_id,
-      refund.amount,
-      refund.currency,
+        refund.id,
+        orderId,
+        refund.user_id,
+        refund.amount,
+        refund.currency,
         why,
         refund.status,
         refund.restock,
