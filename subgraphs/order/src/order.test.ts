@@ -11,6 +11,8 @@ import { start } from './index.js';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 
 process.env.ORDER_TIMEOUT_SWEEP_MS = '200';
+// Cancel at the deadline itself unless a test opens a grace window.
+process.env.ORDER_PAYMENT_GRACE_SECONDS = '0';
 // A small flash-sale entrance: 10 admissions at once per SKU, then 1 a second.
 process.env.FLASH_SALE_BURST = '10';
 process.env.FLASH_SALE_RATE = '1';
@@ -36,7 +38,7 @@ afterAll(async () => {
 
 const urls = () => ({ catalog: catalog.url, inventory: inventory.url });
 const PREVIEW = `mutation($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId total { amount currency } discount { amount } shippingFee { amount } payable { amount } stockCheck expiresAt } }`;
-const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status cancelReason payable { amount } items { sku { id } qty unitPrice { amount } } } } }`;
+const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status cancelReason expireAt payable { amount } items { sku { id } qty unitPrice { amount } } } } }`;
 const ORDER = `query($id: ID!) { order(id: $id) { id status cancelReason version } }`;
 
 async function preview(who: Identity, items: { skuId: string; qty: number }[], extra: Record<string, unknown> = {}) {
@@ -251,6 +253,48 @@ describe('lifecycle', () => {
       expect(sold).toBeDefined();
     } finally {
       delete process.env.ORDER_PAYMENT_TTL_SECONDS;
+    }
+  });
+
+  it('keeps an order whose payment arrives in the grace window after its deadline; cancels the unpaid one after the window', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 10 } });
+    process.env.ORDER_PAYMENT_TTL_SECONDS = '1';
+    process.env.ORDER_PAYMENT_GRACE_SECONDS = '3';
+    try {
+      const late = user();
+      const paidLate = (await place(late, (await preview(late, [{ skuId, qty: 1 }])).previewId)).data!.placeOrder.order;
+      const idle = user();
+      const unpaid = (await place(idle, (await preview(idle, [{ skuId, qty: 1 }])).previewId)).data!.placeOrder.order;
+      const deadline = Date.parse(paidLate.expireAt);
+      // Past the deadline, inside the grace window: both orders still hold their stock.
+      await eventually(async () => (Date.now() > deadline + 500 ? true : undefined), { timeoutMs: 5000 });
+      expect((await statusOf(paidLate.id)).status).toBe('PENDING_PAYMENT');
+      expect((await statusOf(unpaid.id)).status).toBe('PENDING_PAYMENT');
+      // The provider captured before the deadline; its success reaches the order only now.
+      const { connectBroker } = await import('@shop/kit');
+      const connection = connectBroker('test-grace');
+      const pub = connection.createPublisher({ confirm: true });
+      await pub.send(
+        { exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'payment.succeeded', contentType: 'application/json' },
+        {
+          eventId: `evt_grace_${Date.now()}`,
+          type: 'payment.succeeded',
+          version: 1,
+          occurredAt: new Date().toISOString(),
+          aggregateId: 'pay_grace',
+          correlationId: 'test',
+          payload: { paymentId: 'pay_grace', orderId: paidLate.id, paymentTxnId: 'txn_grace', amount: { amount: paidLate.payable.amount, currency: 'CNY' } },
+        },
+      );
+      await pub.close();
+      await connection.close();
+      await eventually(async () => ((await statusOf(paidLate.id)).status === 'PAID' ? true : undefined));
+      await eventually(async () => ((await statusOf(unpaid.id)).status === 'CANCELED' ? true : undefined), { timeoutMs: 8000 });
+      expect(await statusOf(unpaid.id)).toEqual({ status: 'CANCELED', cancel_reason: 'PAYMENT_TIMEOUT' });
+      expect((await statusOf(paidLate.id)).status).toBe('PAID');
+    } finally {
+      delete process.env.ORDER_PAYMENT_TTL_SECONDS;
+      process.env.ORDER_PAYMENT_GRACE_SECONDS = '0';
     }
   });
 

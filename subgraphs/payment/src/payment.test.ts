@@ -15,6 +15,7 @@ interface FakeOrder {
   userId: string;
   status: string;
   payable: { amount: number; currency: string };
+  expireAt: string;
 }
 const orders = new Map<string, FakeOrder>();
 const orderServer = http.createServer((req, res) => {
@@ -71,7 +72,7 @@ const psp = async (method: string, path: string, body?: unknown) => {
 function newOrder(amount = 37700, status = 'PENDING_PAYMENT') {
   const buyer = user();
   const orderId = newId('ord');
-  orders.set(orderId, { userId: buyer.userId, status, payable: { amount, currency: 'CNY' } });
+  orders.set(orderId, { userId: buyer.userId, status, payable: { amount, currency: 'CNY' }, expireAt: new Date(Date.now() + 900_000).toISOString() });
   return { buyer, orderId };
 }
 
@@ -133,6 +134,15 @@ describe('payment state machine', () => {
 });
 
 describe('payOrder', () => {
+  it("refuses to start a payment after the order's payment deadline", async () => {
+    const { buyer, orderId } = newOrder();
+    orders.get(orderId)!.expireAt = new Date(Date.now() - 1000).toISOString();
+    const res = await callSubgraph(server.url, PAY, { orderId }, buyer);
+    expect(errorCode(res)).toBe('ORDER_STATE_INVALID');
+    expect(res.errors![0]!.message).toMatch(/deadline/);
+    expect((await db.query('SELECT count(*) AS n FROM payment WHERE order_id = $1', [orderId])).rows[0].n).toBe('0');
+  });
+
   it('returns the same session to repeated and concurrent calls: one payment, one intent', async () => {
     const { buyer, orderId } = newOrder();
     const results = await Promise.all([1, 2, 3].map(() => callSubgraph(server.url, PAY, { orderId }, buyer)));
