@@ -19,3 +19,4 @@ export * from './payment-signature.js';
 export * from './internal-client.js';
 export * from './windowed-metrics.js';
 export * from './internal-routes.js';
+export * from './liveness.js';

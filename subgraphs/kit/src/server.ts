@@ -11,6 +11,7 @@ import { DomainError, ErrorCode, formatError } from './errors.js';
 import { CLIENT_IP_HEADER, CORRELATION_HEADER, DEVICE_ID_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
 import { logger } from './logger.js';
 import { metricsPlugin, registry } from './metrics.js';
+import { watchDatabase } from './liveness.js';
 import type { SubgraphContext } from './context.js';
 
 export type ReadinessCheck = () => Promise<void>;
@@ -35,7 +36,11 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-/** Runs one subgraph: GraphQL at /graphql, /healthz, /readyz, /metrics, graceful shutdown. */
+/**
+ * Runs one subgraph: GraphQL at /graphql, /healthz, /readyz, /livez, /metrics, graceful shutdown.
+ * /readyz fails while a dependency is down (take the process out of the load balancer); /livez
+ * fails only when the process is wedged (restart it): see liveness.ts.
+ */
 export async function startSubgraph(options: SubgraphServerOptions): Promise<RunningSubgraph> {
   const app = express();
   app.disable('x-powered-by');
@@ -62,8 +67,13 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
     ...options.readiness,
   };
 
+  const liveness = watchDatabase(options.orm, String(options.orm.config.get('clientUrl')));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: options.name });
+  });
+  app.get('/livez', (_req, res) => {
+    const state = liveness.state();
+    res.status(state.live ? 200 : 503).json({ service: options.name, status: state.live ? 'ok' : 'wedged', ...(state.reason ? { reason: state.reason } : {}) });
   });
   app.get('/readyz', async (_req, res) => {
     const results = await runChecks(checks);
@@ -85,6 +95,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       logger.info(`${options.name} subgraph stopping`);
+      liveness.stop();
       await apollo.stop();
       logger.debug('http server drained');
       await options.onShutdown?.();

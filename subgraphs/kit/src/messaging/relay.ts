@@ -160,15 +160,33 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     drain().catch((err: unknown) => logger.warn({ err }, 'outbox relay pass failed; will retry'));
   };
 
-  // LISTEN on a dedicated connection: an insert into the outbox wakes the relay immediately.
-  const listener = new pg.Client({ connectionString: databaseUrl() });
+  // LISTEN on a dedicated connection: an insert into the outbox wakes the relay immediately. When
+  // the server ends it (a restart), the relay polls and listens again on a new connection.
   const channel = `outbox_${options.schema}`;
-  listener.on('notification', kick);
-  listener.on('error', (err) => logger.warn({ err }, 'outbox listener error; falling back to polling'));
-  listener
-    .connect()
-    .then(() => listener.query(`LISTEN "${channel}"`))
-    .catch((err: unknown) => logger.warn({ err }, 'outbox listener could not connect; polling only'));
+  let listener: pg.Client | undefined;
+  let relisten: NodeJS.Timeout | undefined;
+  const listen = () => {
+    if (stopped) return;
+    const client = new pg.Client({ connectionString: databaseUrl(), connectionTimeoutMillis: 5000, keepAlive: true });
+    listener = client;
+    let lost = false;
+    const retry = (err: unknown) => {
+      if (lost || stopped) return;
+      lost = true;
+      logger.warn({ err }, 'outbox listener lost; polling until it listens again');
+      client.end().catch(() => undefined);
+      relisten = setTimeout(listen, 1000);
+      relisten.unref();
+    };
+    client.on('notification', kick);
+    client.on('error', retry);
+    client.on('end', () => retry(new Error('connection ended')));
+    client
+      .connect()
+      .then(() => client.query(`LISTEN "${channel}"`))
+      .then(kick, retry);
+  };
+  listen();
   const timer = setInterval(kick, options.pollMs ?? 1000);
   kick();
   const sampleHeld = () => {
@@ -190,7 +208,8 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       clearInterval(timer);
       clearInterval(heldTimer);
       await running?.catch(() => 0);
-      await listener.end().catch(() => undefined);
+      clearTimeout(relisten);
+      await listener?.end().catch(() => undefined);
       await publisher.close();
     },
   };
