@@ -28,7 +28,7 @@ export interface DatabaseOptions {
  */
 export function sessionLimits() {
   return {
-    connectionTimeoutMillis: envInt('DB_ACQUIRE_TIMEOUT_MS', 5_000),
+    connectionTimeoutMillis: envInt('DB_ACQUIRE_TIMEOUT_MS', 30_000),
     statement_timeout: envInt('DB_STATEMENT_TIMEOUT_MS', 30_000),
     idle_in_transaction_session_timeout: envInt('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000),
     keepAlive: true,

@@ -298,6 +298,17 @@ describe('lifecycle', () => {
     }
   });
 
+  it('holds the per-user limit under concurrency: 12 orders of one user at once, 5 placed (user-velocity), 7 RISK_REJECTED', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 20 } });
+    const buyer = user();
+    const previews = await Promise.all(Array.from({ length: 12 }, () => preview(buyer, [{ skuId, qty: 1 }])));
+    const results = await Promise.all(previews.map((p) => place(buyer, p.previewId)));
+    const placed = results.filter((r) => !r.errors);
+    expect(placed).toHaveLength(5);
+    expect(results.filter((r) => errorCode(r) === 'RISK_REJECTED')).toHaveLength(7);
+    expect(await orderCount(buyer.userId)).toBe(5);
+  });
+
   it('lists the signed-in user orders newest first with a status filter', async () => {
     const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 10 } });
     const buyer = user();

@@ -16,7 +16,15 @@ import {
 import { applyTransition, findOrder, type OrderRow } from './orders.js';
 import { paymentTtlSeconds, quote } from './quote.js';
 import type { FlashSaleGate } from './flash-sale-gate.js';
-import { assessRisk, recordRiskDecision, riskRejected, type RiskClient } from './risk/index.js';
+import { assessRisk, currentRules, recordRiskDecision, riskRejected, type RiskClient, type RiskResult } from './risk/index.js';
+import { stockHeld } from './risk-review.js';
+
+/** Thrown inside the placement transaction when risk control refuses: rolls the claim back. */
+class RiskRefusal extends Error {
+  constructor(readonly risk: RiskResult) {
+    super('risk rejected');
+  }
+}
 
 export interface PlaceOrderInput {
   clientReqId: string;
@@ -95,70 +103,87 @@ export async function placeOrder(
 
   if (current.flashSale) gate.admit(current.lines.map((l) => l.skuId));
 
-  // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order flagged.
-  const risk = await assessRisk(em, { userId, deviceId: client.deviceId, ip: client.clientIp, payable: current.breakdown.payable, currency: current.currency });
-  if (risk.action === 'REJECT') {
-    await em.transactional((tx) => recordRiskDecision(tx, risk));
-    throw riskRejected();
-  }
-
   const orderId = newId('ord');
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
-  const created = await em.transactional(async (tx) => {
-    const db = sql(tx);
-    const claimed = await db.run('INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-      userId,
-      input.clientReqId,
-      orderId,
-      previewId,
-    ]);
-    if (claimed === 0) return false; // another request with this key won; answer with its order
-    const b = current.breakdown;
-    await db.run(
-      `INSERT INTO orders (id, user_id, status, currency, total, discount, shipping_fee, payable, coupon_code, address_id, preview_id, flash_sale, expire_at, device_id, client_ip, risk_review)
-       VALUES (?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        orderId,
+  const rules = await currentRules(em); // before the transaction: no second connection while it holds one
+  let created: boolean;
+  try {
+    created = await em.transactional(async (tx) => {
+      const db = sql(tx);
+      const claimed = await db.run('INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
         userId,
-        current.currency,
-        b.total,
-        b.discount,
-        b.shippingFee,
-        b.payable,
-        current.couponCode,
-        preview.address_id,
+        input.clientReqId,
+        orderId,
         previewId,
-        current.flashSale,
-        expireAt,
-        client.deviceId,
-        client.clientIp,
-        risk.action === 'REVIEW',
-      ],
-    );
-    if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
-    for (const line of current.lines) {
-      await db.run('INSERT INTO order_item (order_id, sku_id, qty, unit_price) VALUES (?, ?, ?, ?)', [orderId, line.skuId, line.qty, line.unitPrice]);
-    }
-    if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
-    await db.run(
-      "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) VALUES (?, ?, 'ORDER_CREATED', NULL, 'CREATED', 1, ?)",
-      [newId('evt'), orderId, JSON.stringify({ clientReqId: input.clientReqId, previewId, ...b })],
-    );
-    await emit(tx, {
-      type: 'order.created',
-      aggregateId: orderId,
-      correlationId,
-      payload: {
-        orderId,
-        userId,
-        items: current.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
-        payable: { amount: b.payable, currency: current.currency },
-        expireAt: expireAt.toISOString(),
-        flashSale: current.flashSale,
-      },
+      ]);
+      if (claimed === 0) return false; // another request with this key won; answer with its order
+      // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order to wait for an
+      // admin. The user's orders are counted under a per-user lock held until this order commits, so
+      // concurrent attempts of one user are counted one after the other: a per-user limit holds.
+      await db.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`risk:user:${userId}`]);
+      const risk = await assessRisk(
+        tx,
+        {
+          userId,
+          deviceId: client.deviceId,
+          ip: client.clientIp,
+          payable: current.breakdown.payable,
+          currency: current.currency,
+        },
+        rules,
+      );
+      if (risk.action === 'REJECT') throw new RiskRefusal(risk);
+      const b = current.breakdown;
+      await db.run(
+        `INSERT INTO orders (id, user_id, status, currency, total, discount, shipping_fee, payable, coupon_code, address_id, preview_id, flash_sale, expire_at, device_id, client_ip, risk_review)
+       VALUES (?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          orderId,
+          userId,
+          current.currency,
+          b.total,
+          b.discount,
+          b.shippingFee,
+          b.payable,
+          current.couponCode,
+          preview.address_id,
+          previewId,
+          current.flashSale,
+          expireAt,
+          client.deviceId,
+          client.clientIp,
+          risk.action === 'REVIEW',
+        ],
+      );
+      if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
+      for (const line of current.lines) {
+        await db.run('INSERT INTO order_item (order_id, sku_id, qty, unit_price) VALUES (?, ?, ?, ?)', [orderId, line.skuId, line.qty, line.unitPrice]);
+      }
+      if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
+      await db.run(
+        "INSERT INTO order_event (id, order_id, event_type, from_status, to_status, version, payload) VALUES (?, ?, 'ORDER_CREATED', NULL, 'CREATED', 1, ?)",
+        [newId('evt'), orderId, JSON.stringify({ clientReqId: input.clientReqId, previewId, ...b })],
+      );
+      await emit(tx, {
+        type: 'order.created',
+        aggregateId: orderId,
+        correlationId,
+        payload: {
+          orderId,
+          userId,
+          items: current.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
+          payable: { amount: b.payable, currency: current.currency },
+          expireAt: expireAt.toISOString(),
+          flashSale: current.flashSale,
+        },
+      });
+      return true;
     });
-    return true;
-  });
+  } catch (error) {
+    if (!(error instanceof RiskRefusal)) throw error;
+    await em.transactional((tx) => recordRiskDecision(tx, error.risk));
+    throw riskRejected();
+  }
   if (!created) {
     const winner = await findRequest(em, userId, input.clientReqId);
     if (!winner) throw new Error('order_request conflict without a committed winner');
@@ -228,7 +253,7 @@ async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: st
   }
   await em.transactional(async (tx) => {
     if (answer.state === 'HOLD') {
-      await applyTransition(tx, orderId, 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit: { allocations: answer.allocations } });
+      await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations });
     } else {
       await applyTransition(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } });
     }

@@ -3,6 +3,7 @@ import type { Connection } from 'rabbitmq-client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { applyTransition, findOrder } from '../domain/orders.js';
 import { refundFailed, refundSucceeded } from '../domain/refunds.js';
+import { stockHeld } from '../domain/risk-review.js';
 
 /** Statuses in which an order cannot have been paid yet: an event that needs payment waits (retries). */
 const NOT_YET_PAYABLE = ['CREATED', 'REVIEW'] as const;
@@ -21,11 +22,7 @@ const notYet = (what: string, orderId: string, status: string) =>
  */
 export const orderSagaHandlers: EventHandlers = {
   'inventory.stock-reserved': async (tx, e) => {
-    await applyTransition(tx, e.payload.orderId, 'PENDING_PAYMENT', {
-      correlationId: e.correlationId,
-      onlyFrom: ['CREATED'],
-      audit: { allocations: e.payload.allocations },
-    });
+    await stockHeld(tx, e.payload.orderId, e.correlationId, { allocations: e.payload.allocations });
   },
   'inventory.stock-rejected': async (tx, e) => {
     await applyTransition(tx, e.payload.orderId, 'CANCELED', {

@@ -3,6 +3,7 @@ import { Migration20261124000010_ordering } from './Migration20261124000010_orde
 import { Migration20261124000020_risk } from './Migration20261124000020_risk.js';
 import { Migration20261124000030_refunds } from './Migration20261124000030_refunds.js';
 import { Migration20261202000040_refund_policy } from './Migration20261202000040_refund_policy.js';
+import { Migration20261202000050_risk_review } from './Migration20261202000050_risk_review.js';
 
 /** Every migration of the ordering schema, oldest first. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Migration20261124000020_risk,
   Migration20261124000030_refunds,
   Migration20261202000040_refund_policy,
+  Migration20261202000050_risk_review,
 ];
