@@ -103,3 +103,45 @@ describe('refund policy', () => {
     expect(await stockOf(skuIds[1]!, 'wh-b')).toEqual({ available: 3, reserved: 0, sold: 2 });
   });
 });
+
+describe('risk review', () => {
+  const QUEUE = `query($after: String) { riskReviewQueue(first: 10, after: $after) { edges { node { id status } } pageInfo { hasNextPage endCursor } } }`;
+  const RESOLVE = `mutation($id: ID!, $ok: Boolean!, $note: String) { resolveRiskReview(orderId: $id, approve: $ok, note: $note) { id status cancelReason expireAt } }`;
+
+  it('holds a high-risk order in REVIEW with its stock; an admin approves one (it is paid as usual) and rejects another (stock released)', async () => {
+    // Above the default large-payable rule (5,000,000 minor units): REVIEW.
+    const { skuIds } = await seedProduct(stack.gatewayUrl, [{ title: 'jewel', price: 6_000_000, stock: { 'wh-a': 5 } }]);
+    const buyer = await tokenFor(`jeweller-${Date.now()}`);
+    const admin = await adminToken();
+    const first = await placeOrder(stack.gatewayUrl, buyer, [{ skuId: skuIds[0]!, qty: 1 }]);
+    const second = await placeOrder(stack.gatewayUrl, buyer, [{ skuId: skuIds[0]!, qty: 1 }]);
+    expect([first.status, second.status]).toEqual(['REVIEW', 'REVIEW']);
+    expect(await stockOf(skuIds[0]!, 'wh-a')).toEqual({ available: 3, reserved: 2, sold: 0 });
+    const pay = await gql(stack.gatewayUrl, `mutation($id: ID!) { payOrder(orderId: $id) { paymentId } }`, { id: first.id }, buyer);
+    expect(pay.errors?.[0]?.extensions?.code).toBe('ORDER_STATE_INVALID');
+
+    expect((await gql(stack.gatewayUrl, QUEUE, {}, buyer)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const queue = (await gql(stack.gatewayUrl, QUEUE, {}, admin)).data!.riskReviewQueue;
+    const queued = queue.edges.map((e: any) => e.node.id);
+    expect(queued.indexOf(first.id)).toBeLessThan(queued.indexOf(second.id)); // oldest first
+    expect(queued.indexOf(first.id)).toBeGreaterThanOrEqual(0);
+
+    const approved = (await gql(stack.gatewayUrl, RESOLVE, { id: first.id, ok: true, note: 'called the buyer' }, admin)).data!.resolveRiskReview;
+    expect(approved.status).toBe('PENDING_PAYMENT');
+    expect(Date.parse(approved.expireAt)).toBeGreaterThan(Date.now() + 60_000);
+    await payOnSimulator(stack.gatewayUrl, buyer, first.id);
+    await waitFor(buyer, first.id, (o) => o.status === 'PAID');
+
+    const rejected = (await gql(stack.gatewayUrl, RESOLVE, { id: second.id, ok: false }, admin)).data!.resolveRiskReview;
+    expect(rejected).toMatchObject({ status: 'CANCELED', cancelReason: 'RISK_REJECTED' });
+    // The same decision again answers the order; the other decision is refused.
+    expect((await gql(stack.gatewayUrl, RESOLVE, { id: second.id, ok: false }, admin)).data!.resolveRiskReview.status).toBe('CANCELED');
+    expect((await gql(stack.gatewayUrl, RESOLVE, { id: second.id, ok: true }, admin)).errors?.[0]?.extensions?.code).toBe('ORDER_STATE_INVALID');
+    await eventually(async () => ((await stockOf(skuIds[0]!, 'wh-a'))?.sold === 1 ? true : undefined));
+    await eventually(async () => ((await stockOf(skuIds[0]!, 'wh-a'))?.available === 4 ? true : undefined));
+    expect(await stockOf(skuIds[0]!, 'wh-a')).toEqual({ available: 4, reserved: 0, sold: 1 });
+    const left = (await gql(stack.gatewayUrl, QUEUE, {}, admin)).data!.riskReviewQueue.edges.map((e: any) => e.node.id);
+    expect(left).not.toContain(first.id);
+    expect(left).not.toContain(second.id);
+  });
+});
