@@ -45,6 +45,7 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 
 export const STATUS_LABEL: Record<OrderStatus, string> = {
   CREATED: 'Placed, reserving stock',
+  REVIEW: 'Being reviewed',
   PENDING_PAYMENT: 'Waiting for payment',
   PAID: 'Paid',
   SHIPPED: 'Shipped',

@@ -31,6 +31,7 @@ export type OrderStatus =
   | 'PAID'
   | 'PENDING_PAYMENT'
   | 'REFUNDED'
+  | 'REVIEW'
   | 'SHIPPED';
 
 export type PlaceOrderInput = {
