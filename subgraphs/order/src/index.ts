@@ -3,6 +3,7 @@ import { entities } from './domain/entities.js';
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
+import { watchOperatorCases } from './domain/operator-cases.js';
 import { startOrderConsumers } from './events/consumers.js';
 import { runtime } from './graphql/resolvers.js';
 import { migrations } from './migrations/index.js';
@@ -13,6 +14,7 @@ export { buildOrderSchema };
 /** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
 export async function start(port = subgraphPort('order')) {
   const orm = await openDatabase({ schema: 'ordering', entities, migrations, poolMax: 20 });
+  watchOperatorCases(orm);
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();
   const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });

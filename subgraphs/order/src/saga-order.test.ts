@@ -5,6 +5,8 @@ import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } 
 import { entities } from './domain/entities.js';
 import { orderSagaHandlers } from './events/consumers.js';
 import { migrations } from './migrations/index.js';
+import { registry } from '@shop/kit';
+import { watchOperatorCases } from './domain/operator-cases.js';
 
 let orm: Awaited<ReturnType<typeof openDatabase>>;
 beforeAll(async () => {
@@ -63,5 +65,24 @@ describe('order saga in any arrival order', () => {
       expect({ order, trail: await trail(orderId) }).toEqual({ order, trail: ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED'] });
       expect(await emitted(orderId, 'order.payment-rejected')).toBe(0);
     }
+  });
+});
+
+describe('operator cases', () => {
+  it('counts orders whose latest refund failed at the provider, and orders waiting in REVIEW', async () => {
+    watchOperatorCases(orm);
+    const value = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+    const failedBefore = await value('refund_failed_open');
+    const orderId = await createdOrder();
+    await sql(orm.em.fork()).run(
+      `INSERT INTO refund_request (id, order_id, user_id, amount, currency, reason, status, restock, error) VALUES (?, ?, 'u_saga', 1000, 'CNY', 'test', 'FAILED', false, 'provider refused')`,
+      [newId('rfd'), orderId],
+    );
+    expect(await value('refund_failed_open')).toBe(failedBefore + 1);
+    const reviewBefore = await value('risk_review_backlog');
+    await sql(orm.em.fork()).run(`UPDATE orders SET status = 'REVIEW' WHERE id = ?`, [orderId]);
+    expect(await value('risk_review_backlog')).toBe(reviewBefore + 1);
+    expect(await value('risk_review_oldest_seconds')).toBeGreaterThanOrEqual(0);
+    await sql(orm.em.fork()).run(`UPDATE orders SET status = 'CANCELED', cancel_reason = 'RISK_REJECTED' WHERE id = ?`, [orderId]);
   });
 });

@@ -1,6 +1,7 @@
 import { envInt, logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { scheduleReconciliation } from './domain/reconciliation.js';
+import { watchOperatorCases } from './domain/operator-cases.js';
 import { startPaymentConsumers } from './events/consumers.js';
 import { callbackRoute } from './http/callback-route.js';
 import { migrations } from './migrations/index.js';
@@ -16,6 +17,7 @@ export { reconcile } from './domain/reconciliation.js';
  */
 export async function start(port = subgraphPort('payment')) {
   const orm = await openDatabase({ schema: 'payment', entities, migrations });
+  watchOperatorCases(orm);
   const messaging = await startMessaging({ orm, service: 'payment', schema: 'payment', consumers: (connection) => startPaymentConsumers(connection, orm) });
   const reconciler = scheduleReconciliation(orm.em.fork(), envInt('RECONCILE_INTERVAL_MS', 300_000), envInt('RECONCILE_WINDOW_MS', 86_400_000));
   return startSubgraph({

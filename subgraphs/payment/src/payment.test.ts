@@ -8,7 +8,7 @@ import type { EventPayload, EventType } from '@shop/schema';
 import { createSimulator, type RunningSimulator } from '../../../infra/src/psp-simulator/server.js';
 import { PAYMENT_STATUSES, canTransition } from './domain/payment-state.js';
 import { start } from './index.js';
-import { reconcileCommand } from './reconcile.js';
+import { parseReconcileArgs, reconcileCommand, UsageError } from './reconcile.js';
 
 /** A stand-in for the order subgraph (a peer subgraph, not a mock of our own stores): answers `_entities` for Order. */
 interface FakeOrder {
@@ -353,21 +353,63 @@ describe('reconciliation pairs', () => {
     expect((await paymentRow(p.paymentId)).status).toBe('SUCCEEDED');
   });
 
-  it('the command answers --help, and refuses unknown flags and bad dates without touching anything', async () => {
-    const { spawnSync } = await import('node:child_process');
+  it('parses its command line strictly: unknown flags, stray words and bad dates are refused with the usage', () => {
+    expect(() => parseReconcileArgs(['--form', '2026-01-01T00:00:00Z'])).toThrow(/Unknown option '--form'[\s\S]*usage/);
+    expect(() => parseReconcileArgs(['stray'])).toThrow(UsageError);
+    expect(() => parseReconcileArgs(['--from', 'yesterday'])).toThrow(/--from must be an ISO-8601 timestamp/);
+    expect(() => parseReconcileArgs(['--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'])).toThrow(/--from must not be after --to/);
+    expect(parseReconcileArgs(['--dry-run', '--from', '2026-01-01T00:00:00Z'])).toMatchObject({
+      dryRun: true,
+      help: false,
+      from: new Date('2026-01-01T00:00:00Z'),
+    });
+    expect(parseReconcileArgs(['-h']).help).toBe(true);
+  });
+
+  it('the command prints --help and exits 2 on an unknown flag, touching nothing', async () => {
+    const { execFile } = await import('node:child_process');
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, ['subgraphs/payment/dist/reconcile.js', ...args], {
-        env: { ...process.env, PSP_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'error' },
-        encoding: 'utf8',
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          ['subgraphs/payment/dist/reconcile.js', ...args],
+          { env: { ...process.env, PSP_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'error' } },
+          (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+        );
       });
-    const help = run('--help');
-    expect(help.status).toBe(0);
+    const [help, unknown] = await Promise.all([run('--help'), run('--live', '--form', 'x')]);
+    expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--dry-run/);
-    const unknown = run('--form', '2026-01-01T00:00:00Z');
-    expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/Unknown option '--form'[\s\S]*usage/);
-    expect(run('--from', 'yesterday').stderr).toMatch(/--from must be an ISO-8601 timestamp/);
-    expect(run('stray').status).toBe(2);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option[\s\S]*usage/);
+  }, 60_000);
+});
+
+describe('operator cases', () => {
+  const gauge = async (name: string) => {
+    const text = await (await fetch(server.url.replace('/graphql', '/metrics'))).text();
+    return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]);
+  };
+
+  it('marks a PENDING payment whose order was canceled, and counts abandoned and flagged payments', async () => {
+    const p = await paidSession();
+    await publish('order.status-changed', p.orderId, {
+      orderId: p.orderId,
+      userId: p.buyer.userId,
+      from: 'PENDING_PAYMENT',
+      to: 'CANCELED',
+      reason: 'PAYMENT_TIMEOUT',
+      version: 3,
+    });
+    await eventually(async () => ((await paymentRow(p.paymentId)).order_closed_at ? true : undefined));
+    expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
+    await db.query(`UPDATE payment SET order_closed_at = now() - interval '2 hours' WHERE id = $1`, [p.paymentId]);
+    expect(await gauge('payment_abandoned_pending')).toBeGreaterThanOrEqual(1);
+
+    const flagged = await paidSession();
+    await postCallback(callbackBody(flagged, 'SUCCEEDED', 1));
+    await eventually(async () => ((await paymentRow(flagged.paymentId)).flagged_reason ? true : undefined));
+    expect(await gauge('payment_flagged_open')).toBeGreaterThanOrEqual(1);
   });
 });
 

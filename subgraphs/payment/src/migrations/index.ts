@@ -1,5 +1,6 @@
 import { messagingMigrations } from '@shop/kit';
 import { Migration20261124000005_payment } from './Migration20261124000005_payment.js';
+import { Migration20261202000015_order_closed } from './Migration20261202000015_order_closed.js';
 
 /** Every migration of the payment schema, oldest first (the kit's outbox/inbox tables first). */
-export const migrations = [...messagingMigrations, Migration20261124000005_payment];
+export const migrations = [...messagingMigrations, Migration20261124000005_payment, Migration20261202000015_order_closed];
