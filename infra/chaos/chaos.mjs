@@ -223,14 +223,7 @@ try {
   await sleep(gap);
   await fault('PostgreSQL restart', () => postgres.restart());
   const lastFault = Date.now();
-  // Orders keep flowing while the system recovers from the last fault.
-  const remaining = Math.max(10_000, t0 + opts.loadSeconds * 1000 - Date.now());
-  await sleep(remaining);
-  loading = false;
-  await Promise.all(buyers);
-  say(`${at()}  load stopped: ${tally.placed} orders placed of ${tally.attempts} attempts, ${tally.paid} paid, ${tally.refunds} refunds asked`);
-
-  // Every process ready again.
+  // Every process ready again, measured from the last fault while orders keep flowing.
   const readyz = Object.fromEntries([...SUBGRAPHS, 'gateway'].map((name) => [name, `http://127.0.0.1:${stack.ports[name]}/readyz`]));
   const notReady = async () => {
     const states = await Promise.all(
@@ -244,12 +237,21 @@ try {
     );
     return states.filter(([, ok]) => !ok).map(([name]) => name);
   };
-  let waiting = await notReady();
-  while (waiting.length > 0 && Date.now() - lastFault < 60_000) {
-    await sleep(250);
-    waiting = await notReady();
-  }
-  const readyAfterMs = Date.now() - lastFault;
+  const readiness = (async () => {
+    let waiting = await notReady();
+    while (waiting.length > 0 && Date.now() - lastFault < 60_000) {
+      await sleep(250);
+      waiting = await notReady();
+    }
+    return { waiting, readyAfterMs: Date.now() - lastFault };
+  })();
+  // Orders keep flowing while the system recovers from the last fault.
+  const remaining = Math.max(10_000, t0 + opts.loadSeconds * 1000 - Date.now());
+  await sleep(remaining);
+  loading = false;
+  await Promise.all(buyers);
+  say(`${at()}  load stopped: ${tally.placed} orders placed of ${tally.attempts} attempts, ${tally.paid} paid, ${tally.refunds} refunds asked`);
+  const { waiting, readyAfterMs } = await readiness;
 
   // A new order placed and paid after the faults.
   const fresh = await (async () => {

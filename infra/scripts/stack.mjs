@@ -4,7 +4,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { processes, root, wiring } from './processes.mjs';
 
-const freePort = () =>
+/** A free TCP port on loopback. */
+export const freePort = () =>
   new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

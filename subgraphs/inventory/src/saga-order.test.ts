@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvent, newId, openDatabase, sql } from '@shop/kit';
-import { deliverWithRetries, permutations } from '@shop/kit/testing';
-import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
+import { deliverWithRetries, envelopeOf, permutations } from '@shop/kit/testing';
+import type { EventEnvelope, EventPayload, EventType } from '@shop/schema';
 import { entities } from './domain/entities.js';
 import { setOnHand } from './domain/stock.js';
 import { inventorySagaHandlers } from './events/consumers.js';
@@ -15,15 +15,7 @@ afterAll(async () => {
   await orm?.close();
 });
 
-const envelope = <T extends EventType>(type: T, orderId: string, payload: EventPayload<T>): EventEnvelope<T> => ({
-  eventId: newId('evt'),
-  type,
-  version: EVENT_VERSION[type],
-  occurredAt: new Date().toISOString(),
-  aggregateId: orderId,
-  correlationId: 'saga-order-test',
-  payload,
-});
+const envelope = <T extends EventType>(type: T, orderId: string, payload: EventPayload<T>) => envelopeOf(type, orderId, payload, 'saga-order-test');
 const status = (orderId: string, from: string, to: string, extra: Record<string, unknown> = {}) =>
   envelope('order.status-changed', orderId, {
     orderId,

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import { signInternalIdentity, type Identity } from './identity.js';
+import { newId } from './ids.js';
 
 /** Helpers for tests that talk to a running subgraph over HTTP, as the gateway would. */
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -72,3 +74,14 @@ export async function deliverWithRetries<E>(events: readonly E[], apply: (event:
   }
   return { retried };
 }
+
+/** An event as a subgraph's relay would publish it, for tests that deliver events by hand. */
+export const envelopeOf = <T extends EventType>(type: T, aggregateId: string, payload: EventPayload<T>, correlationId = 'test'): EventEnvelope<T> => ({
+  eventId: newId('evt'),
+  type,
+  version: EVENT_VERSION[type],
+  occurredAt: new Date().toISOString(),
+  aggregateId,
+  correlationId,
+  payload,
+});

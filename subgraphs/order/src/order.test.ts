@@ -55,6 +55,27 @@ const statusOf = async (id: string) =>
 const orderCount = async (userId: string) =>
   Number((await sql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
 
+/** The payment subgraph's payment.succeeded for an order, published as its relay would. */
+async function paymentSucceeded(orderId: string, amount: number, tag: string) {
+  const { connectBroker } = await import('@shop/kit');
+  const connection = connectBroker(`test-payment-${tag}`);
+  const pub = connection.createPublisher({ confirm: true });
+  await pub.send(
+    { exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'payment.succeeded', contentType: 'application/json' },
+    {
+      eventId: `evt_test_${tag}_${Date.now()}`,
+      type: 'payment.succeeded',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: `pay_${tag}`,
+      correlationId: 'test',
+      payload: { paymentId: `pay_${tag}`, orderId, paymentTxnId: `txn_${tag}`, amount: { amount, currency: 'CNY' } },
+    },
+  );
+  await pub.close();
+  await connection.close();
+}
+
 describe('addresses', () => {
   it('stores name, phone and street encrypted, and shows them only to their owner', async () => {
     const alice = user();
@@ -218,23 +239,7 @@ describe('lifecycle', () => {
       const paid = (await place(payer, (await preview(payer, [{ skuId, qty: 3 }])).previewId)).data!.placeOrder.order;
       expect(await available(skuId)).toBe('5');
       // The payment subgraph's success event for `paid`, just before its deadline.
-      const { connectBroker } = await import('@shop/kit');
-      const connection = connectBroker('test-payment');
-      const pub = connection.createPublisher({ confirm: true });
-      await pub.send(
-        { exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'payment.succeeded', contentType: 'application/json' },
-        {
-          eventId: `evt_test_${Date.now()}`,
-          type: 'payment.succeeded',
-          version: 1,
-          occurredAt: new Date().toISOString(),
-          aggregateId: 'pay_x',
-          correlationId: 'test',
-          payload: { paymentId: 'pay_x', orderId: paid.id, paymentTxnId: 'txn_x', amount: { amount: paid.payable.amount, currency: 'CNY' } },
-        },
-      );
-      await pub.close();
-      await connection.close();
+      await paymentSucceeded(paid.id, paid.payable.amount, 'x');
       await eventually(async () => ((await statusOf(unpaid.id)).status === 'CANCELED' ? true : undefined));
       expect(await statusOf(unpaid.id)).toEqual({ status: 'CANCELED', cancel_reason: 'PAYMENT_TIMEOUT' });
       await eventually(async () => ((await statusOf(paid.id)).status === 'PAID' ? true : undefined));
@@ -271,23 +276,7 @@ describe('lifecycle', () => {
       expect((await statusOf(paidLate.id)).status).toBe('PENDING_PAYMENT');
       expect((await statusOf(unpaid.id)).status).toBe('PENDING_PAYMENT');
       // The provider captured before the deadline; its success reaches the order only now.
-      const { connectBroker } = await import('@shop/kit');
-      const connection = connectBroker('test-grace');
-      const pub = connection.createPublisher({ confirm: true });
-      await pub.send(
-        { exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'payment.succeeded', contentType: 'application/json' },
-        {
-          eventId: `evt_grace_${Date.now()}`,
-          type: 'payment.succeeded',
-          version: 1,
-          occurredAt: new Date().toISOString(),
-          aggregateId: 'pay_grace',
-          correlationId: 'test',
-          payload: { paymentId: 'pay_grace', orderId: paidLate.id, paymentTxnId: 'txn_grace', amount: { amount: paidLate.payable.amount, currency: 'CNY' } },
-        },
-      );
-      await pub.close();
-      await connection.close();
+      await paymentSucceeded(paidLate.id, paidLate.payable.amount, 'grace');
       await eventually(async () => ((await statusOf(paidLate.id)).status === 'PAID' ? true : undefined));
       await eventually(async () => ((await statusOf(unpaid.id)).status === 'CANCELED' ? true : undefined), { timeoutMs: 8000 });
       expect(await statusOf(unpaid.id)).toEqual({ status: 'CANCELED', cancel_reason: 'PAYMENT_TIMEOUT' });
