@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Supergraph, printSchema } from '@apollo/federation-internals';
@@ -30,13 +30,8 @@ function pendingIssue(coordinate: string): number | undefined {
   return pending.get(coordinate) ?? pending.get(fieldCoordinate) ?? pending.get(typeName);
 }
 
-/** contract.graphql lives in shared/ beside the repository (CI clones it there; locally /work/shared). */
-function contractPath(): string {
-  const candidates = [process.env.CONTRACT_GRAPHQL, fileURLToPath(new URL('../../shared/contract.graphql', import.meta.url))];
-  const found = candidates.find((path): path is string => !!path && existsSync(path));
-  if (!found) throw new Error(`contract.graphql not found (looked in ${candidates.filter(Boolean).join(', ')}); set CONTRACT_GRAPHQL`);
-  return found;
-}
+/** The public API the gateway promises, checked in beside the supergraph it is compared with. */
+const CONTRACT = fileURLToPath(new URL('./contract.graphql', import.meta.url));
 
 function apiSchema(): GraphQLSchema {
   const sdl = readFileSync(fileURLToPath(new URL('./supergraph.graphql', import.meta.url)), 'utf8');
@@ -87,7 +82,7 @@ function lookup(schema: GraphQLSchema, coordinate: string): string | undefined {
 }
 
 describe('the supergraph API schema covers contract.graphql', () => {
-  const contract = buildSchema(readFileSync(contractPath(), 'utf8'));
+  const contract = buildSchema(readFileSync(CONTRACT, 'utf8'));
   const required = contractCoordinates(contract);
   const api = apiSchema();
 

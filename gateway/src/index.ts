@@ -1,4 +1,4 @@
-import { envInt, logger, stopOnSignals } from '@shop/kit';
+import { envInt, listenHost, logger, stopOnSignals } from '@shop/kit';
 import { createGateway } from './gateway.js';
 
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
@@ -7,7 +7,7 @@ export { identityFromAuthorization, type GatewayContext } from './auth.js';
 /** Starts the gateway on GATEWAY_PORT (default 4000). */
 export async function start(port = envInt('GATEWAY_PORT', 4000)) {
   const gateway = await createGateway();
-  const { url } = await gateway.start(port);
+  const { url } = await gateway.start(port, listenHost());
   return { ...gateway, url };
 }
 

@@ -15,15 +15,17 @@ const reachable = ({ hostname, port }) =>
     socket.once('error', () => resolve(false));
   });
 
+const quiet = process.argv.includes('--quiet');
 let missing = 0;
 for (const t of targets) {
   const u = new URL(t.url);
   const where = { hostname: u.hostname, port: Number(u.port || t.port) };
   if (await reachable(where)) continue;
   missing += 1;
-  console.error(`✗ ${t.name} is not reachable at ${where.hostname}:${where.port} (from ${t.env}${process.env[t.env] ? '' : ', default'}).`);
+  if (!quiet) console.error(`✗ ${t.name} is not reachable at ${where.hostname}:${where.port} (from ${t.env}${process.env[t.env] ? '' : ', default'}).`);
 }
 if (missing > 0) {
+  if (quiet) process.exit(1);
   console.error(`
 How to get them:
   • Debian/Ubuntu with the packaged servers:   bash infra/scripts/services.sh

@@ -3,22 +3,42 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { processes, root, wiring } from './processes.mjs';
+import { startTcpProxy } from './tcp-proxy.mjs';
 
-/** A free TCP port on loopback. */
-export const freePort = () =>
-  new Promise((resolve, reject) => {
+const portVariable = (name) => `${name === 'psp' ? 'PSP' : name.toUpperCase()}_PORT`;
+
+/** Whether nothing listens on 127.0.0.1:port. */
+const canListen = (port) =>
+  new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 
+// Ports come from below the kernel's ephemeral range (32768 and up on Linux): a port chosen here is
+// not handed meanwhile to another stack's listen(0) or to an outgoing connection, as a port from
+// listen(0) can be. Each stack starts at a random point and counts up, so stacks started at once
+// by parallel test files stay apart.
+const PORTS_FROM = 20000;
+const PORTS_COUNT = 12000;
+let nextPort = Math.floor(Math.random() * PORTS_COUNT);
+/** A free TCP port on loopback, below the ephemeral range. */
+export const freePort = async () => {
+  for (let tries = 0; tries < 500; tries++) {
+    const port = PORTS_FROM + (nextPort++ % PORTS_COUNT);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${PORTS_FROM} and ${PORTS_FROM + PORTS_COUNT - 1}`);
+};
+
 /**
- * @param {{ databaseUrl: string, runId: string, env?: Record<string,string>, logDir?: string, only?: string[] }} options
- * @returns {Promise<{ gatewayUrl: string, wsUrl: string, pspUrl: string, ports: Record<string, number>, env: Record<string,string>, stop(): Promise<void>, restart(name: string): Promise<void> }>}
+ * `replicas` runs several processes of one kind (`{ order: 2, gateway: 2 }`): replica i is named
+ * `order-i` and listens on a port of its own, and a round-robin TCP proxy on the kind's address
+ * (tcp-proxy.mjs, standing in for a Kubernetes Service) spreads connections over the replicas.
+ *
+ * @param {{ databaseUrl: string, runId: string, env?: Record<string,string>, logDir?: string, only?: string[], replicas?: Record<string, number> }} options
+ * @returns {Promise<{ gatewayUrl: string, wsUrl: string, pspUrl: string, ports: Record<string, number>, env: Record<string,string>, instances: { name: string, kind: string, port: number }[], proxies: Record<string, { connections: number[] }>, stop(): Promise<void>, restart(name: string): Promise<void> }>}
  */
 export async function startStack(options) {
   const ports = {};
@@ -36,23 +56,40 @@ export async function startStack(options) {
   mkdirSync(logDir, { recursive: true });
   const children = new Map();
   const launch = (p) => {
-    const child = spawn(process.execPath, [p.script], { cwd: root, env: { ...env, SERVICE_NAME: p.name }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [p.script], { cwd: root, env: { ...env, ...p.env, SERVICE_NAME: p.name }, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(`${logDir}/${p.name}.log`, { flags: 'a' });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     children.set(p.name, child);
     return child;
   };
-  const list = processes().filter((p) => !options.only || options.only.includes(p.name));
+  const list = [];
+  const proxies = {};
+  for (const p of processes().filter((x) => !options.only || options.only.includes(x.name))) {
+    const count = options.replicas?.[p.name] ?? 1;
+    if (count === 1) {
+      list.push({ ...p, kind: p.name, port: ports[p.name], env: {} });
+      continue;
+    }
+    const backends = [];
+    for (let i = 1; i <= count; i++) {
+      const port = await freePort();
+      backends.push(port);
+      ports[`${p.name}-${i}`] = port;
+      list.push({ ...p, name: `${p.name}-${i}`, kind: p.name, port, env: { [portVariable(p.name)]: String(port) } });
+    }
+    proxies[p.name] = await startTcpProxy({ port: ports[p.name], backends });
+  }
   for (const p of list) launch(p);
 
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}/graphql`;
   const stop = async () => {
+    await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
     await Promise.all(
       [...children.values()].map(
         (child) =>
           new Promise((resolve) => {
-            if (child.exitCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
             const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
             child.once('exit', () => (clearTimeout(timer), resolve()));
             child.kill('SIGTERM');
@@ -62,17 +99,22 @@ export async function startStack(options) {
   };
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const dead = [...children.entries()].find(([, c]) => c.exitCode !== null);
+    const dead = [...children.entries()].find(([, c]) => c.exitCode !== null || c.signalCode !== null);
     if (dead) {
       await stop();
       throw new Error(`${dead[0]} exited with code ${dead[1].exitCode} during start-up; see ${logDir}/${dead[0]}.log`);
     }
-    try {
-      const res = await fetch(`http://127.0.0.1:${ports.gateway}/readyz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
+    // The gateway (through its proxy, when replicated) and every replica answer ready.
+    const probes = [`http://127.0.0.1:${ports.gateway}/readyz`, ...list.filter((p) => p.name !== p.kind).map((p) => `http://127.0.0.1:${p.port}/readyz`)];
+    const ready = await Promise.all(
+      probes.map((url) =>
+        fetch(url).then(
+          (res) => res.ok,
+          () => false,
+        ),
+      ),
+    );
+    if (ready.every(Boolean)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`the stack was not ready within 90 s; logs in ${logDir}`);
@@ -85,6 +127,8 @@ export async function startStack(options) {
     pspUrl: `http://127.0.0.1:${ports.psp}`,
     ports,
     env,
+    instances: list.map((p) => ({ name: p.name, kind: p.kind, port: p.port })),
+    proxies,
     stop,
     /** Kills one process with SIGKILL, like a crash: nothing of it runs its shutdown. */
     async kill(name) {

@@ -10,6 +10,8 @@ export interface Stack {
   pspUrl: string;
   ports: Record<string, number>;
   env: Record<string, string>;
+  instances: { name: string; kind: string; port: number }[];
+  proxies: Record<string, { connections: number[] }>;
   stop(): Promise<void>;
   kill(name: string): Promise<void>;
   launch(name: string): void;
@@ -39,15 +41,20 @@ export async function systemStack(env: Record<string, string> = {}): Promise<Sta
     await stopProcesses();
     await dropDatabase(databaseUrl);
   };
-  const admin = await adminToken();
-  for (const id of ['ip-velocity', 'user-velocity', 'device-velocity']) {
-    const res = await gql(stack.gatewayUrl, `mutation($id: ID!) { setRiskRule(id: $id, enabled: false) { id } }`, { id }, admin);
-    if (res.errors) throw new Error(`could not relax risk rule ${id}: ${JSON.stringify(res.errors)}`);
-  }
+  await relaxRiskRules(stack.gatewayUrl);
   return { ...stack, databaseUrl };
 }
 
-async function adminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Switches off the velocity rules of risk control (every test client is 127.0.0.1). */
+export async function relaxRiskRules(gatewayUrl: string): Promise<void> {
+  const admin = await adminToken();
+  for (const id of ['ip-velocity', 'user-velocity', 'device-velocity']) {
+    const res = await gql(gatewayUrl, `mutation($id: ID!) { setRiskRule(id: $id, enabled: false) { id } }`, { id }, admin);
+    if (res.errors) throw new Error(`could not relax risk rule ${id}: ${JSON.stringify(res.errors)}`);
+  }
+}
+
+export async function adminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const url = new URL(process.env.DATABASE_URL!);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
@@ -67,7 +74,7 @@ async function createDatabase(suffix: string): Promise<string> {
   return url.toString();
 }
 
-async function dropDatabase(databaseUrl: string): Promise<void> {
+export async function dropDatabase(databaseUrl: string): Promise<void> {
   const name = new URL(databaseUrl).pathname.slice(1);
   await adminClient((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }

@@ -1,4 +1,4 @@
-import { envInt, envString, logger, secret, stopOnSignals } from '@shop/kit';
+import { envInt, envString, listenHost, logger, secret, stopOnSignals } from '@shop/kit';
 import { createSimulator } from './server.js';
 
 /** Runs the payment provider simulator as its own process (PSP_PORT, default 4010). */
@@ -6,7 +6,7 @@ export async function main(): Promise<void> {
   const port = envInt('PSP_PORT', 4010);
   const simulator = await createSimulator({
     port,
-    host: envString('PSP_HOST', '127.0.0.1'),
+    host: envString('PSP_HOST', listenHost()),
     publicUrl: envString('PSP_PUBLIC_URL', envString('PSP_URL', `http://127.0.0.1:${port}`)),
     secret: secret('PAYMENT_WEBHOOK_SECRET'),
     retryBaseMs: envInt('PSP_RETRY_BASE_MS', 500),

@@ -1,23 +1,17 @@
-import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { migrations } from './migrations/index.js';
 import { buildCartSchema } from './schema.js';
 
 export { buildCartSchema };
 
+/** The Postgres schema this subgraph owns, its tables and its migrations. */
+export const database = { schema: 'cart', entities, migrations };
+
 /** Starts the cart subgraph: migrate, serve. */
 export async function start(port = subgraphPort('cart')) {
-  const orm = await openDatabase({ schema: 'cart', entities, migrations });
+  const orm = await openDatabase(database);
   return startSubgraph({ name: 'cart', port, schema: await buildCartSchema(), orm });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'cart';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'cart failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'cart', database, start);

@@ -1,4 +1,4 @@
-import { logger, openDatabase, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { loadDemoCatalog } from './domain/demo.js';
 import { migrations } from './migrations/index.js';
@@ -6,20 +6,14 @@ import { buildCatalogSchema } from './schema.js';
 
 export { buildCatalogSchema };
 
+/** The Postgres schema this subgraph owns, its tables and its migrations. */
+export const database = { schema: 'catalog', entities, migrations };
+
 /** Starts the catalog subgraph: migrate, optionally load demo data, serve. */
 export async function start(port = subgraphPort('catalog')) {
-  const orm = await openDatabase({ schema: 'catalog', entities, migrations });
+  const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoCatalog(orm.em.fork(), process.env.DEMO_DATA);
   return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'catalog';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'catalog failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'catalog', database, start);

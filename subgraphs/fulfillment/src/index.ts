@@ -1,4 +1,4 @@
-import { internalRoute, logger, parseId, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
@@ -7,9 +7,12 @@ import { buildFulfillmentSchema } from './schema.js';
 
 export { buildFulfillmentSchema };
 
+/** The Postgres schema this subgraph owns, its tables and its migrations. */
+export const database = { schema: 'fulfillment', entities, migrations };
+
 /** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
 export async function start(port = subgraphPort('fulfillment')) {
-  const orm = await openDatabase({ schema: 'fulfillment', entities, migrations });
+  const orm = await openDatabase(database);
   const messaging = await startMessaging({
     orm,
     service: 'fulfillment',
@@ -30,13 +33,4 @@ export async function start(port = subgraphPort('fulfillment')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'fulfillment';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'fulfillment failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'fulfillment', database, start);

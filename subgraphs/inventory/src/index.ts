@@ -1,4 +1,4 @@
-import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { entities } from './domain/entities.js';
@@ -11,9 +11,12 @@ export { buildInventorySchema };
 export { reserve, confirm, release, expiredHolds } from './domain/reservations.js';
 export { stockInvariantViolations, reservationInvariantViolations } from './domain/invariants.js';
 
+/** The Postgres schema this subgraph owns, its tables and its migrations. */
+export const database = { schema: 'inventory', entities, migrations };
+
 /** Starts the inventory subgraph: migrate, optionally load demo stock, relay and saga consumers, serve GraphQL and the internal reservation API. */
 export async function start(port = subgraphPort('inventory')) {
-  const orm = await openDatabase({ schema: 'inventory', entities, migrations });
+  const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoStock(orm.em.fork(), process.env.DEMO_DATA);
   registerInventoryGauges(orm.em);
   const messaging = await startMessaging({
@@ -33,13 +36,4 @@ export async function start(port = subgraphPort('inventory')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'inventory';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'inventory failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'inventory', database, start);

@@ -42,6 +42,8 @@ export function envInt(name: string, fallback: number): number {
   return value;
 }
 
+/** The address every server binds: 127.0.0.1 on a workstation, 0.0.0.0 in a container. */
+export const listenHost = (): string => envString('LISTEN_HOST', '127.0.0.1');
 export const databaseUrl = (): string => envString('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/shop');
 export const amqpUrl = (): string => envString('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672');
 export const defaultCurrency = (): string => envString('DEFAULT_CURRENCY', 'CNY');

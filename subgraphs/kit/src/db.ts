@@ -2,7 +2,7 @@ import { MikroORM, type EntityManager, type Options } from '@mikro-orm/postgresq
 import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
-import { databaseUrl, envInt } from './config.js';
+import { databaseUrl, envInt, isProduction } from './config.js';
 import { logger } from './logger.js';
 
 export type { EntityManager };
@@ -17,6 +17,21 @@ export interface DatabaseOptions {
   migrations: MigrationClass[];
   url?: string;
   poolMax?: number;
+  /** Apply pending migrations (and create the database) on open; default MIGRATE_ON_START. */
+  migrate?: boolean;
+}
+
+/**
+ * MIGRATE_ON_START: whether a process applies migrations itself when it starts. On by default in
+ * development and tests; off by default with NODE_ENV=production, where `npm run migrate` runs them
+ * with a privileged role and the services connect with a role that has data rights only.
+ */
+export function migrateOnStart(): boolean {
+  const raw = process.env.MIGRATE_ON_START;
+  if (raw === undefined || raw === '') return !isProduction();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`MIGRATE_ON_START must be true or false, got "${raw}"`);
 }
 
 /**
@@ -82,16 +97,24 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
     }
     // A backstop for every session of our database, not only the pooled ones (which set their own
     // limit): the server ends a session that idles inside a transaction for a minute.
-    await client.query(`ALTER DATABASE "${name}" SET idle_in_transaction_session_timeout = '60s'`);
+    await client
+      .query(`ALTER DATABASE "${name}" SET idle_in_transaction_session_timeout = '60s'`)
+      .catch((error: unknown) =>
+        logger.warn({ err: error, database: name }, 'could not set the database idle-in-transaction limit (sessions still set their own)'),
+      );
   } finally {
     await client.end();
   }
 }
 
-/** Opens the subgraph's ORM, creates its schema and applies its pending migrations. */
+/**
+ * Opens the subgraph's ORM. With migrations on (see migrateOnStart), creates the database and the
+ * schema and applies pending migrations; with them off, refuses to start while any is pending.
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
   const url = options.url ?? databaseUrl();
-  await ensureDatabase(url);
+  const migrate = options.migrate ?? migrateOnStart();
+  if (migrate) await ensureDatabase(url);
   const orm = await MikroORM.init({
     clientUrl: url,
     // Unqualified SQL (raw queries) resolves to the subgraph's own schema on every pooled connection.
@@ -99,6 +122,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     schema: options.schema,
     entities: options.entities,
     extensions: [Migrator],
+    // ensureDatabase() above when migrating; a data-only role may not create databases.
+    ensureDatabase: false,
     pool: { min: 0, max: options.poolMax ?? 10 },
     debug: process.env.SQL_DEBUG === '1',
     migrations: {
@@ -110,6 +135,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
       allOrNothing: true,
     },
   });
+  if (!migrate) {
+    await requireMigrated(orm, url, options.schema);
+    return orm;
+  }
   // Serialise concurrent start-ups of one subgraph: the first applies the migrations, the others
   // wait on a session advisory lock and then find nothing pending.
   const lock = new pg.Client({ connectionString: url });
@@ -123,6 +152,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     await lock.end();
   }
   return orm;
+}
+
+/** With MIGRATE_ON_START=false: start only on a schema `npm run migrate` brought up to date. */
+async function requireMigrated(orm: MikroORM, url: string, schema: string): Promise<void> {
+  const found = await orm.em.getConnection().execute<{ t: string | null }[]>('SELECT to_regclass(?) AS t', [`"${schema}".mikro_orm_migrations`]);
+  const pending = found[0]?.t ? (await orm.migrator.getPending()).map((m) => m.name) : ['all'];
+  if (pending.length === 0) return;
+  await orm.close();
+  const where = new URL(url);
+  throw new Error(
+    `schema "${schema}" of database ${where.pathname.slice(1)} has pending migrations (${pending.join(', ')}) and MIGRATE_ON_START=false: run npm run migrate first`,
+  );
 }
 
 /**

@@ -7,6 +7,8 @@ export * from './crypto.js';
 export * from './db.js';
 export * from './schema.js';
 export * from './server.js';
+export * from './main.js';
+export * from './leader-lock.js';
 export * from './context.js';
 export * from './metrics.js';
 export * from './pagination.js';

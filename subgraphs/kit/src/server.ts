@@ -9,6 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, formatError } from './errors.js';
 import { CLIENT_IP_HEADER, CORRELATION_HEADER, DEVICE_ID_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
+import { listenHost } from './config.js';
 import { logger } from './logger.js';
 import { metricsPlugin, registry } from './metrics.js';
 import { watchDatabase } from './liveness.js';
@@ -85,7 +86,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
   options.routes?.(app);
   app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.orm) }));
 
-  await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? listenHost(), resolve));
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://127.0.0.1:${port}/graphql`;

@@ -1,4 +1,4 @@
-import { logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
@@ -11,9 +11,12 @@ import { buildOrderSchema } from './schema.js';
 
 export { buildOrderSchema };
 
+/** The Postgres schema this subgraph owns, its tables and its migrations. */
+export const database = { schema: 'ordering', entities, migrations, poolMax: 20 };
+
 /** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
 export async function start(port = subgraphPort('order')) {
-  const orm = await openDatabase({ schema: 'ordering', entities, migrations, poolMax: 20 });
+  const orm = await openDatabase(database);
   watchOperatorCases(orm);
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();
@@ -32,13 +35,4 @@ export async function start(port = subgraphPort('order')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'order';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'order failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'order', database, start);

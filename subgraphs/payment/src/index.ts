@@ -1,6 +1,6 @@
-import { envInt, logger, openDatabase, startMessaging, startSubgraph, stopOnSignals, subgraphPort } from '@shop/kit';
+import { envInt, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
 import { entities } from './domain/entities.js';
-import { scheduleReconciliation } from './domain/reconciliation.js';
+import { scheduleReconciliation } from './domain/reconciliation-schedule.js';
 import { watchOperatorCases } from './domain/operator-cases.js';
 import { startPaymentConsumers } from './events/consumers.js';
 import { callbackRoute } from './http/callback-route.js';
@@ -10,13 +10,16 @@ import { buildPaymentSchema } from './schema.js';
 export { buildPaymentSchema };
 export { reconcile } from './domain/reconciliation.js';
 
+/** The Postgres schema this subgraph owns, its tables and its migrations. */
+export const database = { schema: 'payment', entities, migrations };
+
 /**
  * Starts the payment subgraph: migrate, serve GraphQL and the provider callback, relay the outbox,
  * consume the order subgraph's compensations and refunds, reconcile with the provider on a schedule
  * (RECONCILE_INTERVAL_MS, default 5 min, 0 = off; over the trailing RECONCILE_WINDOW_MS, default 24 h).
  */
 export async function start(port = subgraphPort('payment')) {
-  const orm = await openDatabase({ schema: 'payment', entities, migrations });
+  const orm = await openDatabase(database);
   watchOperatorCases(orm);
   const messaging = await startMessaging({ orm, service: 'payment', schema: 'payment', consumers: (connection) => startPaymentConsumers(connection, orm) });
   const reconciler = scheduleReconciliation(orm.em.fork(), envInt('RECONCILE_INTERVAL_MS', 300_000), envInt('RECONCILE_WINDOW_MS', 86_400_000));
@@ -34,13 +37,4 @@ export async function start(port = subgraphPort('payment')) {
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.env.SERVICE_NAME ??= 'payment';
-  start().then(
-    (server) => stopOnSignals(server.stop),
-    (error: unknown) => {
-      logger.fatal({ err: error }, 'payment failed to start');
-      process.exit(1);
-    },
-  );
-}
+runSubgraphMain(import.meta.url, 'payment', database, start);

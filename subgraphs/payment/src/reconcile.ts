@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { logger, openDatabase } from '@shop/kit';
-import { entities } from './domain/entities.js';
+import { database } from './index.js';
 import { reconcile, type ReconciliationReport } from './domain/reconciliation.js';
-import { migrations } from './migrations/index.js';
 
 export const USAGE = `usage: npm run reconcile -- [--from <ISO-8601>] [--to <ISO-8601>] [--dry-run]
 
@@ -60,7 +59,7 @@ export function parseReconcileArgs(args: string[]): ReconcileArgs {
 export async function reconcileCommand(args: string[]): Promise<ReconciliationReport> {
   const { from, to, dryRun, help } = parseReconcileArgs(args);
   if (help) throw new UsageError(USAGE);
-  const orm = await openDatabase({ schema: 'payment', entities, migrations, poolMax: 2 });
+  const orm = await openDatabase({ ...database, poolMax: 2 });
   try {
     return await reconcile(orm.em.fork(), from, to, undefined, { dryRun });
   } finally {

@@ -131,25 +131,3 @@ async function paymentsByIds(em: EntityManager, ids: string[]): Promise<Map<stri
   }
   return found;
 }
-
-/** Runs reconciliation every intervalMs over the trailing window; 0 disables it. */
-export function scheduleReconciliation(em: EntityManager, intervalMs: number, windowMs: number): { stop(): Promise<void> } {
-  if (intervalMs <= 0) return { stop: async () => undefined };
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    const to = new Date();
-    running = reconcile(em.fork(), new Date(to.getTime() - windowMs), to)
-      .catch((err: unknown) => logger.warn({ err }, 'scheduled reconciliation failed; next run will retry'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}

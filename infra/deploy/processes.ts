@@ -1,0 +1,25 @@
+import { SUBGRAPH_NAMES } from './source-reads.js';
+
+/** The server processes a deployment runs: the name of its Deployment / compose service, its source entry. */
+export const SERVER_PROCESSES: Record<string, string> = {
+  gateway: 'gateway/src/index.ts',
+  ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `subgraphs/${name}/src/index.ts`])),
+  'psp-simulator': 'infra/src/psp-simulator/index.ts',
+};
+
+/**
+ * Variables a process reads that a deployment leaves unset on purpose, each with its reason. Every
+ * other variable a process reads must be set by the manifests.
+ */
+export const UNSET_ON_PURPOSE: Record<string, string> = {
+  SHOP_RUN_ID: 'the test harness prefixes broker names with it',
+  SQL_DEBUG: 'logs every SQL statement; for debugging',
+  PSP_STATE_FILE: "the simulator's optional persistence file",
+  PSP_HOST: 'the simulator binds LISTEN_HOST unless told otherwise',
+  SUPERGRAPH_PATH: 'the image has schema/supergraph.graphql where the gateway looks by default',
+  PARTNER_OPERATIONS_PATH: 'the image has schema/operations/partner-operations.json where the gateway looks by default',
+  DEMO_DATA: 'demo data is for demo deployments only',
+};
+
+/** Variables that carry credentials although the code reads them without secret(). */
+export const CREDENTIAL_VARIABLES = ['DATABASE_URL', 'AMQP_URL'];

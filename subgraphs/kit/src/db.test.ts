@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { defineEntity, p } from '@mikro-orm/core';
+import { Migration } from '@mikro-orm/migrations';
+import { migrateOnStart, openDatabase } from './db.js';
+
+class Migration20261124000100_first extends Migration {
+  override up(): void {
+    this.addSql('CREATE TABLE probe (id text PRIMARY KEY)');
+  }
+}
+class Migration20261124000200_second extends Migration {
+  override up(): void {
+    this.addSql('ALTER TABLE probe ADD COLUMN note text');
+  }
+}
+const Probe = defineEntity({ name: 'Probe', tableName: 'probe', properties: { id: p.string().primary() } });
+const options = (schema: string, migrations: (typeof Migration20261124000100_first)[]) => ({ schema, entities: [Probe], migrations, poolMax: 2 });
+
+const saved = { MIGRATE_ON_START: process.env.MIGRATE_ON_START, NODE_ENV: process.env.NODE_ENV };
+afterEach(() => {
+  for (const [k, v] of Object.entries(saved))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+});
+
+describe('migrations at start or as a step', () => {
+  it('migrates at start by default, but not with NODE_ENV=production, and MIGRATE_ON_START decides when set', () => {
+    delete process.env.MIGRATE_ON_START;
+    process.env.NODE_ENV = 'test';
+    expect(migrateOnStart()).toBe(true);
+    process.env.NODE_ENV = 'production';
+    expect(migrateOnStart()).toBe(false);
+    process.env.MIGRATE_ON_START = 'true';
+    expect(migrateOnStart()).toBe(true);
+    process.env.MIGRATE_ON_START = 'no';
+    expect(() => migrateOnStart()).toThrow(/MIGRATE_ON_START must be true or false/);
+  });
+
+  it('with migrations off, refuses a schema never migrated and one with a pending migration, naming it, and opens one up to date', async () => {
+    const schema = `kit_db_${Date.now().toString(36)}`;
+    await expect(openDatabase({ ...options(schema, [Migration20261124000100_first]), migrate: false })).rejects.toThrow(
+      /pending migrations \(all\).*npm run migrate/,
+    );
+    await (await openDatabase({ ...options(schema, [Migration20261124000100_first]), migrate: true })).close();
+    const both = [Migration20261124000100_first, Migration20261124000200_second];
+    await expect(openDatabase({ ...options(schema, both), migrate: false })).rejects.toThrow(/Migration20261124000200_second/);
+    await (await openDatabase({ ...options(schema, both), migrate: true })).close();
+    const orm = await openDatabase({ ...options(schema, both), migrate: false });
+    await orm.close();
+  });
+});

@@ -1,0 +1,58 @@
+import pg from 'pg';
+import { databaseUrl } from './config.js';
+import { logger } from './logger.js';
+
+export interface LeaderLock {
+  /** True while this process holds the lock; tries to take it when nobody does. */
+  acquire(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/**
+ * Leadership among the replicas of a process: whoever holds the PostgreSQL session advisory lock
+ * `name`, on a connection of its own, leads. PostgreSQL releases the lock when that session ends
+ * (the process dies, the connection drops), and the next replica to ask takes over. Needs a direct
+ * connection (or a session-mode pooler): a transaction-mode pooler would not keep the session.
+ */
+export function leaderLock(name: string, url = databaseUrl()): LeaderLock {
+  let client: pg.Client | undefined;
+  let leading = false;
+  const drop = () => {
+    const old = client;
+    client = undefined;
+    if (leading) logger.warn({ lock: name }, 'lost leadership: its database session ended');
+    leading = false;
+    old?.end().catch(() => undefined);
+  };
+  return {
+    async acquire() {
+      try {
+        if (!client) {
+          const fresh = new pg.Client({ connectionString: url, application_name: `leader:${name}` });
+          fresh.on('error', drop);
+          await fresh.connect();
+          client = fresh;
+        }
+        if (leading) {
+          await client.query('SELECT 1');
+          return true;
+        }
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [name]);
+        leading = rows[0]?.ok === true;
+        if (leading) logger.info({ lock: name }, 'took leadership');
+        return leading;
+      } catch (error) {
+        logger.warn({ err: error, lock: name }, 'leader lock unavailable');
+        drop();
+        return false;
+      }
+    },
+    async release() {
+      const old = client;
+      client = undefined;
+      leading = false;
+      // Ending the session releases the lock.
+      await old?.end().catch(() => undefined);
+    },
+  };
+}
