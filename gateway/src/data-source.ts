@@ -26,15 +26,23 @@ export function subgraphEndpoint(name: string, composedUrl: string | undefined):
 /**
  * A subgraph request carries only what the gateway puts on it: no client header is copied (so a
  * client's own x-shop-identity or Authorization never reaches a subgraph), the verified identity is
- * re-signed with the internal secret, and the correlation id follows the request.
+ * re-signed with the internal secret for this subgraph only, and the correlation id follows the request.
  */
 export class ShopDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    /** The subgraph this source calls: the forwarded identity is signed for it alone. */
+    readonly subgraph: SubgraphName,
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+  ) {
+    super(config);
+  }
+
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const headers = options.request.http?.headers;
     if (!headers) return;
     const context = options.context as Partial<GatewayContext>;
     if (context.correlationId) headers.set(CORRELATION_HEADER, context.correlationId);
-    if (context.identity) headers.set(IDENTITY_HEADER, await signInternalIdentity(context.identity));
+    if (context.identity) headers.set(IDENTITY_HEADER, await signInternalIdentity(context.identity, this.subgraph));
     if (context.clientIp) headers.set(CLIENT_IP_HEADER, context.clientIp);
     if (context.deviceId) headers.set(DEVICE_ID_HEADER, context.deviceId);
   }
@@ -63,5 +71,6 @@ export const subgraphFetcher = (timeoutMs = envInt('SUBGRAPH_TIMEOUT_MS', 10_000
   }) as unknown as Fetcher;
 
 export function buildService({ name, url }: ServiceEndpointDefinition): ShopDataSource {
-  return new ShopDataSource({ url: subgraphEndpoint(name, url), fetcher: subgraphFetcher() });
+  if (!isKnownSubgraph(name)) throw new Error(`the supergraph names a subgraph ${name} the gateway does not know: identities are signed per subgraph`);
+  return new ShopDataSource(name, { url: subgraphEndpoint(name, url), fetcher: subgraphFetcher() });
 }

@@ -101,7 +101,7 @@ describe('gateway: GraphQL', () => {
   });
 
   it('does not forward an x-shop-identity header the client made up', async () => {
-    const stolen = await signInternalIdentity(admin());
+    const stolen = await signInternalIdentity(admin(), 'catalog');
     const res = await post(CREATE, newProduct('smuggled'), { 'x-shop-identity': stolen });
     expect(errorCode(res.body)).toBe('UNAUTHENTICATED');
     const asCustomer = await post(CREATE, newProduct('smuggled'), { 'x-shop-identity': stolen, ...(await bearer(user())) });
@@ -114,12 +114,14 @@ describe('gateway: GraphQL', () => {
     expect(errorCode(res)).toBe('UNAUTHENTICATED');
   });
 
-  it('refuses queries nested deeper than the limit with BAD_USER_INPUT, and still allows introspection', async () => {
+  it('refuses queries nested deeper than the limit with QUERY_LIMIT_EXCEEDED naming it, and still allows introspection', async () => {
     const nested = (levels: number): string => (levels === 0 ? 'id' : `skus { product { ${nested(levels - 1)} } }`);
     const deep = `{ products { edges { node { ${nested(8)} } } } }`; // 3 + 2 * 8 + 1 = 20 levels
     const res = await post(deep);
     expect(res.status).toBe(400);
-    expect(errorCode(res.body)).toBe('BAD_USER_INPUT');
+    expect(errorCode(res.body)).toBe('QUERY_LIMIT_EXCEEDED');
+    expect(res.body.errors[0].extensions).toEqual({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'depth', max: 12 });
+    expect(res.body.errors[0].message).toMatch(/depth limit of 12.*GRAPHQL_MAX_DEPTH/);
     const introspection = await post(getIntrospectionQuery());
     expect(introspection.body.errors).toBeUndefined();
     expect(introspection.body.data.__schema.queryType.name).toBe('Query');
@@ -165,7 +167,7 @@ describe('gateway: what a subgraph receives', () => {
     });
 
   it('gets no identity for an anonymous client, whatever headers the client sent', async () => {
-    const forged = await signInternalIdentity(admin());
+    const forged = await signInternalIdentity(admin(), 'catalog');
     expect((await ask({ 'x-shop-identity': forged, 'x-correlation-id': 'corr-anon-1' })).status).toBe(200);
     const last = fake.seen.at(-1)!;
     expect(last.headers['x-shop-identity']).toBeUndefined();
@@ -176,10 +178,12 @@ describe('gateway: what a subgraph receives', () => {
   it("gets the gateway's own signed identity for a signed-in client, never the client's token", async () => {
     const customer = user();
     const auth = await bearer(customer);
-    expect((await ask({ ...auth, 'x-shop-identity': await signInternalIdentity(admin()) })).status).toBe(200);
+    expect((await ask({ ...auth, 'x-shop-identity': await signInternalIdentity(admin(), 'catalog') })).status).toBe(200);
     const last = fake.seen.at(-1)!;
     expect(last.headers.authorization).toBeUndefined();
-    expect(await verifyInternalIdentity(String(last.headers['x-shop-identity']))).toEqual(customer);
+    expect(await verifyInternalIdentity(String(last.headers['x-shop-identity']), 'catalog')).toEqual(customer);
+    // bound to the catalog: replayed against another subgraph it is refused
+    await expect(verifyInternalIdentity(String(last.headers['x-shop-identity']), 'order')).rejects.toThrow(/not valid/);
     expect(last.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -8,14 +8,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { CORRELATION_HEADER, DomainError, envString, isProduction, logger, metricsPlugin, registry, runChecks, secret } from '@shop/kit';
-import { clientFacts, correlationIdFrom, identityFromAuthorization, type GatewayContext } from './auth.js';
+import { CORRELATION_HEADER, DomainError, checkSecrets, correlationIdFrom, envString, isProduction, logger, metricsPlugin, mountOperations } from '@shop/kit';
+import type { GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
-import { depthLimitPlugin } from './depth-limit.js';
 import { formatGatewayError } from './format-error.js';
 import { httpMetrics } from './http-metrics.js';
 import { mountPaymentCallback } from './payment-callback.js';
-import { loadPartnerManifest, partnerSafelist, persistedQueriesOptions } from './persisted-queries.js';
+import { loadPartnerManifest, persistedQueriesOptions } from './persisted-queries.js';
+import { edgePolicy, httpAdmission, type EdgePolicy } from './policy/edge-policy.js';
+import type { QueryLimits } from './policy/limits.js';
 import { subgraphChecks } from './readiness.js';
 import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
 import { attachSubscriptions, orderEvents, subscriptionsOverHttpRefused, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/index.js';
@@ -25,8 +26,8 @@ export interface GatewayOptions {
   supergraphSdl?: string;
   /** Browser origins allowed by CORS; default: CORS_ORIGINS (comma-separated) or the local storefront. */
   corsOrigins?: string[];
-  /** Deepest allowed selection nesting of a query. */
-  maxQueryDepth?: number;
+  /** Query limits; default: the GRAPHQL_MAX_* environment variables (see policy/limits.ts). */
+  queryLimits?: Partial<QueryLimits>;
   /** graphql-ws limits; default: the WS_* environment variables (see subscriptions/ws-server.ts). */
   subscriptionLimits?: Partial<SubscriptionLimits>;
 }
@@ -36,6 +37,8 @@ export interface Gateway {
   /** The HTTP server; a graphql-ws server attaches to it on the /graphql path. */
   httpServer: http.Server;
   apollo: ApolloServer<GatewayContext>;
+  /** Who may run what, for HTTP and graphql-ws alike. */
+  policy: EdgePolicy;
   /** orderStatusChanged over graphql-ws on the same path; undefined when the supergraph has no orders. */
   subscriptions?: SubscriptionServer;
   start(port: number, host?: string): Promise<{ url: string; port: number }>;
@@ -56,21 +59,23 @@ const corsOriginsFromEnv = (): string[] =>
 const errorBody = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
 /** Verifies the bearer token once per request; an invalid or expired one stops the request with 401. */
-const authenticate: RequestHandler = (req, res, next) => {
-  identityFromAuthorization(req.headers.authorization).then(
-    (identity) => {
-      res.locals.identity = identity;
-      next();
-    },
-    (error: unknown) => {
-      if (error instanceof DomainError) {
-        res.status(401).json(errorBody(error.message, String(error.extensions.code)));
-      } else {
-        next(error);
-      }
-    },
-  );
-};
+const authenticate =
+  (policy: EdgePolicy): RequestHandler =>
+  (req, res, next) => {
+    policy.identify(req.headers.authorization).then(
+      (identity) => {
+        res.locals.identity = identity;
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof DomainError) {
+          res.status(401).json(errorBody(error.message, String(error.extensions.code)));
+        } else {
+          next(error);
+        }
+      },
+    );
+  };
 
 /** Express-level failures (malformed JSON, body over the limit) answered as JSON, never a stack trace. */
 const handleHttpError: ErrorRequestHandler = (error: { status?: number; type?: string }, req, res, _next) => {
@@ -84,9 +89,9 @@ const handleHttpError: ErrorRequestHandler = (error: { status?: number; type?: s
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl();
   const production = isProduction();
-  // Read once at start-up: a missing secret fails here in production, and warns here in development.
-  secret('JWT_SECRET');
-  secret('INTERNAL_IDENTITY_SECRET');
+  // Every secret the gateway uses, checked before anything starts: wrong ones fail here in production, and warn in development.
+  checkSecrets(['JWT_SECRET', 'INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
+  const policy = edgePolicy({ partnerOperations: loadPartnerManifest(), limits: options.queryLimits });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -98,33 +103,24 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     // stopOnSignals() owns SIGINT/SIGTERM: one orderly shutdown, not two racing ones.
     stopOnTerminationSignals: false,
     introspection: !production,
+    validationRules: policy.validationRules,
+    parseOptions: policy.parseOptions,
     ...persistedQueriesOptions(),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       ApolloServerPluginInlineTraceDisabled(),
-      metricsPlugin,
-      depthLimitPlugin(options.maxQueryDepth ?? 15),
+      metricsPlugin(policy.operationLabel),
       subscriptionsOverHttpRefused,
     ],
   });
   await apollo.start();
 
-  const subscriptions = await attachSubscriptions({ httpServer, path: GRAPHQL_PATH, apollo, supergraphSdl, limits: options.subscriptionLimits });
+  const subscriptions = await attachSubscriptions({ httpServer, path: GRAPHQL_PATH, apollo, policy, supergraphSdl, limits: options.subscriptionLimits });
   const checks = { ...subgraphChecks(subgraphsOf(supergraphSdl)), ...(subscriptions ? { rabbitmq: () => orderEvents.check() } : {}) };
   app.use(httpMetrics);
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', service: 'gateway' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const results = await runChecks(checks);
-    res.status(results.ready ? 200 : 503).json({ service: 'gateway', ...results });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  });
+  mountOperations(app, { service: 'gateway', checks });
   mountPaymentCallback(app);
-  const partnerOperations = loadPartnerManifest();
   app.use(
     GRAPHQL_PATH,
     cors({ origin: options.corsOrigins ?? corsOriginsFromEnv(), maxAge: 600 }),
@@ -133,11 +129,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       res.setHeader(CORRELATION_HEADER, res.locals.correlationId as string);
       next();
     },
-    authenticate,
+    authenticate(policy),
     express.json({ limit: BODY_LIMIT }),
-    partnerSafelist(partnerOperations),
+    httpAdmission(policy),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string, ...clientFacts(req) }),
+      context: async ({ req, res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string, ...policy.clientFacts(req) }),
     }),
   );
   app.use(handleHttpError);
@@ -147,6 +143,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     app,
     httpServer,
     apollo,
+    policy,
     subscriptions,
     async start(port, host = '127.0.0.1') {
       await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,5 @@
 import express, { type Express } from 'express';
-import { CORRELATION_HEADER, logger, subgraphUrl } from '@shop/kit';
-import { correlationIdFrom } from './auth.js';
+import { CORRELATION_HEADER, correlationIdFrom, logger, subgraphUrl } from '@shop/kit';
 import { baseUrl } from './readiness.js';
 
 export const PAYMENT_CALLBACK_PATH = '/internal/v1/payment/callback';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RequestHandler } from 'express';
 import type { ApolloServerOptions } from '@apollo/server';
 import { ErrorCode, envString, type Identity } from '@shop/kit';
 
@@ -41,49 +40,50 @@ export function loadPartnerManifest(
 
 export const isPartner = (identity: Identity | undefined): boolean => identity?.roles.includes('partner') ?? false;
 
-const refuse = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
+/** A request the edge policy refuses before Apollo sees it: HTTP status, public code, message. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
 
-/** Express middleware after JSON parsing: enforces the safelist for partner requests, fills in the query text. */
-export function partnerSafelist(operations: Map<string, string>): RequestHandler {
-  return (req, res, next) => {
-    if (!isPartner(res.locals.identity as Identity | undefined)) return next();
-    if (req.method !== 'POST') {
-      res.status(400).json(refuse(ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'partners send their persisted operations with POST'));
-      return;
+/** What a client sent: the GraphQL request fields the safelist looks at. */
+export interface OperationRequest {
+  query?: unknown;
+  extensions?: unknown;
+}
+
+const persistedHash = (extensions: unknown): unknown => {
+  let parsed = extensions;
+  if (typeof parsed === 'string') {
+    try {
+      parsed = JSON.parse(parsed) as unknown;
+    } catch {
+      parsed = undefined;
     }
-    const source = req.body as unknown;
-    if (Array.isArray(source)) {
-      res.status(400).json(refuse(ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'partners send one persisted operation per request'));
-      return;
-    }
-    const body = (source ?? {}) as { query?: unknown; extensions?: unknown };
-    let extensions = body.extensions as { persistedQuery?: { sha256Hash?: unknown } } | string | undefined;
-    if (typeof extensions === 'string') {
-      try {
-        extensions = JSON.parse(extensions) as { persistedQuery?: { sha256Hash?: unknown } };
-      } catch {
-        extensions = undefined;
-      }
-    }
-    const hash = typeof extensions === 'object' ? extensions?.persistedQuery?.sha256Hash : undefined;
-    const textHash = typeof body.query === 'string' ? createHash('sha256').update(body.query).digest('hex') : undefined;
-    if (typeof hash !== 'string') {
-      if (textHash && operations.has(textHash)) return next();
-      res
-        .status(400)
-        .json(refuse(ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'Partners may run only the operations of the partner safelist, sent by their persisted-query id'));
-      return;
-    }
-    const text = operations.get(hash);
-    if (!text) {
-      res.status(200).json(refuse(ErrorCode.PERSISTED_QUERY_NOT_FOUND, `no partner operation has the id ${hash.slice(0, 80)}`));
-      return;
-    }
-    if (textHash && textHash !== hash) {
-      res.status(400).json(refuse(ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, 'the query text does not match its persisted-query id'));
-      return;
-    }
-    body.query = text;
-    next();
-  };
+  }
+  return typeof parsed === 'object' && parsed !== null ? (parsed as { persistedQuery?: { sha256Hash?: unknown } }).persistedQuery?.sha256Hash : undefined;
+};
+
+/**
+ * The partner safelist, for any transport: a partner's request runs only an operation of the
+ * manifest, sent by its id (or as its exact text). Answers the query text to run, or the refusal.
+ */
+export function admitPartnerOperation(operations: Map<string, string>, request: OperationRequest): { query: string } | Refusal {
+  const hash = persistedHash(request.extensions);
+  // An empty text counts as none: graphql-ws requires a query string, so a partner sends "" with the id there.
+  const textHash = typeof request.query === 'string' && request.query !== '' ? createHash('sha256').update(request.query).digest('hex') : undefined;
+  if (typeof hash !== 'string') {
+    if (textHash && operations.has(textHash)) return { query: request.query as string };
+    return {
+      status: 400,
+      code: ErrorCode.PERSISTED_QUERY_NOT_ALLOWED,
+      message: 'Partners may run only the operations of the partner safelist, sent by their persisted-query id',
+    };
+  }
+  const text = operations.get(hash);
+  if (!text) return { status: 200, code: ErrorCode.PERSISTED_QUERY_NOT_FOUND, message: `no partner operation has the id ${hash.slice(0, 80)}` };
+  if (textHash && textHash !== hash)
+    return { status: 400, code: ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, message: 'the query text does not match its persisted-query id' };
+  return { query: text };
 }

@@ -10,7 +10,9 @@ const NAMES = {
 
 /** @returns {Promise<{ rss: number, heapUsed: number, external: number, connections: number, subscriptions: number }>} */
 export async function readGatewayMetrics(metricsUrl) {
-  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) })).text();
+  // With METRICS_TOKEN set, /metrics answers only to it (README "Security in production").
+  const headers = process.env.METRICS_TOKEN ? { authorization: `Bearer ${process.env.METRICS_TOKEN}` } : {};
+  const text = await (await fetch(metricsUrl, { headers, signal: AbortSignal.timeout(10_000) })).text();
   const values = {};
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;

@@ -19,6 +19,10 @@ export const UNSET_ON_PURPOSE: Record<string, string> = {
   SUPERGRAPH_PATH: 'the image has schema/supergraph.graphql where the gateway looks by default',
   PARTNER_OPERATIONS_PATH: 'the image has schema/operations/partner-operations.json where the gateway looks by default',
   DEMO_DATA: 'demo data is for demo deployments only',
+  JWT_ISSUER: 'client tokens are checked for an issuer only when one is configured',
+  JWT_AUDIENCE: 'client tokens are checked for an audience only when one is configured',
+  ADDRESS_ENCRYPTION_OLD_KEYS: 'set only while npm run rotate-address-key moves rows to a new key',
+  CLIENT_OPERATIONS_PATH: 'the image has client/src/operations where the gateway looks by default',
 };
 
 /** Variables that carry credentials although the code reads them without secret(). */

@@ -14,7 +14,7 @@ mkdir -p "$out"
 # production node_modules, the built code, the supergraph and the partner manifest the gateway reads,
 # the demo data, the migrate command and the health check. The storefront's static files
 # (client/dist) go to their own image; the client workspace is not needed by any server process.
-paths=(package.json node_modules schema/supergraph.graphql schema/operations infra/demo
+paths=(package.json node_modules schema/supergraph.graphql schema/operations client/src/operations infra/demo
   infra/scripts/migrate.mjs infra/scripts/processes.mjs infra/scripts/db-roles.mjs infra/docker/healthcheck.mjs)
 for ws in subgraphs/* gateway schema infra; do
   for item in package.json dist node_modules; do

@@ -55,7 +55,8 @@ url=$(node -e "const u=new URL(process.argv[1]);u.pathname='/'+process.argv[2];c
 }
 free_port() { "$node" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 secrets=(JWT_SECRET="image-check-jwt-$RANDOM$RANDOM-0123456789abcdef" INTERNAL_IDENTITY_SECRET="image-check-identity-$RANDOM$RANDOM-0123456789"
-  PAYMENT_WEBHOOK_SECRET="image-check-webhook-$RANDOM$RANDOM-0123456789" ADDRESS_ENCRYPTION_KEY="$("$node" -e "console.log(require('crypto').randomBytes(32).toString('base64'))")")
+  PAYMENT_WEBHOOK_SECRET="image-check-webhook-$RANDOM$RANDOM-0123456789" METRICS_TOKEN="image-check-metrics-$RANDOM$RANDOM-0123456789"
+  ADDRESS_ENCRYPTION_KEY="$("$node" -e "console.log(require('crypto').randomBytes(32).toString('base64'))")")
 catalog_port=$(free_port)
 gateway_port=$(free_port)
 export SHOP_RUN_ID="img$$"

@@ -131,12 +131,19 @@ export async function seedProduct(
 }
 
 /** previewOrder + placeOrder through the gateway; throws with the error code on failure. */
-export async function placeOrder(gatewayUrl: string, token: string, items: { skuId: string; qty: number }[], extra: Record<string, unknown> = {}) {
+export async function placeOrder(
+  gatewayUrl: string,
+  token: string,
+  items: { skuId: string; qty: number }[],
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) {
   const preview = await gql(
     gatewayUrl,
     `mutation($i: PreviewOrderInput!) { previewOrder(input: $i) { previewId payable { amount } } }`,
     { i: { items, ...extra } },
     token,
+    headers,
   );
   if (preview.errors) throw Object.assign(new Error(preview.errors[0]!.message), { code: preview.errors[0]!.extensions?.code });
   const placed = await gql(
@@ -146,6 +153,7 @@ export async function placeOrder(gatewayUrl: string, token: string, items: { sku
       i: { previewId: preview.data!.previewOrder.previewId, clientReqId: `sys-${randomBytes(6).toString('hex')}` },
     },
     token,
+    headers,
   );
   if (placed.errors) throw Object.assign(new Error(placed.errors[0]!.message), { code: placed.errors[0]!.extensions?.code });
   return placed.data!.placeOrder.order as { id: string; status: string; payable: { amount: number; currency: string } };

@@ -1,5 +1,16 @@
 import { Supergraph, printSchema as printFederationSchema } from '@apollo/federation-internals';
-import { GraphQLError, buildSchema, extendSchema, isObjectType, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  buildSchema,
+  extendSchema,
+  isObjectType,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 
 export const SUBSCRIPTION_FIELD = 'orderStatusChanged';
 export const SUBSCRIPTION_ARG = 'orderId';
@@ -35,12 +46,13 @@ export function subscriptionSchema(supergraphSdl: string): GraphQLSchema {
 }
 
 /**
- * graphql-js validation, with its errors returned instead of thrown: in graphql 16 the single-root-field
- * rule evaluates @skip/@include at the subscription root without variables, and throws when they use one.
+ * graphql-js validation (plus `extraRules`: the gateway's query limits), with its errors returned
+ * instead of thrown: in graphql 16 the single-root-field rule evaluates @skip/@include at the
+ * subscription root without variables, and throws when they use one.
  */
-export function validateDocument(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
+export function validateDocument(schema: GraphQLSchema, document: DocumentNode, extraRules: readonly ValidationRule[] = []): readonly GraphQLError[] {
   try {
-    return validate(schema, document);
+    return validate(schema, document, [...specifiedRules, ...extraRules]);
   } catch (error) {
     if (error instanceof GraphQLError) return [error];
     throw error;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { logger } from '@shop/kit';
+import { logger, publicExtensions } from '@shop/kit';
 
 /**
  * graphql-ws accepts errors from `onSubscribe` only when they are `instanceof GraphQLError` of the graphql
@@ -23,7 +23,7 @@ export function formatWsErrors(errors: readonly GraphQLError[], context: Record<
   return errors.map((error) => {
     const code = error.extensions?.code;
     if (typeof code === 'string') {
-      return { message: error.message, ...(error.locations ? { locations: error.locations } : {}), extensions: { ...error.extensions, code } };
+      return { message: error.message, ...(error.locations ? { locations: error.locations } : {}), extensions: publicExtensions(error.extensions) };
     }
     logger.error({ err: error.originalError ?? error, ...context }, 'subscription failed');
     return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };

@@ -16,7 +16,9 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { DomainError, envInt, logger, parseId, withTimeout, type Identity } from '@shop/kit';
-import { identityFromAuthorization, type GatewayContext } from '../auth.js';
+import type { GatewayContext } from '../auth.js';
+import { isRefusal, type EdgePolicy } from '../policy/edge-policy.js';
+import { tokenLimitError } from '../policy/limits.js';
 import { wsConnections, wsOrderReads, wsSubscriptions } from './metrics.js';
 import { orderEvents } from './order-events.js';
 import { openOrderSubscription, type RunQuery } from './order-subscription.js';
@@ -51,6 +53,8 @@ export interface SubscriptionServerOptions {
   httpServer: http.Server;
   path: string;
   apollo: ApolloServer<GatewayContext>;
+  /** The gateway's one policy (authentication, partner safelist, client facts, query limits), as over HTTP. */
+  policy: EdgePolicy;
   /** Subscription documents are validated against it (see subscriptionSchema). */
   schema: GraphQLSchema;
   limits?: Partial<SubscriptionLimits>;
@@ -70,6 +74,8 @@ interface LiveSubscription {
 interface ConnectionState {
   id: string;
   identity?: Identity;
+  /** The client's address and device, for risk control (from the upgrade request and connectionParams). */
+  facts?: Pick<GatewayContext, 'clientIp' | 'deviceId'>;
   subscriptions: Map<string, LiveSubscription>;
   /** Closes the connection when its bearer token expires. */
   expiry?: NodeJS.Timeout;
@@ -96,14 +102,14 @@ function tokenExpiry(authorization: unknown): number | undefined {
 const INTERNAL: FormattedExecutionResult = { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
 
 /**
- * Runs an operation through the gateway's own query path (Apollo Server, its plugins, the query
- * planner and the subgraphs) as `identity`: ownership checks and federated fields resolve exactly as
- * they do over HTTP.
+ * Runs an operation through the gateway's own query path (Apollo Server, its plugins and limits, the
+ * query planner and the subgraphs) as the connection's client: ownership checks, risk control's
+ * client facts and federated fields resolve exactly as they do over HTTP.
  */
 const executeAs =
-  (apollo: ApolloServer<GatewayContext>, identity: Identity) =>
+  (apollo: ApolloServer<GatewayContext>, identity: Identity, facts: ConnectionState['facts'] = {}) =>
   async (request: { query: string; variables?: Record<string, unknown>; operationName?: string }, correlationId: string): Promise<FormattedExecutionResult> => {
-    const response = await apollo.executeOperation(request, { contextValue: { identity, correlationId } });
+    const response = await apollo.executeOperation(request, { contextValue: { identity, correlationId, ...facts } });
     return response.body.kind === 'single' ? response.body.singleResult : INTERNAL;
   };
 
@@ -115,7 +121,7 @@ const executeAs =
  * the socket run through the same path as over HTTP.
  */
 export async function startSubscriptionServer(options: SubscriptionServerOptions): Promise<SubscriptionServer> {
-  const { apollo, schema } = options;
+  const { apollo, schema, policy } = options;
   const limits = limitsFromEnv(options.limits);
   /** Reads in flight, by event, identity and selection (see run below). */
   const sharedReads = new Map<string, Promise<FormattedExecutionResult>>();
@@ -144,8 +150,8 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
     operationName: string | null | undefined,
   ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     const operation = getOperationAST(document, operationName)!;
-    const invalid = validateDocument(schema, document);
-    if (invalid.length > 0) return wsErrors(invalid.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
+    const invalid = validateDocument(schema, document, policy.validationRules);
+    if (invalid.length > 0) return wsErrors(invalid.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } })));
     if (state.subscriptions.size >= limits.maxPerConnection) {
       return wsError(`This connection already has ${limits.maxPerConnection} subscriptions, the most it may hold: complete one first`, 'BAD_USER_INPUT', {
         limit: limits.maxPerConnection,
@@ -164,7 +170,7 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
     const context = { connectionId: state.id, subscriptionId: id, orderId: refetch.orderId, userId: identity.userId };
     const live: LiveSubscription = {};
     state.subscriptions.set(id, live);
-    const execute = executeAs(apollo, identity);
+    const execute = executeAs(apollo, identity, state.facts);
     const run: RunQuery = (q, cid, shareKey) => {
       const request = { query: q.query, variables: q.variables, operationName: q.operationName };
       if (shareKey === undefined) {
@@ -225,13 +231,14 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
         }
         let identity: Identity | undefined;
         try {
-          identity = await identityFromAuthorization(ctx.connectionParams?.authorization);
+          identity = await policy.identify(ctx.connectionParams?.authorization);
         } catch (error) {
           if (error instanceof DomainError) return refuse(error.message);
           throw error;
         }
         if (!identity) return refuse('connectionParams.authorization must be "Bearer <token>"');
         state.identity = identity;
+        state.facts = policy.clientFacts(ctx.extra.request, ctx.connectionParams);
         // A connection lives no longer than the token it was opened with.
         const exp = tokenExpiry(ctx.connectionParams?.authorization);
         if (exp !== undefined) {
@@ -252,11 +259,17 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
         const identity = state.identity;
         if (!identity) return wsError('Sign in first: this operation needs a bearer token', 'UNAUTHENTICATED');
         if (stopping) return wsError('The gateway is shutting down: reconnect', 'INTERNAL_SERVER_ERROR');
+        // The same admission as over HTTP: a partner runs only its safelisted operations.
+        const admitted = policy.admit(identity, payload);
+        if (isRefusal(admitted)) return wsError(admitted.message, admitted.code);
+        const query = admitted.query ?? payload.query;
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(query, policy.parseOptions);
         } catch (error) {
-          return wsError(error instanceof Error ? error.message : 'The query does not parse', 'GRAPHQL_PARSE_FAILED');
+          const message = error instanceof Error ? error.message : 'The query does not parse';
+          const overLimit = tokenLimitError(message);
+          return overLimit ? wsErrors([{ message: overLimit.message, extensions: overLimit.extensions }]) : wsError(message, 'GRAPHQL_PARSE_FAILED');
         }
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return wsError('Name the operation to run (operationName): the document has several, or none', 'OPERATION_RESOLUTION_FAILURE');
@@ -264,8 +277,8 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
           return subscribeOrder(state, identity, id, document, payload.variables, payload.operationName);
         }
         // A query or mutation sent over the socket: Apollo validates and runs it, as over HTTP.
-        const execute = executeAs(apollo, identity);
-        const request = { query: payload.query, variables: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
+        const execute = executeAs(apollo, identity, state.facts);
+        const request = { query, variables: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
         const prepared: PreparedOperation = { kind: 'operation', run: () => execute(request, randomUUID()) };
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: prepared };
       },

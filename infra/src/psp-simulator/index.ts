@@ -1,8 +1,9 @@
-import { envInt, envString, listenHost, logger, secret, stopOnSignals } from '@shop/kit';
+import { checkSecrets, envInt, envString, listenHost, logger, secret, stopOnSignals } from '@shop/kit';
 import { createSimulator } from './server.js';
 
 /** Runs the payment provider simulator as its own process (PSP_PORT, default 4010). */
 export async function main(): Promise<void> {
+  checkSecrets(['PAYMENT_WEBHOOK_SECRET']);
   const port = envInt('PSP_PORT', 4010);
   const simulator = await createSimulator({
     port,

@@ -1,4 +1,4 @@
-import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { migrations } from './migrations/index.js';
 import { buildCartSchema } from './schema.js';
@@ -10,6 +10,7 @@ export const database = { schema: 'cart', entities, migrations };
 
 /** Starts the cart subgraph: migrate, serve. */
 export async function start(port = subgraphPort('cart')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
   return startSubgraph({ name: 'cart', port, schema: await buildCartSchema(), orm });
 }

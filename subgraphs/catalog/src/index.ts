@@ -1,4 +1,4 @@
-import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { loadDemoCatalog } from './domain/demo.js';
 import { migrations } from './migrations/index.js';
@@ -11,6 +11,7 @@ export const database = { schema: 'catalog', entities, migrations };
 
 /** Starts the catalog subgraph: migrate, optionally load demo data, serve. */
 export async function start(port = subgraphPort('catalog')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoCatalog(orm.em.fork(), process.env.DEMO_DATA);
   return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm });

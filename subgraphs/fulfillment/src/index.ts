@@ -1,4 +1,4 @@
-import { internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
@@ -12,6 +12,7 @@ export const database = { schema: 'fulfillment', entities, migrations };
 
 /** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
 export async function start(port = subgraphPort('fulfillment')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
   const messaging = await startMessaging({
     orm,

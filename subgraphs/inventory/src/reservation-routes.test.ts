@@ -18,7 +18,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const service = () => signInternalIdentity({ userId: 'order', roles: ['service'] });
+const service = () => signInternalIdentity({ userId: 'order', roles: ['service'] }, 'inventory');
 
 async function post(path: string, body: unknown, identity: string | null | undefined = undefined) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -73,8 +73,11 @@ describe('internal reservation API', () => {
     const body = { orderId: newId('ord'), lines: [{ skuId: newId('sku'), qty: 1 }], expireAt: '2030-01-01T00:00:00Z' };
     expect((await post('/internal/v1/reservations', body, null)).status).toBe(401);
     expect((await post('/internal/v1/reservations', body, 'forged.token.value')).status).toBe(401);
-    const customer = await signInternalIdentity({ userId: 'u1', roles: ['admin'] });
+    const customer = await signInternalIdentity({ userId: 'u1', roles: ['admin'] }, 'inventory');
     expect((await post('/internal/v1/reservations', body, customer)).status).toBe(401);
+    // A service identity signed for another subgraph is not valid here.
+    const forFulfillment = await signInternalIdentity({ userId: 'order', roles: ['service'] }, 'fulfillment');
+    expect((await post('/internal/v1/reservations', body, forFulfillment)).status).toBe(401);
     expect((await post(`/internal/v1/reservations/${body.orderId}/release`, {}, null)).status).toBe(401);
   });
 

@@ -1,6 +1,6 @@
 import { subgraphUrl } from './config.js';
 import { CORRELATION_HEADER } from './identity.js';
-import { withTimeout } from './server.js';
+import { withTimeout } from './readiness.js';
 
 export interface SkuFacts {
   id: string;

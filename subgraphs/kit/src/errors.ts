@@ -50,6 +50,38 @@ const REQUEST_ERROR_CODES = new Set([
 const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), ...REQUEST_ERROR_CODES]);
 
 /**
+ * The extensions a client may see, each documented in README ("Errors"): the code, and the safe
+ * details some codes carry. Anything else (a cause, a subgraph's name or url, a stack, an upstream
+ * answer) is dropped from every error, whatever raised it.
+ */
+export const PUBLIC_EXTENSIONS = [
+  'code',
+  /** BAD_USER_INPUT: the input field that is wrong. */
+  'field',
+  /** BAD_USER_INPUT: the SKU that does not exist. */
+  'skuId',
+  /** STOCK_NOT_ENOUGH: [{ skuId, requested, available }]. */
+  'shortages',
+  /** ORDER_STATE_INVALID: the status, the move refused. */
+  'status',
+  'from',
+  'to',
+  /** ORDER_ALREADY_EXISTS: the order the clientReqId placed; SERVICE_UNAVAILABLE of payOrder: the payment to retry. */
+  'orderId',
+  'paymentId',
+  /** QUERY_LIMIT_EXCEEDED (and the subscription count limit): which limit, its value. */
+  'limit',
+  'max',
+] as const;
+
+/** An error's extensions reduced to the public ones. */
+export function publicExtensions(extensions: Record<string, unknown> | undefined): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of PUBLIC_EXTENSIONS) if (extensions && Object.hasOwn(extensions, key)) kept[key] = extensions[key];
+  return kept;
+}
+
+/**
  * Apollo Server `formatError`: domain and request errors go out as they are; anything else is
  * logged with its stack and answered with a generic message, so no SQL or stack trace reaches a client.
  */
@@ -59,8 +91,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   // A GraphQL error that is itself the cause (not a wrapper of a thrown Error) was raised on purpose.
   // Duck-typed: graphql's CJS and ESM builds can both be loaded, each with its own GraphQLError class.
   if (isGraphQLError(original) && typeof code === 'string' && PUBLIC_CODES.has(code)) {
-    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    return { ...formatted, extensions: publicExtensions(formatted.extensions) };
   }
   logger.error({ err: original, path: formatted.path }, 'internal error while resolving a request');
   return {

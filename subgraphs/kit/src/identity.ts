@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { secret } from './config.js';
+import { envInt, secret, type SubgraphName } from './config.js';
 import { unauthenticated, forbidden } from './errors.js';
 
 /** Who is calling, as the gateway established it from the client's bearer token. */
@@ -16,34 +16,48 @@ export const DEVICE_ID_HEADER = 'x-shop-device-id';
 /** Correlation id that follows a request through the gateway, subgraphs and events. */
 export const CORRELATION_HEADER = 'x-correlation-id';
 
-const INTERNAL_AUDIENCE = 'shop-subgraphs';
 const INTERNAL_ISSUER = 'shop-gateway';
 const INTERNAL_TTL_SECONDS = 60;
+/** A forwarded identity names the one subgraph it is for: replayed against another, it is refused. */
+const internalAudience = (subgraph: SubgraphName): string => `shop-subgraph:${subgraph}`;
+
+/**
+ * Roles only our own services hold (signed with INTERNAL_IDENTITY_SECRET between subgraphs). A client
+ * token carrying one is refused at the gateway, whatever signed it.
+ */
+export const INTERNAL_ROLES: readonly string[] = ['service'];
+
+/** Longest lifetime (exp - iat) of a client token the gateway accepts. Env CLIENT_TOKEN_MAX_TTL_SECONDS, default 1 day. */
+export const clientTokenMaxTtlSeconds = (): number => envInt('CLIENT_TOKEN_MAX_TTL_SECONDS', 86_400);
+/** Optional `iss` / `aud` that client tokens must carry (JWT_ISSUER, JWT_AUDIENCE); unchecked when unset. */
+const clientIssuer = (): string | undefined => process.env.JWT_ISSUER || undefined;
+const clientAudience = (): string | undefined => process.env.JWT_AUDIENCE || undefined;
 
 const encode = (value: string): Uint8Array => new TextEncoder().encode(value);
 
 /**
- * Signs the identity the gateway forwards to subgraphs. It is a short-lived HS256 token under a
+ * Signs the identity the gateway forwards to one subgraph. It is a short-lived HS256 token under a
  * secret only the gateway and subgraphs hold (INTERNAL_IDENTITY_SECRET), not the client's JWT
- * secret: a caller that reaches a subgraph directly cannot make one up.
+ * secret: a caller that reaches a subgraph directly cannot make one up, and one subgraph cannot
+ * replay what it received against another (the audience names the subgraph).
  */
-export async function signInternalIdentity(identity: Identity): Promise<string> {
+export async function signInternalIdentity(identity: Identity, subgraph: SubgraphName): Promise<string> {
   return new SignJWT({ roles: identity.roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(identity.userId)
     .setIssuer(INTERNAL_ISSUER)
-    .setAudience(INTERNAL_AUDIENCE)
+    .setAudience(internalAudience(subgraph))
     .setIssuedAt()
     .setExpirationTime(`${INTERNAL_TTL_SECONDS}s`)
     .sign(encode(secret('INTERNAL_IDENTITY_SECRET')));
 }
 
-/** Verifies a forwarded identity; throws UNAUTHENTICATED when it is forged, expired or malformed. */
-export async function verifyInternalIdentity(token: string): Promise<Identity> {
+/** Verifies an identity forwarded to `subgraph`; throws UNAUTHENTICATED when it is forged, expired, malformed or for another subgraph. */
+export async function verifyInternalIdentity(token: string, subgraph: SubgraphName): Promise<Identity> {
   try {
     const { payload } = await jwtVerify(token, encode(secret('INTERNAL_IDENTITY_SECRET')), {
       algorithms: ['HS256'],
-      audience: INTERNAL_AUDIENCE,
+      audience: internalAudience(subgraph),
       issuer: INTERNAL_ISSUER,
     });
     return toIdentity(payload.sub, payload.roles);
@@ -53,26 +67,50 @@ export async function verifyInternalIdentity(token: string): Promise<Identity> {
   }
 }
 
-/** Verifies a client bearer token (CONTRACT.md: HS256 under JWT_SECRET, claims sub, roles, exp). */
+/**
+ * Verifies a client bearer token (CONTRACT.md: HS256 under JWT_SECRET, claims sub, roles, exp; iss
+ * and aud when JWT_ISSUER / JWT_AUDIENCE are set). Refused: a token that lives longer than
+ * CLIENT_TOKEN_MAX_TTL_SECONDS (from iat, or from now when it has none) and a token carrying an
+ * internal role.
+ */
 export async function verifyClientToken(token: string): Promise<Identity> {
+  let identity: Identity;
   try {
-    const { payload } = await jwtVerify(token, encode(secret('JWT_SECRET')), { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
-    return toIdentity(payload.sub, payload.roles);
+    const { payload } = await jwtVerify(token, encode(secret('JWT_SECRET')), {
+      algorithms: ['HS256'],
+      requiredClaims: ['sub', 'exp'],
+      issuer: clientIssuer(),
+      audience: clientAudience(),
+    });
+    const maxTtl = clientTokenMaxTtlSeconds();
+    const lifetime = payload.exp! - (payload.iat ?? Math.floor(Date.now() / 1000));
+    if (lifetime > maxTtl) throw unauthenticated(`The bearer token lives ${lifetime} s; the most this server accepts is ${maxTtl} s: sign in again`);
+    identity = toIdentity(payload.sub, payload.roles);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The bearer token has expired: sign in again');
+    if (error instanceof joseErrors.JWTClaimValidationFailed && (error.claim === 'iss' || error.claim === 'aud')) {
+      throw unauthenticated(`The bearer token is not for this server (its ${error.claim} claim)`);
+    }
     if (error instanceof joseErrors.JOSEError) throw unauthenticated('The bearer token is not valid');
     throw error;
   }
+  const internal = identity.roles.find((role) => INTERNAL_ROLES.includes(role));
+  if (internal) throw unauthenticated(`The bearer token carries the role "${internal}", which only internal services hold`);
+  return identity;
 }
 
-/** Mints a client token (development sign-in, tests, benchmarks). */
+/** Mints a client token (development sign-in, tests, benchmarks), with JWT_ISSUER / JWT_AUDIENCE when set. */
 export async function mintClientToken(identity: Identity, ttlSeconds = 3600): Promise<string> {
-  return new SignJWT({ roles: identity.roles })
+  const jwt = new SignJWT({ roles: identity.roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(identity.userId)
     .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-    .sign(encode(secret('JWT_SECRET')));
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds);
+  const issuer = clientIssuer();
+  const audience = clientAudience();
+  if (issuer) jwt.setIssuer(issuer);
+  if (audience) jwt.setAudience(audience);
+  return jwt.sign(encode(secret('JWT_SECRET')));
 }
 
 function toIdentity(sub: unknown, roles: unknown): Identity {

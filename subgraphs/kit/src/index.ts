@@ -9,6 +9,7 @@ export * from './schema.js';
 export * from './server.js';
 export * from './main.js';
 export * from './leader-lock.js';
+export * from './operations.js';
 export * from './context.js';
 export * from './metrics.js';
 export * from './pagination.js';

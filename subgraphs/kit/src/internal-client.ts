@@ -1,6 +1,6 @@
 import { subgraphUrl, type SubgraphName } from './config.js';
 import { CORRELATION_HEADER, IDENTITY_HEADER, serviceIdentity, signInternalIdentity } from './identity.js';
-import { withTimeout } from './server.js';
+import { withTimeout } from './readiness.js';
 
 /** Base URL of a subgraph (its GraphQL URL without /graphql). */
 export const subgraphBase = (name: SubgraphName): string => subgraphUrl(name).replace(/\/graphql$/, '');
@@ -25,7 +25,7 @@ export async function callInternal<T>(caller: string, target: SubgraphName, path
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        [IDENTITY_HEADER]: await signInternalIdentity(serviceIdentity(caller)),
+        [IDENTITY_HEADER]: await signInternalIdentity(serviceIdentity(caller), target),
         [CORRELATION_HEADER]: correlationId,
       },
       body: JSON.stringify(body),
@@ -56,7 +56,7 @@ export async function fetchEntities<T>(
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        [IDENTITY_HEADER]: await signInternalIdentity(serviceIdentity(caller)),
+        [IDENTITY_HEADER]: await signInternalIdentity(serviceIdentity(caller), target),
         [CORRELATION_HEADER]: correlationId,
       },
       body: JSON.stringify({

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { envInt } from './config.js';
 import { logger } from './logger.js';
-import { withTimeout } from './server.js';
+import { withTimeout } from './readiness.js';
 
 export interface Liveness {
   /** live=false when the process is wedged: a supervisor should restart it (GET /livez answers 503). */

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -8,17 +7,23 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, formatError } from './errors.js';
-import { CLIENT_IP_HEADER, CORRELATION_HEADER, DEVICE_ID_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
-import { listenHost } from './config.js';
+import { checkSecrets, listenHost, type SubgraphName } from './config.js';
+import { CLIENT_IP_HEADER, DEVICE_ID_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
 import { logger } from './logger.js';
-import { metricsPlugin, registry } from './metrics.js';
+import { metricsPlugin, rootFieldLabel } from './metrics.js';
+import { correlationIdFrom, mountOperations } from './operations.js';
+import { type ReadinessCheck } from './readiness.js';
 import { watchDatabase } from './liveness.js';
 import type { SubgraphContext } from './context.js';
 
-export type ReadinessCheck = () => Promise<void>;
+export { runChecks, withTimeout, type ReadinessCheck } from './readiness.js';
+
+/** In-process subgraphs by URL: lets test helpers sign an identity for the subgraph they call. */
+const running = new Map<string, SubgraphName>();
+export const subgraphAt = (url: string): SubgraphName | undefined => running.get(url);
 
 export interface SubgraphServerOptions {
-  name: string;
+  name: SubgraphName;
   port: number;
   host?: string;
   schema: GraphQLSchema;
@@ -43,6 +48,8 @@ export interface RunningSubgraph {
  * fails only when the process is wedged (restart it): see liveness.ts.
  */
 export async function startSubgraph(options: SubgraphServerOptions): Promise<RunningSubgraph> {
+  // Every subgraph verifies forwarded identities; a subgraph with secrets of its own checks them first thing in its start().
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -56,7 +63,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      metricsPlugin,
+      metricsPlugin(rootFieldLabel),
     ],
   });
   await apollo.start();
@@ -68,34 +75,28 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
     ...options.readiness,
   };
 
+  mountOperations(app, { service: options.name, checks });
+  app.locals.subgraph = options.name;
   const liveness = watchDatabase(options.orm, String(options.orm.config.get('clientUrl')));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', service: options.name });
-  });
   app.get('/livez', (_req, res) => {
     const state = liveness.state();
     res.status(state.live ? 200 : 503).json({ service: options.name, status: state.live ? 'ok' : 'wedged', ...(state.reason ? { reason: state.reason } : {}) });
   });
-  app.get('/readyz', async (_req, res) => {
-    const results = await runChecks(checks);
-    res.status(results.ready ? 200 : 503).json({ service: options.name, ...results });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  });
   options.routes?.(app);
-  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.orm) }));
+  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.name, options.orm) }));
 
   await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? listenHost(), resolve));
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://127.0.0.1:${port}/graphql`;
+  running.set(url, options.name);
   logger.info({ url }, `${options.name} subgraph ready`);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       logger.info(`${options.name} subgraph stopping`);
+      running.delete(url);
       liveness.stop();
       await apollo.stop();
       logger.debug('http server drained');
@@ -106,19 +107,18 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
   return { url, port, stop };
 }
 
-async function buildContext(req: Request, orm: MikroORM): Promise<SubgraphContext> {
+async function buildContext(req: Request, subgraph: SubgraphName, orm: MikroORM): Promise<SubgraphContext> {
   const header = req.headers[IDENTITY_HEADER];
   let identity: Identity | undefined;
   if (typeof header === 'string' && header.length > 0) {
     try {
-      identity = await verifyInternalIdentity(header);
+      identity = await verifyInternalIdentity(header, subgraph);
     } catch (error) {
       // A forged or expired forwarded identity refuses the whole request, with HTTP 401.
       if (error instanceof DomainError) throw new DomainError(ErrorCode.UNAUTHENTICATED, error.message, { http: { status: 401 } });
       throw error;
     }
   }
-  const correlation = req.headers[CORRELATION_HEADER];
   const header1 = (name: string): string | null => {
     const value = req.headers[name];
     return typeof value === 'string' && value.length > 0 && value.length <= 128 ? value : null;
@@ -127,34 +127,10 @@ async function buildContext(req: Request, orm: MikroORM): Promise<SubgraphContex
     identity,
     clientIp: header1(CLIENT_IP_HEADER),
     deviceId: header1(DEVICE_ID_HEADER),
-    correlationId: typeof correlation === 'string' && correlation.length <= 100 ? correlation : randomUUID(),
+    correlationId: correlationIdFrom(req.headers),
     em: orm.em.fork(),
     loaders: new Map(),
   };
-}
-
-export async function runChecks(checks: Record<string, ReadinessCheck>): Promise<{ ready: boolean; checks: Record<string, string> }> {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      try {
-        await withTimeout(check(), 2000, `${name} did not answer within 2 s`);
-        return [name, 'ok'] as const;
-      } catch (error) {
-        return [name, error instanceof Error ? error.message : String(error)] as const;
-      }
-    }),
-  );
-  return { ready: entries.every(([, v]) => v === 'ok'), checks: Object.fromEntries(entries) };
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]);
 }
 
 /**

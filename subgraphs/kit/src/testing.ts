@@ -1,12 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
+import type { SubgraphName } from './config.js';
 import { signInternalIdentity, type Identity } from './identity.js';
 import { newId } from './ids.js';
+import { subgraphAt } from './server.js';
 
 /** Helpers for tests that talk to a running subgraph over HTTP, as the gateway would. */
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
+}
+
+/** The subgraph an in-process test server at `url` is (forwarded identities are signed for it). */
+function audienceOf(url: string): SubgraphName {
+  const name = subgraphAt(url);
+  if (!name) throw new Error(`no subgraph started in this process answers at ${url}`);
+  return name;
 }
 
 export async function callSubgraph<T = Record<string, any>>(
@@ -17,7 +26,7 @@ export async function callSubgraph<T = Record<string, any>>(
   extraHeaders: Record<string, string> = {},
 ): Promise<GraphQLResponse<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-correlation-id': randomUUID(), ...extraHeaders };
-  if (identity) headers['x-shop-identity'] = await signInternalIdentity(identity);
+  if (identity) headers['x-shop-identity'] = await signInternalIdentity(identity, audienceOf(url));
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   return (await response.json()) as GraphQLResponse<T>;
 }

@@ -1,4 +1,4 @@
-import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkEncryptionKeys, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
@@ -16,6 +16,8 @@ export const database = { schema: 'ordering', entities, migrations, poolMax: 20 
 
 /** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
 export async function start(port = subgraphPort('order')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'ADDRESS_ENCRYPTION_KEY']);
+  checkEncryptionKeys();
   const orm = await openDatabase(database);
   watchOperatorCases(orm);
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);

@@ -1,4 +1,4 @@
-import { envInt, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain } from '@shop/kit';
+import { envInt, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { scheduleReconciliation } from './domain/reconciliation-schedule.js';
 import { watchOperatorCases } from './domain/operator-cases.js';
@@ -19,6 +19,7 @@ export const database = { schema: 'payment', entities, migrations };
  * (RECONCILE_INTERVAL_MS, default 5 min, 0 = off; over the trailing RECONCILE_WINDOW_MS, default 24 h).
  */
 export async function start(port = subgraphPort('payment')) {
+  checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'PAYMENT_WEBHOOK_SECRET']);
   const orm = await openDatabase(database);
   watchOperatorCases(orm);
   const messaging = await startMessaging({ orm, service: 'payment', schema: 'payment', consumers: (connection) => startPaymentConsumers(connection, orm) });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { IDENTITY_HEADER, logger, verifyInternalIdentity, type SubgraphServerOptions, type openDatabase } from '@shop/kit';
+import { IDENTITY_HEADER, logger, serviceCaller, type SubgraphServerOptions, type openDatabase } from '@shop/kit';
 import { recordReservation } from '../domain/metrics.js';
 import { confirm, release, reserve } from '../domain/reservations.js';
 import { HttpError, parseConfirmBody, parseOrderId, parseReleaseBody, parseReserveBody } from './reservation-body.js';
@@ -16,13 +16,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 async function requireService(req: IncomingMessage): Promise<void> {
   const header = req.headers[IDENTITY_HEADER];
   if (typeof header !== 'string' || header.length === 0) throw new HttpError(401, `missing ${IDENTITY_HEADER}: this endpoint is for internal services`);
-  let roles: string[];
-  try {
-    roles = (await verifyInternalIdentity(header)).roles;
-  } catch {
-    throw new HttpError(401, `${IDENTITY_HEADER} is not a valid internal identity`);
+  if (!(await serviceCaller(req.headers, 'inventory'))) {
+    throw new HttpError(401, `${IDENTITY_HEADER} is not a valid service identity for inventory: this endpoint is for internal services (role "service") only`);
   }
-  if (!roles.includes('service')) throw new HttpError(401, 'this endpoint is for internal services (role "service") only');
 }
 
 /** Reads a JSON body (no body parser is mounted on these routes); undefined when empty. */

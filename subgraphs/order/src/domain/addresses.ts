@@ -40,16 +40,26 @@ export function validateAddress(input: AddressInput): AddressInput {
   };
 }
 
+/** The encrypted columns; each value is bound to its row, owner and field (see addressContext). */
+export const ENCRYPTED_FIELDS = ['name', 'phone', 'line1'] as const;
+export type EncryptedField = (typeof ENCRYPTED_FIELDS)[number];
+
+/** Associated data of an address field: a ciphertext moved to another row, user or column does not decrypt. */
+export const addressContext = (id: string, userId: string, field: EncryptedField): string => `ordering.address:${id}:${userId}:${field}`;
+
 const decode = (row: AddressRow): Address => ({
   id: row.id,
-  name: decryptField(row.name_enc),
-  phone: decryptField(row.phone_enc),
-  line1: decryptField(row.line1_enc),
+  name: decryptField(row.name_enc, addressContext(row.id, row.user_id, 'name')),
+  phone: decryptField(row.phone_enc, addressContext(row.id, row.user_id, 'phone')),
+  line1: decryptField(row.line1_enc, addressContext(row.id, row.user_id, 'line1')),
   city: row.city,
   country: row.country,
 });
 
-/** Name, phone and street are encrypted at rest (AES-256-GCM); city and country stay queryable for shipping. */
+/**
+ * Name, phone and street are encrypted at rest (AES-256-GCM, bound to row, owner and field, with
+ * the key id: see kit crypto.ts); city and country stay queryable for shipping.
+ */
 export async function addAddress(em: EntityManager, userId: string, input: AddressInput): Promise<Address> {
   const address = validateAddress(input);
   const id = newId('adr');
@@ -61,9 +71,9 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
     await db.run('INSERT INTO address (id, user_id, name_enc, phone_enc, line1_enc, city, country) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       id,
       userId,
-      encryptField(address.name),
-      encryptField(address.phone),
-      encryptField(address.line1),
+      encryptField(address.name, addressContext(id, userId, 'name')),
+      encryptField(address.phone, addressContext(id, userId, 'phone')),
+      encryptField(address.line1, addressContext(id, userId, 'line1')),
       address.city,
       address.country,
     ]);

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, newId, sql, type EntityManager, type Identity } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, callInternal, emit, forbidden, isAdmin, logger, newId, sql, type EntityManager, type Identity } from '@shop/kit';
 import { applyTransition, findOrder } from './orders.js';
 
 export interface RefundRow {
@@ -41,7 +41,9 @@ async function stopShipping(orderId: string, correlationId: string): Promise<{ s
       correlationId,
     );
   } catch (error) {
-    throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Refunds cannot be taken right now: please try again in a minute', { cause: String(error) });
+    // The cause (which service, its answer) is for the logs, never for the client.
+    logger.warn({ err: error, orderId, correlationId }, 'fulfillment could not stop shipping for a refund');
+    throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Refunds cannot be taken right now: please try again in a minute');
   }
 }
 

@@ -2,6 +2,7 @@ import { messagingMigrations } from '@shop/kit';
 import { Migration20261124000010_ordering } from './Migration20261124000010_ordering.js';
 import { Migration20261124000020_risk } from './Migration20261124000020_risk.js';
 import { Migration20261124000030_refunds } from './Migration20261124000030_refunds.js';
+import { Migration20261202000040_address_aad } from './Migration20261202000040_address_aad.js';
 import { Migration20261202000040_refund_policy } from './Migration20261202000040_refund_policy.js';
 import { Migration20261202000050_risk_review } from './Migration20261202000050_risk_review.js';
 
@@ -11,6 +12,7 @@ export const migrations = [
   Migration20261124000010_ordering,
   Migration20261124000020_risk,
   Migration20261124000030_refunds,
+  Migration20261202000040_address_aad,
   Migration20261202000040_refund_policy,
   Migration20261202000050_risk_review,
 ];

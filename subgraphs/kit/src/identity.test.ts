@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import { DEV_SECRETS } from './config.js';
+import { mintClientToken, signInternalIdentity, verifyClientToken, verifyInternalIdentity } from './identity.js';
+
+const VARS = ['CLIENT_TOKEN_MAX_TTL_SECONDS', 'JWT_ISSUER', 'JWT_AUDIENCE'];
+afterEach(() => {
+  for (const name of VARS) delete process.env[name];
+});
+
+const sign = (claims: { iat?: number; exp: number; roles?: string[] }) => {
+  const jwt = new SignJWT({ roles: claims.roles ?? [] }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setExpirationTime(claims.exp);
+  if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+  return jwt.sign(new TextEncoder().encode(DEV_SECRETS.JWT_SECRET));
+};
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('client tokens', () => {
+  it('refuses a token that lives longer than CLIENT_TOKEN_MAX_TTL_SECONDS (default one day)', async () => {
+    await expect(verifyClientToken(await sign({ iat: now(), exp: now() + 86_400 }))).resolves.toEqual({ userId: 'u1', roles: [] });
+    await expect(verifyClientToken(await sign({ iat: now(), exp: now() + 100 * 365 * 86_400 }))).rejects.toThrow(/the most this server accepts is 86400 s/);
+    // Without iat, the lifetime left counts.
+    await expect(verifyClientToken(await sign({ exp: now() + 2 * 86_400 }))).rejects.toThrow(/86400 s/);
+    process.env.CLIENT_TOKEN_MAX_TTL_SECONDS = '60';
+    await expect(verifyClientToken(await mintClientToken({ userId: 'u1', roles: [] }, 3600))).rejects.toThrow(/60 s/);
+  });
+
+  it('refuses a token with an internal role', async () => {
+    await expect(verifyClientToken(await sign({ iat: now(), exp: now() + 60, roles: ['service'] }))).rejects.toThrow(/role "service"/);
+    await expect(verifyClientToken(await sign({ iat: now(), exp: now() + 60, roles: ['admin', 'partner'] }))).resolves.toMatchObject({
+      roles: ['admin', 'partner'],
+    });
+  });
+
+  it('checks iss and aud when JWT_ISSUER / JWT_AUDIENCE are set', async () => {
+    const plain = await mintClientToken({ userId: 'u1', roles: [] });
+    process.env.JWT_ISSUER = 'https://id.example';
+    process.env.JWT_AUDIENCE = 'shop';
+    await expect(verifyClientToken(plain)).rejects.toThrow(/not for this server \(its iss claim\)/);
+    await expect(verifyClientToken(await mintClientToken({ userId: 'u1', roles: [] }))).resolves.toMatchObject({ userId: 'u1' });
+  });
+});
+
+describe('forwarded identities', () => {
+  it('are valid only at the subgraph they were signed for', async () => {
+    const token = await signInternalIdentity({ userId: 'u1', roles: [] }, 'order');
+    await expect(verifyInternalIdentity(token, 'order')).resolves.toEqual({ userId: 'u1', roles: [] });
+    await expect(verifyInternalIdentity(token, 'payment')).rejects.toThrow(/not valid/);
+  });
+});
