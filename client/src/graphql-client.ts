@@ -1,4 +1,4 @@
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from 'urql';
 import { createClient as createWsClient } from 'graphql-ws';
 
 /** The gateway: VITE_GATEWAY_URL, default http://127.0.0.1:4000/graphql; subscriptions on the same path over ws. */
@@ -9,19 +9,36 @@ const WS_URL = GATEWAY_URL.replace(/^http(s?):\/\//, 'ws$1://');
 export const socketEvents = new EventTarget();
 export const SOCKET_CONNECTED = 'connected';
 
+/** The gateway refused the token (expired, revoked, signed with another secret): the session is over. */
+const refused = (error: CombinedError): boolean =>
+  error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') || (error.response as { status?: number } | undefined)?.status === 401;
+
 /**
  * urql with its document cache (a mutation result refetches the queries that show the same types),
- * HTTP for queries and mutations, graphql-ws for subscriptions. One client per token.
+ * HTTP for queries and mutations, graphql-ws for subscriptions. One client per token. When the
+ * gateway refuses the token (UNAUTHENTICATED, HTTP 401, or the socket closed with 4401),
+ * onSessionRefused is called once.
  */
-export function createGraphQLClient(token: string | null): { client: Client; dispose(): void } {
+export function createGraphQLClient(token: string | null, onSessionRefused: () => void = () => undefined): { client: Client; dispose(): void } {
   const authorization = token ? `Bearer ${token}` : undefined;
+  let told = false;
+  const sessionRefused = () => {
+    if (!authorization || told) return;
+    told = true;
+    onSessionRefused();
+  };
   const ws = createWsClient({
     url: WS_URL,
     connectionParams: authorization ? { authorization } : {},
     lazy: true,
     retryAttempts: Infinity,
-    shouldRetry: () => true,
-    on: { connected: () => socketEvents.dispatchEvent(new Event(SOCKET_CONNECTED)) },
+    shouldRetry: (event) => !(event && typeof event === 'object' && 'code' in event && event.code === 4401),
+    on: {
+      connected: () => socketEvents.dispatchEvent(new Event(SOCKET_CONNECTED)),
+      closed: (event) => {
+        if (event && typeof event === 'object' && 'code' in event && event.code === 4401) sessionRefused();
+      },
+    },
   });
   const client = new Client({
     url: GATEWAY_URL,
@@ -30,6 +47,11 @@ export function createGraphQLClient(token: string | null): { client: Client; dis
     preferGetMethod: false,
     fetchOptions: (): RequestInit => (authorization ? { headers: { authorization } } : {}),
     exchanges: [
+      mapExchange({
+        onError(error) {
+          if (refused(error)) sessionRefused();
+        },
+      }),
       cacheExchange,
       fetchExchange,
       subscriptionExchange({

@@ -6,19 +6,35 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
  */
 const NAVIGATE = 'shop:navigate';
 
+const onPopState = () => {
+  focusPending = true;
+};
+
 const subscribe = (onChange: () => void) => {
+  window.addEventListener('popstate', onPopState);
   window.addEventListener('popstate', onChange);
   window.addEventListener(NAVIGATE, onChange);
   return () => {
+    window.removeEventListener('popstate', onPopState);
     window.removeEventListener('popstate', onChange);
     window.removeEventListener(NAVIGATE, onChange);
   };
 };
 
+export const currentPath = (): string => window.location.pathname + window.location.search;
 const snapshot = () => window.location.pathname + window.location.search;
+
+/** Set by a navigation, taken by the next page heading that mounts (PageHeading focuses itself). */
+let focusPending = false;
+export const takeFocusRequest = (): boolean => {
+  const pending = focusPending;
+  focusPending = false;
+  return pending;
+};
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (to === snapshot()) return;
+  focusPending = true;
   if (options.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   window.scrollTo(0, 0);

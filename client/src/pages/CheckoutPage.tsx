@@ -5,28 +5,84 @@ import {
   CartDocument,
   PlaceOrderDocument,
   PreviewOrderDocument,
+  RemoveAddressDocument,
   SetCartItemQtyDocument,
+  type AddressFieldsFragment,
   type OrderLineInput,
   type PreviewOrderMutation,
 } from '../gql/graphql';
-import { ErrorAlert, Loading, Money, RequireSignIn, formatDateTime } from '../components/ui';
+import { ErrorAlert, Loading, Money, PageHeading, RequireSignIn, useWording } from '../components/ui';
+import { useI18n } from '../i18n/i18n';
 import { attemptForPreview, finishAttempt } from '../lib/client-req-id';
-import { errorCode } from '../lib/error-messages';
+import { couponMessage, errorCode } from '../lib/error-messages';
 import { Link, navigate } from '../router';
 import { AddressForm } from './AddressForm';
 
 type Preview = PreviewOrderMutation['previewOrder'] & { lines: OrderLineInput[] };
 
+/** A coupon the shop refused: the sentence shown by the coupon field; the order is previewed without it. */
+interface RefusedCoupon {
+  code: string;
+  message: string;
+}
+
+function AddressChoice({
+  address,
+  checked,
+  onChoose,
+  onEdit,
+  onRemoved,
+}: {
+  address: AddressFieldsFragment;
+  checked: boolean;
+  onChoose(): void;
+  onEdit(): void;
+  onRemoved(): void;
+}) {
+  const { t } = useI18n();
+  const [removed, removeAddress] = useMutation(RemoveAddressDocument);
+  const a = address;
+  return (
+    <div className="address-choice">
+      <label className="choice grow">
+        <input type="radio" name="address" value={a.id} checked={checked} onChange={onChoose} />
+        {a.name}, {a.line1}, {a.city}, {a.country} ({a.phone})
+      </label>
+      <button type="button" className="link" onClick={onEdit} aria-label={t('checkout.editAddressLabel', { name: a.name })}>
+        {t('checkout.editAddress')}
+      </button>
+      <button
+        type="button"
+        className="link"
+        disabled={removed.fetching}
+        aria-label={t('checkout.removeAddressLabel', { name: a.name })}
+        onClick={() =>
+          void removeAddress({ id: a.id }, { additionalTypenames: ['Address'] }).then((res) => {
+            if (!res.error) onRemoved();
+          })
+        }
+      >
+        {t('checkout.removeAddress')}
+      </button>
+      <ErrorAlert error={removed.error} />
+    </div>
+  );
+}
+
 function Checkout() {
-  const [cart] = useQuery({ query: CartDocument, requestPolicy: 'network-only' });
+  const { t, dateTime } = useI18n();
+  const wording = useWording();
+  const [cart, refetchCart] = useQuery({ query: CartDocument, requestPolicy: 'network-only' });
   const [addresses, refetchAddresses] = useQuery({ query: AddressesDocument, context: useMemo(() => ({ additionalTypenames: ['Address'] }), []) });
   const [, previewOrder] = useMutation(PreviewOrderDocument);
   const [, placeOrder] = useMutation(PlaceOrderDocument);
   const client = useClient();
 
   const [chosenAddress, setChosenAddress] = useState<string | null>(null);
+  const [editing, setEditing] = useState<AddressFieldsFragment | null>(null);
   const [couponText, setCouponText] = useState('');
   const [coupon, setCoupon] = useState<string | null>(null);
+  const [refused, setRefused] = useState<RefusedCoupon | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<CombinedError | null>(null);
   const [previewing, setPreviewing] = useState(false);
@@ -43,7 +99,9 @@ function Checkout() {
   };
   const itemsKey = JSON.stringify(items.map((i) => ({ skuId: i.sku.id, qty: i.qty })));
   const addressList = addresses.data?.addresses ?? [];
-  const addressId = chosenAddress ?? addressList[0]?.id ?? null;
+  const addressId = (chosenAddress && addressList.some((a) => a.id === chosenAddress) ? chosenAddress : null) ?? addressList[0]?.id ?? null;
+  // A refused coupon stays in the field with its reason; the price breakdown is the order's without it.
+  const appliedCoupon = coupon && refused?.code !== coupon ? coupon : null;
 
   // The preview follows the cart, the address and the coupon; each new preview is a new checkout attempt.
   useEffect(() => {
@@ -54,17 +112,29 @@ function Checkout() {
     }
     const seq = ++previewSeq.current;
     setPreviewing(true);
-    void previewOrder({ input: { items: lines, couponCode: coupon, addressId } }).then((res) => {
+    void previewOrder({ input: { items: lines, couponCode: appliedCoupon, addressId } }).then((res) => {
       if (seq !== previewSeq.current) return;
       setPreviewing(false);
+      const couponError = appliedCoupon && res.error?.graphQLErrors[0] ? couponMessage(res.error.graphQLErrors[0], appliedCoupon, wording) : undefined;
+      if (couponError && appliedCoupon) {
+        setRefused({ code: appliedCoupon, message: couponError }); // previews again without it
+        return;
+      }
       setPreview(res.data ? { ...res.data.previewOrder, lines } : null);
       setPreviewError(res.error ?? null);
     });
-  }, [itemsKey, addressId, coupon, repreview, previewOrder]);
+  }, [itemsKey, addressId, appliedCoupon, repreview, previewOrder]);
 
   const onApplyCoupon = (event: FormEvent) => {
     event.preventDefault();
-    setCoupon(couponText.trim() ? couponText.trim().toUpperCase() : null);
+    const code = couponText.trim() ? couponText.trim().toUpperCase() : null;
+    setRefused(null);
+    setCoupon(code);
+  };
+  const onRemoveCoupon = () => {
+    setCoupon(null);
+    setRefused(null);
+    setCouponText('');
   };
 
   /** The ordered lines leave the cart (best effort: the order exists either way), then the cart is read afresh. */
@@ -84,7 +154,7 @@ function Checkout() {
     if (res.data) {
       // Still "placing" while we leave the page: no click can start another attempt.
       finishAttempt(window.sessionStorage);
-      navigate(`/orders/${res.data.placeOrder.order.id}`);
+      navigate(`/orders/${res.data.placeOrder.order.id}?placed=1`);
       void clearOrderedLines(preview.lines);
       return;
     }
@@ -94,110 +164,140 @@ function Checkout() {
     if (errorCode(res.error) === 'PREVIEW_EXPIRED') setRepreview((n) => n + 1);
   };
 
-  if (cart.error) return <ErrorAlert error={cart.error} />;
+  if (cart.error && !cart.data) return <ErrorAlert error={cart.error} onRetry={() => refetchCart({ requestPolicy: 'network-only' })} />;
   if (!cart.data) return <Loading />;
   if (items.length === 0) {
     return (
       <section className="card">
-        <h1>Checkout</h1>
+        <PageHeading>{t('checkout.title')}</PageHeading>
         <p>
-          Your cart is empty. <Link to="/">Browse products</Link>
+          {t('cart.empty')} <Link to="/">{t('cart.browse')}</Link>
         </p>
       </section>
     );
   }
 
   const insufficient = preview?.stockCheck === 'INSUFFICIENT';
-  const canPlace = Boolean(preview) && !previewing && !placing && addressId !== null && !insufficient;
+  const canPlace = Boolean(preview) && !previewError && !previewing && !placing && addressId !== null && !insufficient;
 
   return (
     <section className="checkout">
-      <h1>Checkout</h1>
+      <PageHeading>{t('checkout.title')}</PageHeading>
 
       <div className="card">
-        <h2>Items</h2>
-        <ul aria-label="Items to order">
+        <h2>{t('checkout.items')}</h2>
+        <ul aria-label={t('checkout.itemsToOrder')}>
           {items.map((i) => (
             <li key={i.sku.id}>
               {i.qty} × {i.sku.product.title} — {i.sku.title} (<Money value={i.sku.price} />)
             </li>
           ))}
         </ul>
-        <Link to="/cart">Change cart</Link>
+        <Link to="/cart">{t('checkout.changeCart')}</Link>
       </div>
 
       <div className="card">
-        <h2 id="address-heading">Shipping address</h2>
-        <ErrorAlert error={addresses.error} />
+        <h2 id="address-heading">{t('checkout.address')}</h2>
+        <ErrorAlert error={addresses.error} onRetry={() => refetchAddresses({ requestPolicy: 'network-only' })} />
         {addressList.length > 0 ? (
           <fieldset role="radiogroup" aria-labelledby="address-heading" className="stack">
             {addressList.map((a) => (
-              <label key={a.id} className="choice">
-                <input type="radio" name="address" value={a.id} checked={a.id === addressId} onChange={() => setChosenAddress(a.id)} />
-                {a.name}, {a.line1}, {a.city}, {a.country} ({a.phone})
-              </label>
+              <AddressChoice
+                key={a.id}
+                address={a}
+                checked={a.id === addressId}
+                onChoose={() => setChosenAddress(a.id)}
+                onEdit={() => setEditing(a)}
+                onRemoved={() => refetchAddresses({ requestPolicy: 'network-only' })}
+              />
             ))}
           </fieldset>
         ) : (
-          <p className="muted">Add an address to ship your order to.</p>
+          <p className="muted">{t('checkout.addAddressHint')}</p>
         )}
-        <details open={addressList.length === 0 && !addresses.fetching}>
-          <summary>Add a new address</summary>
-          <AddressForm
-            onSaved={(address) => {
-              setChosenAddress(address.id);
-              refetchAddresses({ requestPolicy: 'network-only' });
-            }}
-          />
-        </details>
+        {editing ? (
+          <div className="card inset">
+            <h3>{t('address.edit')}</h3>
+            <AddressForm
+              key={editing.id}
+              editing={editing}
+              onSaved={(address) => {
+                setEditing(null);
+                setChosenAddress(address.id);
+                refetchAddresses({ requestPolicy: 'network-only' });
+              }}
+            />
+            <button type="button" className="secondary" onClick={() => setEditing(null)}>
+              {t('common.cancel')}
+            </button>
+          </div>
+        ) : (
+          <details open={addressList.length === 0 && !addresses.fetching}>
+            <summary>{t('checkout.addAddress')}</summary>
+            <AddressForm
+              onSaved={(address) => {
+                setChosenAddress(address.id);
+                refetchAddresses({ requestPolicy: 'network-only' });
+              }}
+            />
+          </details>
+        )}
       </div>
 
       <div className="card">
-        <h2>Coupon</h2>
+        <h2>{t('checkout.coupon')}</h2>
         <form className="row" onSubmit={onApplyCoupon}>
           <label className="grow">
-            Coupon code
-            <input value={couponText} onChange={(e) => setCouponText(e.target.value)} autoComplete="off" />
+            {t('checkout.couponCode')}
+            <input
+              value={couponText}
+              onChange={(e) => setCouponText(e.target.value)}
+              autoComplete="off"
+              aria-invalid={refused ? true : undefined}
+              aria-describedby={refused ? 'coupon-error' : undefined}
+            />
           </label>
           <button type="submit" disabled={!couponText.trim()}>
-            Apply coupon
+            {t('checkout.applyCoupon')}
           </button>
           {coupon ? (
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => {
-                setCoupon(null);
-                setCouponText('');
-              }}
-            >
-              Remove coupon
+            <button type="button" className="secondary" onClick={onRemoveCoupon}>
+              {t('checkout.removeCoupon')}
             </button>
           ) : null}
         </form>
-        {coupon && preview && !previewError ? <p className="ok">Coupon {coupon} applied.</p> : null}
+        {refused ? (
+          <p role="alert" className="alert" id="coupon-error">
+            {refused.message} {t('checkout.couponNotApplied')}
+          </p>
+        ) : null}
+        {appliedCoupon && preview && !previewError && !previewing ? (
+          <p className="ok" role="status">
+            {t('checkout.couponApplied', { code: appliedCoupon })}
+          </p>
+        ) : null}
       </div>
 
       <div className="card">
-        <h2 id="summary-heading">Order summary</h2>
-        <ErrorAlert error={previewError} titles={titles} />
-        {previewing && !preview ? <Loading label="Calculating your total…" /> : null}
+        <h2 id="summary-heading">{t('checkout.summary')}</h2>
+        <ErrorAlert error={previewError} titles={titles} onRetry={() => setRepreview((n) => n + 1)} />
+        {previewing && !preview ? <Loading label={t('checkout.calculating')} /> : null}
         {preview ? (
           <dl className="summary" aria-labelledby="summary-heading" aria-busy={previewing}>
-            <dt>Items</dt>
+            <dt>{t('checkout.itemsTotal')}</dt>
             <dd data-testid="summary-total">
               <Money value={preview.total} />
             </dd>
-            <dt>Discount</dt>
+            <dt>{t('checkout.discount')}</dt>
             <dd data-testid="summary-discount">
               {preview.discount.amount > 0 ? '−' : ''}
               <Money value={preview.discount} />
             </dd>
-            <dt>Shipping</dt>
+            <dt>{t('checkout.shipping')}</dt>
             <dd data-testid="summary-shipping">
               <Money value={preview.shippingFee} />
             </dd>
-            <dt className="payable">To pay</dt>
+            <dt className="payable">{t('checkout.toPay')}</dt>
             <dd className="payable" data-testid="summary-payable">
               <Money value={preview.payable} />
             </dd>
@@ -205,14 +305,14 @@ function Checkout() {
         ) : null}
         {insufficient ? (
           <p role="alert" className="alert">
-            Sorry, some items are no longer in stock in the quantity you chose. Please <Link to="/cart">change your cart</Link>.
+            {t('checkout.insufficient')} <Link to="/cart">{t('checkout.changeYourCart')}</Link>.
           </p>
         ) : null}
-        {preview ? <p className="muted small">These prices are held until {formatDateTime(preview.expiresAt)}.</p> : null}
-        {addressId === null ? <p className="muted">Choose a shipping address to place your order.</p> : null}
-        <ErrorAlert error={placeError} titles={titles} />
+        {preview ? <p className="muted small">{t('checkout.heldUntil', { time: dateTime(preview.expiresAt) })}</p> : null}
+        {addressId === null ? <p className="muted">{t('checkout.chooseAddress')}</p> : null}
+        <ErrorAlert error={placeError} titles={titles} onRetry={() => void onPlaceOrder()} />
         <button type="button" className="primary" disabled={!canPlace} aria-busy={placing} onClick={() => void onPlaceOrder()}>
-          {placing ? 'Placing order…' : 'Place order'}
+          {placing ? t('checkout.placing') : t('checkout.place')}
         </button>
       </div>
     </section>

@@ -1,12 +1,21 @@
 import { useState, type FormEvent } from 'react';
-import { navigate } from '../router';
+import { PageHeading } from '../components/ui';
+import { useI18n } from '../i18n/i18n';
+import { navigate, useLocation } from '../router';
 import { fetchDevToken, useSession } from '../session';
 
 const DEMO_USERS = ['alice', 'bob', 'admin'];
 
-/** Development sign-in: pick a demo user (or type any name); the dev server mints the token. */
+/** Only a path of this storefront (never another site) is a place to come back to. */
+export const safeNext = (next: string | null): string => (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in') ? next : '/');
+
+/** Development sign-in: pick a demo user (or type any name); the dev server mints the token. Comes back to ?next. */
 export function SignInPage() {
   const { session, signIn, signOut } = useSession();
+  const { t } = useI18n();
+  const { query } = useLocation();
+  const next = safeNext(query.get('next'));
+  const expired = query.get('expired') === '1' && !session;
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -16,9 +25,9 @@ export function SignInPage() {
     setError(null);
     try {
       signIn(await fetchDevToken(user));
-      navigate('/');
+      navigate(next, { replace: true });
     } catch (e) {
-      setError(e instanceof Error ? e.message : 'Sign-in is not available right now.');
+      setError(e instanceof Error && e.message ? e.message : t('signIn.unavailable'));
     } finally {
       setBusy(false);
     }
@@ -31,30 +40,35 @@ export function SignInPage() {
 
   return (
     <section className="card narrow">
-      <h1>Sign in</h1>
-      <p className="muted">Development sign-in: choose a demo shopper. No password needed.</p>
+      <PageHeading>{t('signIn.title')}</PageHeading>
+      {expired ? (
+        <p role="alert" className="alert">
+          {t('signIn.expired')}
+        </p>
+      ) : null}
+      <p className="muted">{t('signIn.hint')}</p>
       {session ? (
         <p>
-          Signed in as <strong>{session.userId}</strong>.{' '}
-          <button type="button" className="link" onClick={signOut}>
-            Sign out
+          {t('signIn.signedInAs', { user: session.userId })}{' '}
+          <button type="button" className="link" onClick={() => signOut()}>
+            {t('nav.signOut')}
           </button>
         </p>
       ) : null}
-      <div className="row" role="group" aria-label="Demo users">
+      <div className="row" role="group" aria-label={t('signIn.demoUsers')}>
         {DEMO_USERS.map((user) => (
           <button key={user} type="button" disabled={busy} onClick={() => void signInAs(user)}>
-            Sign in as {user}
+            {t('signIn.as', { user })}
           </button>
         ))}
       </div>
       <form onSubmit={onSubmit} className="stack">
         <label>
-          Other user name
+          {t('signIn.other')}
           <input name="user" value={name} onChange={(e) => setName(e.target.value)} pattern="[A-Za-z0-9_.\-]{1,64}" autoComplete="username" />
         </label>
         <button type="submit" disabled={busy || !name.trim()}>
-          Sign in
+          {t('signIn.submit')}
         </button>
       </form>
       {error ? (

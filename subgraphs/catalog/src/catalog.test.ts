@@ -80,3 +80,58 @@ describe('catalog subgraph', () => {
     expect(errorCode(res)).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('browsing: images, categories, sorting, result count', () => {
+  const LIST = `query($s: String, $c: String, $sort: ProductSort, $after: String) {
+    products(first: 2, search: $s, category: $c, sort: $sort, after: $after) { totalCount edges { node { id title images category } } pageInfo { hasNextPage endCursor } } }`;
+  const cat = `cat-${tag}`;
+
+  async function product(title: string, price: number, images: string[] = []) {
+    const res = await callSubgraph(
+      server.url,
+      CREATE,
+      { input: { title: `${title} ${tag}`, description: 'browse', category: cat, images, skus: [{ title: 'one', price, currency: 'CNY' }] } },
+      admin(),
+    );
+    expect(res.errors).toBeUndefined();
+    return res.data!.createProduct.id as string;
+  }
+
+  it('puts products with images first, sorts by price both ways with keyset pages, and counts every match', async () => {
+    const plainCheap = await product('Plain cheap', 100);
+    const pictured = await product('Pictured', 500, ['/images/products/keyboard.svg']);
+    const plainDear = await product('Plain dear', 900);
+
+    const ids = async (sort: string) => {
+      const first = await callSubgraph(server.url, LIST, { c: cat, sort });
+      expect(first.errors).toBeUndefined();
+      expect(first.data!.products.totalCount).toBe(3);
+      const second = await callSubgraph(server.url, LIST, { c: cat, sort, after: first.data!.products.pageInfo.endCursor });
+      expect(second.data!.products.pageInfo.hasNextPage).toBe(false);
+      return [...first.data!.products.edges, ...second.data!.products.edges].map((e: any) => e.node.id);
+    };
+    expect(await ids('FEATURED')).toEqual([pictured, plainDear, plainCheap]);
+    expect(await ids('NEWEST')).toEqual([plainDear, pictured, plainCheap]);
+    expect(await ids('PRICE_LOW_HIGH')).toEqual([plainCheap, pictured, plainDear]);
+    expect(await ids('PRICE_HIGH_LOW')).toEqual([plainDear, pictured, plainCheap]);
+
+    const one = await callSubgraph(server.url, `query($id: ID!) { product(id: $id) { images category } }`, { id: pictured });
+    expect(one.data!.product).toEqual({ images: ['/images/products/keyboard.svg'], category: cat });
+    const categories = await callSubgraph(server.url, `{ categories { slug productCount } }`);
+    expect(categories.data!.categories).toContainEqual({ slug: cat, productCount: 3 });
+    const searched = await callSubgraph(server.url, LIST, { c: cat, s: 'pictured' });
+    expect(searched.data!.products.totalCount).toBe(1);
+  });
+
+  it('refuses a bad category, image or cursor', async () => {
+    expect(errorCode(await callSubgraph(server.url, LIST, { c: 'Not A Slug' }))).toBe('BAD_USER_INPUT');
+    const bad = await callSubgraph(
+      server.url,
+      CREATE,
+      { input: { title: 'x', description: '', images: ['javascript:alert(1)'], skus: [{ title: 'a', price: 1, currency: 'CNY' }] } },
+      admin(),
+    );
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'images[0]' });
+    expect(errorCode(await callSubgraph(server.url, LIST, { sort: 'PRICE_LOW_HIGH', after: 'garbage' }))).toBe('BAD_USER_INPUT');
+  });
+});

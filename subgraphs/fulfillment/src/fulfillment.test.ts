@@ -183,3 +183,78 @@ describe('admin moves', () => {
     expect(await outboxCount('fulfillment.order-shipped', orderId)).toBe(1);
   });
 });
+
+describe('operations console', () => {
+  const LIST = `query($status: String, $wh: ID) { shipments(status: $status, warehouseId: $wh, first: 100) { edges { node { id status warehouseId createdAt order { id } } } } }`;
+
+  it('lists the shipments to pack per warehouse to admins only, each with its order', async () => {
+    const { orderId, shipments } = await splitOrder();
+    const res = await callSubgraph(server.url, LIST, { status: 'PENDING', wh: 'wh-west' }, admin());
+    expect(res.errors).toBeUndefined();
+    const nodes = res.data!.shipments.edges.map((e: any) => e.node);
+    const west = shipments.find((s) => s.warehouse_id === 'wh-west')!;
+    expect(nodes.find((n: any) => n.id === west.id)).toMatchObject({ status: 'PENDING', warehouseId: 'wh-west', order: { id: orderId } });
+    expect(nodes.every((n: any) => n.status === 'PENDING' && n.warehouseId === 'wh-west')).toBe(true);
+    expect(errorCode(await callSubgraph(server.url, LIST, {}, user()))).toBe('FORBIDDEN');
+    expect(errorCode(await callSubgraph(server.url, LIST, { status: 'LOST' }, admin()))).toBe('BAD_USER_INPUT');
+  });
+
+  const QUEUES = `{ deadLetterQueues { consumer messages letters(limit: 50) { eventId type reason payload } } }`;
+  const queue = queueName('fulfillment', 'stock-events');
+
+  /** Parks an event in the consumer's dead-letter queue, as the broker does after the last failed delivery. */
+  async function deadLetter(envelope: { eventId: string; type: string }) {
+    const publisher = broker.createPublisher({ confirm: true });
+    await publisher.send({ routingKey: `${queue}.dlq`, messageId: envelope.eventId, type: envelope.type, contentType: 'application/json' }, envelope);
+    await publisher.close();
+  }
+  const lettersOf = async () => {
+    const res = await callSubgraph(server.url, QUEUES, {}, admin());
+    expect(res.errors).toBeUndefined();
+    return res.data!.deadLetterQueues.find((q: any) => q.consumer === 'fulfillment.stock-events') as { messages: number; letters: { eventId: string }[] };
+  };
+
+  it('shows dead letters to admins, replays one through its consumer and discards another', async () => {
+    const buyer = user();
+    const orderId = newId('ord');
+    const skuId = newId('sku');
+    orders.set(orderId, { userId: buyer.userId, items: [{ sku: { id: skuId }, qty: 1, unitPrice: { amount: 100, currency: 'CNY' } }] });
+    const good = {
+      eventId: newId('evt'),
+      type: 'inventory.stock-confirmed',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: orderId,
+      correlationId: 't',
+      payload: { orderId, allocations: [{ skuId, warehouseId: 'wh-dlq', qty: 1 }] },
+    };
+    const junk = { eventId: newId('evt'), type: 'inventory.stock-confirmed', version: 1, payload: { nonsense: true } };
+    await deadLetter(good);
+    await deadLetter(junk);
+
+    const parked = await eventually(async () => {
+      const q = await lettersOf();
+      const ids = q.letters.map((l) => l.eventId);
+      return ids.includes(good.eventId) && ids.includes(junk.eventId) ? q : undefined;
+    });
+    expect(parked.messages).toBeGreaterThanOrEqual(2);
+    expect(errorCode(await callSubgraph(server.url, QUEUES, {}, user()))).toBe('FORBIDDEN');
+
+    const REPLAY = `mutation($c: String!, $ids: [String!]) { replayDeadLetters(consumer: $c, eventIds: $ids) { replayed missing } }`;
+    expect(errorCode(await callSubgraph(server.url, REPLAY, { c: 'fulfillment.stock-events', ids: [good.eventId] }, user()))).toBe('FORBIDDEN');
+    expect(errorCode(await callSubgraph(server.url, REPLAY, { c: 'nobody.here', ids: [good.eventId] }, admin()))).toBe('BAD_USER_INPUT');
+    const replayed = await callSubgraph(server.url, REPLAY, { c: 'fulfillment.stock-events', ids: [good.eventId] }, admin());
+    expect(replayed.data!.replayDeadLetters).toEqual({ replayed: 1, missing: [] });
+    await eventually(async () => {
+      const rows = (await db.query('SELECT id FROM shipment WHERE order_id = $1', [orderId])).rows;
+      return rows.length === 1 ? rows : undefined;
+    });
+
+    const DISCARD = `mutation($c: String!, $ids: [String!]!) { discardDeadLetters(consumer: $c, eventIds: $ids) { discarded missing } }`;
+    const discarded = await callSubgraph(server.url, DISCARD, { c: 'fulfillment.stock-events', ids: [junk.eventId] }, admin());
+    expect(discarded.data!.discardDeadLetters).toEqual({ discarded: 1, missing: [] });
+    const left = (await lettersOf()).letters.map((l) => l.eventId);
+    expect(left).not.toContain(junk.eventId);
+    expect(left).not.toContain(good.eventId);
+  });
+});

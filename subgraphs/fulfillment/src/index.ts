@@ -1,4 +1,4 @@
-import { internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
+import { deadLetterBroker, internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { entities } from './domain/entities.js';
 import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
@@ -20,6 +20,8 @@ export async function start(port = subgraphPort('fulfillment')) {
     schema: 'fulfillment',
     consumers: (connection) => startFulfillmentConsumers(connection, orm),
   });
+  // The console's dead-letter operations (for every consumer) run on this subgraph's broker connection.
+  deadLetterBroker.use(messaging.connection);
   return startSubgraph({
     name: 'fulfillment',
     port,

@@ -118,3 +118,14 @@ describe('inventory subgraph: batching', () => {
     }
   });
 });
+
+describe('operations console', () => {
+  it('answers the inventory key metrics to admins only, oversell_count 0', async () => {
+    const res = await callSubgraph(server.url, `{ inventoryMetrics { name value } }`, {}, admin());
+    expect(res.errors).toBeUndefined();
+    const byName = Object.fromEntries(res.data!.inventoryMetrics.map((m: { name: string; value: number }) => [m.name, m.value]));
+    expect(Object.keys(byName)).toEqual(['reserve_success_rate', 'stock_release_lag_sec', 'oversell_count']);
+    expect(byName.oversell_count).toBe(0);
+    expect(errorCode(await callSubgraph(server.url, `{ inventoryMetrics { name } }`, {}, user()))).toBe('FORBIDDEN');
+  });
+});

@@ -69,9 +69,15 @@ export const PUBLIC_EXTENSIONS = [
   /** ORDER_ALREADY_EXISTS: the order the clientReqId placed; SERVICE_UNAVAILABLE of payOrder: the payment to retry. */
   'orderId',
   'paymentId',
-  /** QUERY_LIMIT_EXCEEDED (and the subscription count limit): which limit, its value. */
+  /** QUERY_LIMIT_EXCEEDED (and the subscription count limit): which limit, its value; a coupon's per-customer limit. */
   'limit',
   'max',
+  /** BAD_USER_INPUT of a coupon (field couponCode): why it does not apply, and the figure that decides it. */
+  'reason',
+  'currency',
+  'validFrom',
+  'validTo',
+  'minSpend',
 ] as const;
 
 /** An error's extensions reduced to the public ones. */

@@ -23,3 +23,4 @@ export * from './internal-client.js';
 export * from './windowed-metrics.js';
 export * from './internal-routes.js';
 export * from './liveness.js';
+export * from './ops-metrics.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBroker, eventsExchange, newId, queueName, secret, signPayload, SIGNATURE_HEADER } from '@shop/kit';
-import { callSubgraph, errorCode, eventually, user, type GraphQLResponse } from '@shop/kit/testing';
+import { admin, callSubgraph, errorCode, eventually, user, type GraphQLResponse } from '@shop/kit/testing';
 import type { EventPayload, EventType } from '@shop/schema';
 import { createSimulator, type RunningSimulator } from '../../../infra/src/psp-simulator/server.js';
 import { PAYMENT_STATUSES, canTransition } from './domain/payment-state.js';
@@ -410,6 +410,35 @@ describe('operator cases', () => {
     await postCallback(callbackBody(flagged, 'SUCCEEDED', 1));
     await eventually(async () => ((await paymentRow(flagged.paymentId)).flagged_reason ? true : undefined));
     expect(await gauge('payment_flagged_open')).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('reconciliation from the operations console', () => {
+  const RECONCILE = `mutation($from: DateTime!, $to: DateTime!) { reconcilePayments(from: $from, to: $to) {
+    providerTransactions repaired { paymentId status outcome } diffs { kind paymentId providerStatus providerAmount { amount } ourStatus ourAmount { amount } } } }`;
+
+  it('runs for admins only and shows the repairs with their kind', async () => {
+    const p = await paidSession();
+    await psp('POST', '/admin/faults', { mode: 'drop', count: 1 });
+    await psp('POST', `/v1/intents/${p.intentId}/pay`);
+    await eventually(async () =>
+      (await psp('GET', `/admin/callbacks?paymentId=${p.paymentId}`)).body.callbacks.some((c: any) => c.outcome === 'DROPPED') ? true : undefined,
+    );
+    const window = { from: since.toISOString(), to: new Date(Date.now() + 60_000).toISOString() };
+    expect(errorCode(await callSubgraph(server.url, RECONCILE, window, user()))).toBe('FORBIDDEN');
+    expect(errorCode(await callSubgraph(server.url, RECONCILE, { from: window.to, to: window.from }, admin()))).toBe('BAD_USER_INPUT');
+    const res = await callSubgraph(server.url, RECONCILE, window, admin());
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.reconcilePayments.providerTransactions).toBeGreaterThan(0);
+    expect(res.data!.reconcilePayments.repaired).toContainEqual({ paymentId: p.paymentId, status: 'SUCCEEDED', outcome: 'APPLIED' });
+    expect((await paymentRow(p.paymentId)).status).toBe('SUCCEEDED');
+
+    const metrics = await callSubgraph(server.url, `{ paymentMetrics { name value } }`, {}, admin());
+    expect(metrics.data!.paymentMetrics.map((m: any) => m.name)).toEqual([
+      'payment_callback_delay_p95',
+      'saga_compensation_count',
+      'reconciliation_diff_count',
+    ]);
   });
 });
 

@@ -1,35 +1,6 @@
-import { type EntityManager, decodeCursor, groupBy, newId } from '@shop/kit';
+import { type EntityManager, groupBy, newId } from '@shop/kit';
 import { ProductEntity, SkuEntity, type ProductRow, type SkuRow } from './entities.js';
-import { toSearchQuery, type NewProduct } from './validation.js';
-
-/** Lists products newest first, after a cursor, optionally matching a full-text search (GIN index). */
-export interface ProductSummary {
-  id: string;
-  title: string;
-  description: string;
-}
-
-export async function listProducts(em: EntityManager, limit: number, after: string | undefined, search: string | undefined): Promise<ProductSummary[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (after) {
-    params.push(decodeCursor(after));
-    where.push(`id < ?`);
-  }
-  const tsquery = search ? toSearchQuery(search) : null;
-  if (search && !tsquery) return [];
-  if (tsquery) {
-    params.push(tsquery);
-    where.push(`search @@ to_tsquery('simple', ?)`);
-  }
-  params.push(limit);
-  return em
-    .getConnection()
-    .execute<ProductSummary[]>(
-      `SELECT id, title, description FROM product ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-      params,
-    );
-}
+import type { NewProduct } from './validation.js';
 
 export async function productsByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, ProductRow>> {
   const rows = await em.find(ProductEntity, { id: { $in: [...ids] } });
@@ -49,7 +20,13 @@ export async function skusByProducts(em: EntityManager, productIds: readonly str
 /** Creates a product and its SKUs in one transaction. */
 export async function createProduct(em: EntityManager, input: NewProduct, ids?: { productId: string; skuIds: string[] }): Promise<ProductRow> {
   return em.transactional(async (tx) => {
-    const product = tx.create(ProductEntity, { id: ids?.productId ?? newId('prd'), title: input.title, description: input.description });
+    const product = tx.create(ProductEntity, {
+      id: ids?.productId ?? newId('prd'),
+      title: input.title,
+      description: input.description,
+      images: input.images ?? [],
+      category: input.category ?? null,
+    });
     await tx.flush(); // the SKUs reference it: insert it first
     input.skus.forEach((sku, i) => {
       tx.create(SkuEntity, {

@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { logger, type EntityManager } from '@shop/kit';
 
 interface DemoFile {
-  products: { id: string; title: string; description: string; skus: { id: string; title: string; price: number; currency: string; flashSale?: boolean }[] }[];
+  products: {
+    id: string;
+    title: string;
+    description: string;
+    images?: string[];
+    category?: string;
+    skus: { id: string; title: string; price: number; currency: string; flashSale?: boolean }[];
+  }[];
 }
 
 /** Loads the demo catalog named by DEMO_DATA (npm start sets it); running it again changes nothing. */
@@ -14,8 +21,11 @@ export async function loadDemoCatalog(em: EntityManager, path: string): Promise<
     const ctx = tx.getTransactionContext();
     for (const product of demo.products) {
       const res = await conn.execute<{ affectedRows: number }>(
-        'INSERT INTO product (id, title, description) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        [product.id, product.title, product.description],
+        // Images and category follow the file (they came after the first demo catalogs); titles stay as edited.
+        `INSERT INTO product (id, title, description, images, category) VALUES (?, ?, ?, ARRAY(SELECT jsonb_array_elements_text(?::jsonb)), ?)
+         ON CONFLICT (id) DO UPDATE SET images = EXCLUDED.images, category = EXCLUDED.category
+         WHERE (product.images, product.category) IS DISTINCT FROM (EXCLUDED.images, EXCLUDED.category)`,
+        [product.id, product.title, product.description, JSON.stringify(product.images ?? []), product.category ?? null],
         'run',
         ctx,
       );

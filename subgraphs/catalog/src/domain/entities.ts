@@ -7,6 +7,8 @@ export const ProductEntity = defineEntity({
     id: p.string().primary(),
     title: p.string(),
     description: p.text(),
+    images: p.string().array(),
+    category: p.string().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

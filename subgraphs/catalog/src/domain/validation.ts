@@ -13,6 +13,30 @@ export interface NewProduct {
   title: string;
   description: string;
   skus: NewSku[];
+  /** Image paths ("/images/...", served with the storefront) or https URLs; the first is the cover. */
+  images?: string[] | null;
+  /** A category slug such as "tea". */
+  category?: string | null;
+}
+
+export const MAX_IMAGES = 10;
+const IMAGE = /^(\/[A-Za-z0-9._~/-]{1,300}|https:\/\/[\x21-\x7e]{1,490})$/;
+export const CATEGORY = /^[a-z][a-z0-9-]{0,39}$/;
+
+function images(list: string[] | null | undefined): string[] {
+  const value = list ?? [];
+  if (value.length > MAX_IMAGES) throw badInput(`a product has at most ${MAX_IMAGES} images, got ${value.length}`, { field: 'images' });
+  value.forEach((image, i) => {
+    if (!IMAGE.test(image) || image.includes('..')) throw badInput(`images[${i}] must be a path starting with "/" or an https URL`, { field: `images[${i}]` });
+  });
+  return value;
+}
+
+export function category(value: string | null | undefined): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (!CATEGORY.test(value))
+    throw badInput(`category must be a slug of lower-case letters, digits and "-" (up to 40), got "${value.slice(0, 40)}"`, { field: 'category' });
+  return value;
 }
 
 function text(value: string, field: string, max: number, min = 1): string {
@@ -31,6 +55,8 @@ export function validateNewProduct(input: NewProduct): NewProduct {
   return {
     title: text(input.title, 'title', 200),
     description: text(input.description, 'description', 5000, 0),
+    images: images(input.images),
+    category: category(input.category),
     skus: input.skus.map((sku, i) => {
       if (!Number.isInteger(sku.price) || sku.price < 0 || sku.price > MAX_PRICE) {
         throw badInput(`skus[${i}].price must be an integer number of minor units in 0..${MAX_PRICE}, got ${sku.price}`, { field: `skus[${i}].price` });

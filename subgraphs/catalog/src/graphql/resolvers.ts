@@ -1,12 +1,13 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Money, loader, pageSize, parseId, requireAdmin, toConnection, type SubgraphContext } from '@shop/kit';
-import { createProduct, listProducts, productsByIds, skusByIds, skusByProducts } from '../domain/catalog-service.js';
+import { createProduct, productsByIds, skusByIds, skusByProducts } from '../domain/catalog-service.js';
+import { countProducts, listCategories, listProducts, productKey } from '../domain/product-listing.js';
 import type { SkuRow } from '../domain/entities.js';
-import { validateNewProduct } from '../domain/validation.js';
-import { CreateProductInput, Product, ProductConnection, Sku } from './types.js';
+import { category as parseCategory, validateNewProduct } from '../domain/validation.js';
+import { Category, CreateProductInput, Product, ProductConnection, ProductSort, Sku } from './types.js';
 
-export const toProduct = (row: { id: string; title: string; description: string }): Product =>
-  Object.assign(new Product(), { id: row.id, title: row.title, description: row.description });
+export const toProduct = (row: { id: string; title: string; description: string; images?: string[] | null; category?: string | null }): Product =>
+  Object.assign(new Product(), { id: row.id, title: row.title, description: row.description, images: row.images ?? [], category: row.category ?? null });
 
 export const toSku = (row: SkuRow): Sku =>
   Object.assign(new Sku(), {
@@ -29,10 +30,23 @@ export class ProductResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Arg('search', () => String, { nullable: true }) search?: string,
+    @Arg('category', () => String, { nullable: true }) category?: string,
+    @Arg('sort', () => ProductSort, { nullable: true, defaultValue: ProductSort.FEATURED }) sort?: ProductSort | null,
   ): Promise<ProductConnection> {
     const size = pageSize(first);
-    const rows = await listProducts(ctx.em, size + 1, after ?? undefined, search ?? undefined);
-    return toConnection(rows.map(toProduct), size, (p) => p.id);
+    const filter = { search: search ?? undefined, category: parseCategory(category) ?? undefined };
+    const rows = await listProducts(ctx.em, sort ?? ProductSort.FEATURED, filter, size + 1, after ?? undefined);
+    const page = toConnection(rows, size, productKey);
+    return Object.assign(new ProductConnection(), {
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toProduct(e.node) })),
+      pageInfo: page.pageInfo,
+      count: () => countProducts(ctx.em, filter),
+    });
+  }
+
+  @Query(() => [Category], { description: 'the categories that have products, by slug' })
+  async categories(@Ctx() ctx: SubgraphContext): Promise<Category[]> {
+    return (await listCategories(ctx.em)).map((c) => Object.assign(new Category(), c));
   }
 
   @Query(() => Product, { nullable: true })

@@ -1,4 +1,4 @@
-import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Money, PageInfo } from '@shop/kit';
 
 @Directive('@key(fields: "id")')
@@ -12,6 +12,32 @@ export class Product {
 
   @Field(() => String)
   description!: string;
+
+  @Field(() => [String], { description: 'image paths (served with the storefront) or https URLs; the first is the cover' })
+  images!: string[];
+
+  @Field(() => String, { nullable: true, description: 'category slug, e.g. "tea"' })
+  category!: string | null;
+}
+
+export enum ProductSort {
+  FEATURED = 'FEATURED',
+  NEWEST = 'NEWEST',
+  PRICE_LOW_HIGH = 'PRICE_LOW_HIGH',
+  PRICE_HIGH_LOW = 'PRICE_HIGH_LOW',
+}
+registerEnumType(ProductSort, {
+  name: 'ProductSort',
+  description: 'FEATURED: products with images first, then newest; prices compare the cheapest SKU',
+});
+
+@ObjectType()
+export class Category {
+  @Field(() => String)
+  slug!: string;
+
+  @Field(() => Int)
+  productCount!: number;
 }
 
 @Directive('@key(fields: "id")')
@@ -49,6 +75,14 @@ export class ProductConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  /** Counts lazily: only a query that selects totalCount pays for it. */
+  count!: () => Promise<number>;
+
+  @Field(() => Int, { description: 'products matching the search and category, on every page' })
+  totalCount(): Promise<number> {
+    return this.count();
+  }
 }
 
 @InputType()
@@ -76,4 +110,10 @@ export class CreateProductInput {
 
   @Field(() => [CreateSkuInput])
   skus!: CreateSkuInput[];
+
+  @Field(() => [String], { nullable: true })
+  images?: string[] | null;
+
+  @Field(() => String, { nullable: true })
+  category?: string | null;
 }

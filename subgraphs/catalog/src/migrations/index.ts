@@ -1,4 +1,5 @@
 import { Migration20261124000001_catalog } from './Migration20261124000001_catalog.js';
+import { Migration20261202000002_product_media } from './Migration20261202000002_product_media.js';
 
 /** Every migration of the catalog schema, oldest first. */
-export const migrations = [Migration20261124000001_catalog];
+export const migrations = [Migration20261124000001_catalog, Migration20261202000002_product_media];

@@ -5,7 +5,14 @@ import { itemsByShipments, shipmentsByOrders } from '../domain/shipments.js';
 import { Order, OrderItem, Shipment, Sku } from './types.js';
 
 export const toShipment = (row: ShipmentRow): Shipment =>
-  Object.assign(new Shipment(), { id: row.id, orderId: row.order_id, warehouseId: row.warehouse_id, status: row.status, trackingNumber: row.tracking_number });
+  Object.assign(new Shipment(), {
+    id: row.id,
+    orderId: row.order_id,
+    warehouseId: row.warehouse_id,
+    status: row.status,
+    trackingNumber: row.tracking_number,
+    createdAt: new Date(row.created_at),
+  });
 
 const shipmentsLoader = (ctx: SubgraphContext) => loader(ctx, 'shipmentsOfOrder', (ids) => shipmentsByOrders(ctx.em, ids));
 const itemsLoader = (ctx: SubgraphContext) => loader(ctx, 'itemsOfShipment', (ids) => itemsByShipments(ctx.em, ids));

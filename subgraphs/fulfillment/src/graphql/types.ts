@@ -39,6 +39,9 @@ export class Shipment {
 
   /** Not exposed: the items are resolved per shipment in one batch. */
   orderId!: string;
+
+  /** Exposed through a field resolver (createdAt). */
+  createdAt!: Date;
 }
 
 /** The order subgraph's Order, extended with its shipments. */

@@ -6,3 +6,4 @@ export * from './topology.js';
 export * from './dead-letters.js';
 export * from './service.js';
 export * from './retry.js';
+export * from './dead-letter-resolver.js';

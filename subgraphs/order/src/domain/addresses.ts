@@ -11,7 +11,7 @@ export interface Address extends AddressInput {
   id: string;
 }
 
-interface AddressRow {
+export interface AddressRow {
   id: string;
   user_id: string;
   name_enc: string;
@@ -47,7 +47,7 @@ export type EncryptedField = (typeof ENCRYPTED_FIELDS)[number];
 /** Associated data of an address field: a ciphertext moved to another row, user or column does not decrypt. */
 export const addressContext = (id: string, userId: string, field: EncryptedField): string => `ordering.address:${id}:${userId}:${field}`;
 
-const decode = (row: AddressRow): Address => ({
+export const decodeAddress = (row: AddressRow): Address => ({
   id: row.id,
   name: decryptField(row.name_enc, addressContext(row.id, row.user_id, 'name')),
   phone: decryptField(row.phone_enc, addressContext(row.id, row.user_id, 'phone')),
@@ -66,7 +66,7 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
   await em.transactional(async (tx) => {
     const db = sql(tx);
     await db.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`address:${userId}`]);
-    const count = await db.one<{ n: string }>('SELECT count(*) AS n FROM address WHERE user_id = ?', [userId]);
+    const count = await db.one<{ n: string }>('SELECT count(*) AS n FROM address WHERE user_id = ? AND removed_at IS NULL', [userId]);
     if (Number(count?.n) >= MAX_ADDRESSES) throw badInput(`a user keeps at most ${MAX_ADDRESSES} addresses`);
     await db.run('INSERT INTO address (id, user_id, name_enc, phone_enc, line1_enc, city, country) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       id,
@@ -82,11 +82,11 @@ export async function addAddress(em: EntityManager, userId: string, input: Addre
 }
 
 export async function listAddresses(em: EntityManager, userId: string): Promise<Address[]> {
-  return (await sql(em).all<AddressRow>('SELECT * FROM address WHERE user_id = ? ORDER BY id', [userId])).map(decode);
+  return (await sql(em).all<AddressRow>('SELECT * FROM address WHERE user_id = ? AND removed_at IS NULL ORDER BY id', [userId])).map(decodeAddress);
 }
 
 /** The owner's address, or undefined (someone else's address is as good as unknown). */
 export async function findOwnAddress(em: EntityManager, userId: string, id: string): Promise<Address | undefined> {
-  const row = await sql(em).one<AddressRow>('SELECT * FROM address WHERE id = ? AND user_id = ?', [id, userId]);
-  return row ? decode(row) : undefined;
+  const row = await sql(em).one<AddressRow>('SELECT * FROM address WHERE id = ? AND user_id = ? AND removed_at IS NULL', [id, userId]);
+  return row ? decodeAddress(row) : undefined;
 }

@@ -12,6 +12,7 @@ export interface OrderRow {
   shipping_fee: number;
   payable: number;
   coupon_code: string | null;
+  address_id: string | null;
   preview_id: string;
   flash_sale: boolean;
   /** timestamps arrive from raw SQL as ISO strings */
@@ -27,14 +28,14 @@ export interface OrderItemRow {
   unit_price: number;
 }
 
-const COLUMNS =
-  'id, user_id, status, cancel_reason, currency, total, discount, shipping_fee, payable, coupon_code, preview_id, flash_sale, expire_at, version, created_at';
+export const ORDER_COLUMNS =
+  'id, user_id, status, cancel_reason, currency, total, discount, shipping_fee, payable, coupon_code, address_id, preview_id, flash_sale, expire_at, version, created_at';
 
 export const findOrder = (em: EntityManager, id: string): Promise<OrderRow | undefined> =>
-  sql(em).one<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ?`, [id]);
+  sql(em).one<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`, [id]);
 
 export async function ordersByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, OrderRow>> {
-  const rows = await sql(em).all<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id IN (?)`, [[...ids]]);
+  const rows = await sql(em).all<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id IN (?)`, [[...ids]]);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -61,7 +62,7 @@ export async function listOrders(
     params.push(status);
   }
   params.push(limit);
-  return sql(em).all<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params);
+  return sql(em).all<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params);
 }
 
 export interface TransitionOptions {
@@ -87,7 +88,7 @@ export type TransitionResult = { changed: true; order: OrderRow } | { changed: f
  */
 export async function applyTransition(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
   const db = sql(tx);
-  const order = await db.one<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ? FOR UPDATE`, [orderId]);
+  const order = await db.one<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ? FOR UPDATE`, [orderId]);
   if (!order) throw new Error(`order ${orderId} does not exist`);
   if (options.onlyFrom && !options.onlyFrom.includes(order.status)) return { changed: false, order };
   assertTransition(order.status, to);

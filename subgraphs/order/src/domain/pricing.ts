@@ -53,13 +53,35 @@ export function lineTotal(lines: readonly PricedLine[]): number {
   return total;
 }
 
+/** Why a coupon does not apply: a sentence, and a reason code with its figures for clients to word it themselves. */
+export interface CouponProblem {
+  reason: 'WRONG_CURRENCY' | 'NOT_YET_VALID' | 'EXPIRED' | 'MIN_SPEND' | 'LIMIT_REACHED';
+  message: string;
+  [fact: string]: unknown;
+}
+
 /** Why a coupon does not apply, or null when it does. */
-export function couponProblem(coupon: Coupon, total: number, currency: string, now: Date, usedByUser: number): string | null {
-  if (coupon.currency !== currency) return `coupon ${coupon.code} is for ${coupon.currency} orders`;
-  if (now < coupon.validFrom) return `coupon ${coupon.code} is not valid before ${coupon.validFrom.toISOString()}`;
-  if (now > coupon.validTo) return `coupon ${coupon.code} expired at ${coupon.validTo.toISOString()}`;
-  if (total < coupon.minSpend) return `coupon ${coupon.code} needs a total of at least ${coupon.minSpend}`;
-  if (coupon.perUserLimit > 0 && usedByUser >= coupon.perUserLimit) return `coupon ${coupon.code} was already used ${usedByUser} time(s), its limit`;
+export function couponProblem(coupon: Coupon, total: number, currency: string, now: Date, usedByUser: number): CouponProblem | null {
+  const code = coupon.code;
+  if (coupon.currency !== currency) return { reason: 'WRONG_CURRENCY', message: `coupon ${code} is for ${coupon.currency} orders`, currency: coupon.currency };
+  if (now < coupon.validFrom)
+    return {
+      reason: 'NOT_YET_VALID',
+      message: `coupon ${code} is not valid before ${coupon.validFrom.toISOString()}`,
+      validFrom: coupon.validFrom.toISOString(),
+    };
+  if (now > coupon.validTo)
+    return { reason: 'EXPIRED', message: `coupon ${code} expired at ${coupon.validTo.toISOString()}`, validTo: coupon.validTo.toISOString() };
+  if (total < coupon.minSpend)
+    return {
+      reason: 'MIN_SPEND',
+      message: `coupon ${code} needs a total of at least ${coupon.minSpend}`,
+      minSpend: { amount: coupon.minSpend, currency: coupon.currency },
+    };
+  if (coupon.perUserLimit > 0 && usedByUser >= coupon.perUserLimit) {
+    const times = coupon.perUserLimit === 1 ? 'once' : `${coupon.perUserLimit} times`;
+    return { reason: 'LIMIT_REACHED', message: `coupon ${code} can be used ${times} per customer and you have used it already`, limit: coupon.perUserLimit };
+  }
   return null;
 }
 

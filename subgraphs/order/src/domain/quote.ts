@@ -84,11 +84,14 @@ export async function quote(
   let coupon: Coupon | null = null;
   if (couponCode) {
     const row = await sql(em).one<CouponRow>('SELECT * FROM coupon WHERE code = ?', [couponCode]);
-    if (!row) throw badInput(`coupon ${couponCode} does not exist`, { field: 'couponCode' });
+    if (!row) throw badInput(`coupon ${couponCode} does not exist`, { field: 'couponCode', reason: 'UNKNOWN' });
     coupon = toCoupon(row);
     const total = priced.reduce((n, l) => n + l.unitPrice * l.qty, 0);
     const problem = couponProblem(coupon, total, currency, now, await couponUses(em, couponCode, userId));
-    if (problem) throw badInput(problem, { field: 'couponCode' });
+    if (problem) {
+      const { message, ...facts } = problem;
+      throw badInput(message, { field: 'couponCode', ...facts });
+    }
   }
   const rate = await shippingRate(em, country);
   return { lines: priced, currency, breakdown: priceOrder(priced, coupon, rate), couponCode: coupon?.code ?? null, flashSale };

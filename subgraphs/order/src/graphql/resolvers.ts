@@ -144,7 +144,8 @@ export class OrderResolver {
   }
 }
 
-const toRefund = (r: RefundRow): Refund =>
+/** A row read back has created_at; one just inserted in this request was created now. */
+export const toRefund = (r: RefundRow & { created_at?: Date | string }): Refund =>
   Object.assign(new Refund(), {
     id: r.id,
     orderId: r.order_id,
@@ -152,6 +153,7 @@ const toRefund = (r: RefundRow): Refund =>
     amount: Money.of(r.amount, r.currency),
     reason: r.reason,
     restock: r.restock,
+    createdAt: r.created_at ? new Date(r.created_at) : new Date(),
   });
 
 @Resolver(() => Refund)

@@ -209,4 +209,7 @@ export class Refund {
 
   @Field(() => Boolean, { description: 'whether the stock returns to available (nothing had shipped)' })
   restock!: boolean;
+
+  @Field(() => Date)
+  createdAt!: Date;
 }

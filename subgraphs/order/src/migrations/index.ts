@@ -5,6 +5,7 @@ import { Migration20261124000030_refunds } from './Migration20261124000030_refun
 import { Migration20261202000040_address_aad } from './Migration20261202000040_address_aad.js';
 import { Migration20261202000040_refund_policy } from './Migration20261202000040_refund_policy.js';
 import { Migration20261202000050_risk_review } from './Migration20261202000050_risk_review.js';
+import { Migration20261202000060_address_removal } from './Migration20261202000060_address_removal.js';
 
 /** Every migration of the ordering schema, oldest first. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Migration20261202000040_address_aad,
   Migration20261202000040_refund_policy,
   Migration20261202000050_risk_review,
+  Migration20261202000060_address_removal,
 ];
