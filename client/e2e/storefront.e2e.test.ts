@@ -14,6 +14,8 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import {
@@ -25,6 +27,8 @@ import {
   DiscardDeadLettersDocument,
   OrderDocument,
   OrdersDocument,
+  PlaceOrderDocument,
+  PreviewOrderDocument,
   ReconcilePaymentsDocument,
   SetStockDocument,
   ShopRequestError,
@@ -582,6 +586,94 @@ describe('storefront', () => {
       await shot(ops, 'console-overview-phone');
     } finally {
       await adminContext.close();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  /** The risk rules' admin mutation; the storefront itself never changes rules, so it has no generated document. */
+  const SetRiskRule = parse(
+    'mutation SetRiskRule($id: ID!, $enabled: Boolean!, $action: String, $params: String) { setRiskRule(id: $id, enabled: $enabled, action: $action, params: $params) { action enabled params } }',
+  ) as TypedDocumentNode<
+    { setRiskRule: { action: string; enabled: boolean; params: string } },
+    { id: string; enabled: boolean; action?: string | null; params?: string | null }
+  >;
+
+  it('holds large orders for risk review; the console approves one (on to payment, live) and rejects another', { timeout: 180_000 }, async () => {
+    failureShot('risk-review');
+    const admin = createShopClient({ url: GATEWAY, token: await tokenFor('admin') });
+    const shop = createShopClient({ url: GATEWAY, token: await tokenFor(shopper) });
+    // The large-payable rule (PAYABLE_ABOVE, REVIEW) lowered to ¥300 for this test, so a ¥399 keyboard is held;
+    // the stack has one order process, which forgets its cached rules on the change. Put back afterwards.
+    // (Setting only `enabled` changes nothing else and answers the rule's action and params, to restore.)
+    const { setRiskRule: rule } = await admin.request(SetRiskRule, { id: 'large-payable', enabled: true });
+    await admin.request(SetRiskRule, { id: 'large-payable', enabled: true, action: 'REVIEW', params: '{"amount": 30000, "currency": "CNY"}' });
+    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    adminContext.setDefaultTimeout(STEP_MS);
+    try {
+      // The shopper checks out in the browser: the order is held, the page says why it cannot be paid yet.
+      await openProduct(page, 'keyboard', 'Mechanical Keyboard 87');
+      await addToCart(page, 'Brown switches', 1);
+      await page.getByRole('status').filter({ hasText: 'Added to your cart' }).waitFor();
+      await page.goto(`${STOREFRONT}/checkout`);
+      const placeButton = page.getByRole('button', { name: 'Place order' });
+      await expect.poll(() => placeButton.isEnabled(), { timeout: STEP_MS }).toBe(true);
+      await placeButton.click();
+      await page.waitForURL(/\/orders\/ord_[0-9a-f]+\?placed=1$/);
+      const heldId = new URL(page.url()).pathname.split('/').pop()!;
+      await page.locator('[aria-label="Order status"][data-status="REVIEW"]').waitFor();
+      await page
+        .getByTestId('order-in-review')
+        .getByText(/^We are checking this order/)
+        .waitFor();
+      await page.getByText(/^Thank you! Your order [0-9A-F]{8} is placed\.$/).waitFor();
+      expect(await page.getByRole('button', { name: 'Pay', exact: true }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Cancel order' }).waitFor();
+      expect(await page.getByTestId('order-payable-label').textContent()).toBe('To pay');
+      await expectAccessible(page, 'order in review');
+      await shot(page, 'order-in-review');
+
+      // A second held order, placed through the API; the operator rejects it.
+      const red = 'sku_0193a000000070008000000000000202';
+      const { previewOrder } = await shop.request(PreviewOrderDocument, { input: { items: [{ skuId: red, qty: 1 }] } });
+      const { placeOrder } = await shop.request(PlaceOrderDocument, {
+        input: { previewId: previewOrder.previewId, clientReqId: `e2e-risk-${Date.now().toString(36)}` },
+      });
+      expect(placeOrder.order.status).toBe('REVIEW');
+      const rejectedId = placeOrder.order.id;
+
+      const ops = await adminContext.newPage();
+      ops.on('pageerror', (error) => pageErrors.push(error.message));
+      await ops.goto(`${STOREFRONT}/sign-in?next=/admin/risk`);
+      await ops.getByRole('button', { name: 'Sign in as admin' }).click();
+      await ops.waitForURL(`${STOREFRONT}/admin/risk`);
+      const held = ops.getByRole('listitem', { name: `Order ${heldId.slice(-8).toUpperCase()} in review` });
+      const doubtful = ops.getByRole('listitem', { name: `Order ${rejectedId.slice(-8).toUpperCase()} in review` });
+      await held.getByText(/Mechanical Keyboard 87 — Brown switches/).waitFor();
+      await doubtful.getByText(/Mechanical Keyboard 87 — Red switches/).waitFor();
+      await expectAccessible(ops, 'console risk review');
+      await shot(ops, 'console-risk-review');
+
+      await doubtful.getByLabel('Note (kept in the audit trail)').fill('Address does not match the account');
+      await doubtful.getByRole('button', { name: 'Reject' }).click();
+      await doubtful.waitFor({ state: 'detached' });
+      await held.getByLabel('Note (kept in the audit trail)').fill('Called the buyer: genuine');
+      await held.getByRole('button', { name: 'Approve' }).click();
+      await held.waitFor({ state: 'detached' });
+      await ops.getByText('No order is waiting for review.').waitFor();
+
+      // The shopper's page turns to payment by itself: a fresh payment window, Pay offered, the notice gone.
+      await page.locator('[aria-label="Order status"][data-status="PENDING_PAYMENT"]').waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Pay', exact: true }).waitFor();
+      expect(await page.getByTestId('order-in-review').count()).toBe(0);
+      await shot(page, 'order-review-approved');
+      const rejected = (await shop.request(OrderDocument, { id: rejectedId })).order;
+      expect({ status: rejected?.status, reason: rejected?.cancelReason }).toEqual({ status: 'CANCELED', reason: 'RISK_REJECTED' });
+      await page.goto(`${STOREFRONT}/orders/${rejectedId}`);
+      await page.locator('[aria-label="Order status"][data-status="CANCELED"]').waitFor();
+      await page.getByText('(not accepted)').waitFor();
+    } finally {
+      await adminContext.close();
+      await admin.request(SetRiskRule, { id: 'large-payable', enabled: true, action: rule.action, params: rule.params });
     }
     expect(pageErrors).toEqual([]);
   });

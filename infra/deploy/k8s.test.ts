@@ -90,12 +90,13 @@ describe.each(Object.entries(overlays))('the %s overlay', (overlay, objects) => 
     expect(problems).toEqual([]);
   });
 
-  it('probes readiness on /readyz and liveness on /healthz, paths each process serves', () => {
+  it('probes readiness on /readyz and liveness on /livez (subgraphs) or /healthz, paths each process serves', () => {
     for (const deployment of servers) {
       const container = containersOf(deployment)[0];
       const routes = sourceReads(SERVER_PROCESSES[deployment.metadata.name]!).routes;
       const probes = [container.readinessProbe, container.livenessProbe, container.startupProbe].filter(Boolean);
-      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      const subgraph = SERVER_PROCESSES[deployment.metadata.name]!.startsWith('subgraphs/');
+      expect(container.livenessProbe.httpGet.path).toBe(subgraph ? '/livez' : '/healthz');
       if (deployment.metadata.name !== 'psp-simulator') expect(container.readinessProbe.httpGet.path).toBe('/readyz');
       for (const probe of probes) {
         expect(routes.has(probe.httpGet.path), `${deployment.metadata.name} serves ${probe.httpGet.path}`).toBe(true);

@@ -24,6 +24,10 @@ export function rolesSql({ database, migrator, app }) {
       `CREATE DATABASE ${db} OWNER ${m}`,
       `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`,
       `GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${a}`,
+      // A session of ours that idles inside a transaction is ended by the server, releasing its
+      // locks and connection (the services also set it per session: DB_IDLE_IN_TRANSACTION_TIMEOUT_MS).
+      `ALTER ROLE ${a} SET idle_in_transaction_session_timeout = '60s'`,
+      `ALTER ROLE ${m} SET idle_in_transaction_session_timeout = '60s'`,
     ],
     database: [
       `REVOKE CREATE ON SCHEMA public FROM PUBLIC`,

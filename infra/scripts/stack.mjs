@@ -23,7 +23,8 @@ const canListen = (port) =>
 const PORTS_FROM = 20000;
 const PORTS_COUNT = 12000;
 let nextPort = Math.floor(Math.random() * PORTS_COUNT);
-const freePort = async () => {
+/** A free TCP port on loopback, below the ephemeral range. */
+export const freePort = async () => {
   for (let tries = 0; tries < 500; tries++) {
     const port = PORTS_FROM + (nextPort++ % PORTS_COUNT);
     if (await canListen(port)) return port;

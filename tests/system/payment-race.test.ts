@@ -3,11 +3,13 @@ import { eventually } from '@shop/kit/testing';
 import { gql, tokenFor } from '../support/gateway-client.js';
 import { database, placeOrder, seedProduct, systemStack } from '../support/system.js';
 
-const TTL_SECONDS = 3;
+// Long enough for 30 payOrder calls on a loaded machine: no payment starts after the deadline.
+const TTL_SECONDS = 10;
 let stack: Awaited<ReturnType<typeof systemStack>>;
 let db: ReturnType<typeof database>;
 beforeAll(async () => {
-  stack = await systemStack({ ORDER_PAYMENT_TTL_SECONDS: String(TTL_SECONDS), ORDER_TIMEOUT_SWEEP_MS: '50' });
+  // No grace window: the race is at the deadline itself (the grace window has its own test in subgraphs/order).
+  stack = await systemStack({ ORDER_PAYMENT_TTL_SECONDS: String(TTL_SECONDS), ORDER_PAYMENT_GRACE_SECONDS: '0', ORDER_TIMEOUT_SWEEP_MS: '50' });
   db = database(stack.databaseUrl);
 }, 120_000);
 afterAll(async () => {

@@ -26,6 +26,8 @@ beforeAll(async () => {
     replicas: { order: 2, inventory: 2, payment: 2, gateway: 2 },
     env: {
       ORDER_PAYMENT_TTL_SECONDS: String(TTL_SECONDS),
+      // Unpaid orders are canceled at the deadline itself (no grace window) so the test sees them time out.
+      ORDER_PAYMENT_GRACE_SECONDS: '0',
       ORDER_TIMEOUT_SWEEP_MS: '200',
       // A loaded machine must not push placements onto the asynchronous path: this test counts answers.
       RESERVE_TIMEOUT_MS: '30000',

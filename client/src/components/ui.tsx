@@ -77,7 +77,7 @@ export function PageHeading({ children, title }: { children: ReactNode; title?: 
   );
 }
 
-export const ORDER_STATUSES = ['CREATED', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
+export const ORDER_STATUSES = ['CREATED', 'REVIEW', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
 
 export function StatusBadge({ status }: { status: string }) {
   const { t } = useI18n();

@@ -5,7 +5,9 @@ import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
 import { NETWORK, useL } from './common';
 import type { ScreenProps } from './ConsolePage';
-import { ResolveRiskReviewDocument, RiskReviewQueueDocument, type RiskOrder } from './risk-operations';
+import { ResolveRiskReviewDocument, RiskReviewQueueDocument, type RiskReviewQueueQuery } from '../gql/graphql';
+
+type RiskOrder = RiskReviewQueueQuery['riskReviewQueue']['edges'][number]['node'];
 
 function RiskItem({ order, onDone }: { order: RiskOrder; onDone(): void }) {
   const L = useL();

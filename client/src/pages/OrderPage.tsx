@@ -21,6 +21,7 @@ const PAYMENT_POLL_MS = 2500;
 export function amountLabelKey(status: string): MessageKey {
   switch (status) {
     case 'CREATED':
+    case 'REVIEW':
     case 'PENDING_PAYMENT':
       return 'order.toPay';
     case 'PAID':
@@ -33,6 +34,9 @@ export function amountLabelKey(status: string): MessageKey {
       return 'order.total';
   }
 }
+
+/** Statuses the shopper may still cancel in (cancelOrder: not paid yet; the order state machine allows CANCELED from each). */
+const CANCELABLE: readonly string[] = ['CREATED', 'REVIEW', 'PENDING_PAYMENT'];
 
 /** Pay: opens the payment provider's checkout page; the status changes here live when the payment lands. */
 function PayButton({ orderId, again, onStarted }: { orderId: string; again: boolean; onStarted(): void }) {
@@ -174,16 +178,22 @@ function OrderView({ order, live, placed, onPaymentStarted }: { order: OrderFiel
       <p>
         <Link to="/orders">{t('order.back')}</Link>
       </p>
-      {placed && (order.status === 'CREATED' || order.status === 'PENDING_PAYMENT') ? (
+      {placed && CANCELABLE.includes(order.status) ? (
         <div className="confirmation" role="status">
           <strong>{t('order.confirmation', { number })}</strong>
-          <div>{t('order.confirmationPay', { time: dateTime(order.expireAt) })}</div>
+          {/* An order held for review gets a fresh payment window when approved: no deadline to show yet. */}
+          {order.status === 'REVIEW' ? null : <div>{t('order.confirmationPay', { time: dateTime(order.expireAt) })}</div>}
         </div>
       ) : null}
       <PageHeading title={t('order.title', { number })}>{t('order.title', { number })}</PageHeading>
       <p className="muted small">
         {order.id} · {t('order.placedAt', { time: dateTime(order.createdAt) })}
       </p>
+      {order.status === 'REVIEW' ? (
+        <p role="status" className="notice" data-testid="order-in-review">
+          {t('order.inReview')}
+        </p>
+      ) : null}
       {paymentFailed ? (
         <p role="alert" className="alert" data-testid="payment-failed">
           {t('order.paymentFailed', { time: dateTime(order.expireAt) })}
@@ -230,7 +240,7 @@ function OrderView({ order, live, placed, onPaymentStarted }: { order: OrderFiel
 
       <div className="row actions">
         {order.status === 'PENDING_PAYMENT' ? <PayButton orderId={order.id} again={paymentFailed} onStarted={onPaymentStarted} /> : null}
-        {order.status === 'PENDING_PAYMENT' || order.status === 'CREATED' ? <CancelButton orderId={order.id} /> : null}
+        {CANCELABLE.includes(order.status) ? <CancelButton orderId={order.id} /> : null}
       </div>
       <RefundState order={order} />
 

@@ -21,7 +21,7 @@ const money = z.object({ amount: z.number().int().nonnegative(), currency: z.str
 const line = z.object({ skuId: id, qty });
 const allocation = z.object({ skuId: id, warehouseId: id, qty });
 
-export const OrderStatus = ['CREATED', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
+export const OrderStatus = ['CREATED', 'REVIEW', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELED', 'REFUNDED'] as const;
 export type OrderStatus = (typeof OrderStatus)[number];
 export const CancelReason = ['USER_CANCELED', 'PAYMENT_TIMEOUT', 'OUT_OF_STOCK', 'RISK_REJECTED'] as const;
 export type CancelReason = (typeof CancelReason)[number];
@@ -39,6 +39,11 @@ export const eventSchemas = {
     version: z.number().int().positive(),
     /** For REFUNDED: whether sold stock goes back to available (nothing was shipped). */
     restock: z.boolean().optional(),
+    /**
+     * For REFUNDED of a partly shipped order: the quantities of the parcels the refund stopped,
+     * which go back to available (what shipped stays sold).
+     */
+    restockItems: z.array(allocation).optional(),
   }),
   /** A payment succeeded for an order that can no longer take it: the payment subgraph refunds it. */
   'order.payment-rejected': z.object({ orderId: id, paymentId: id, reason: z.string().max(200) }),
@@ -58,6 +63,13 @@ export const eventSchemas = {
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
+
+/**
+ * Event types no consumer subscribes to today (kept for the audit trail and future consumers). The
+ * outbox relay publishes every other type as mandatory: if no queue is bound for it, the broker
+ * returns it and the row stays unpublished (outbox_unroutable) instead of vanishing.
+ */
+export const EVENTS_WITHOUT_CONSUMERS: ReadonlySet<EventType> = new Set<EventType>(['inventory.stock-released', 'payment.failed']);
 export type EventPayload<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
 export const EVENT_VERSION: Record<EventType, number> = Object.fromEntries(Object.keys(eventSchemas).map((t) => [t, 1])) as Record<EventType, number>;
 

@@ -1,5 +1,5 @@
 import { deadLetterBroker, internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
-import { cancelUnshipped } from './domain/shipment-state.js';
+import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
 import { buildFulfillmentSchema } from './schema.js';
 import { database } from './persistence.js';
@@ -28,8 +28,8 @@ export async function start(port = subgraphPort('fulfillment')) {
     orm,
     readiness: messaging.readiness,
     routes: (app) =>
-      internalRoute(app, '/internal/v1/orders/:orderId/cancel-unshipped', (req) =>
-        cancelUnshipped(orm.em, parseId('ord', String(req.params.orderId), 'orderId'), 'order-service', String(req.headers['x-correlation-id'] ?? 'internal')),
+      internalRoute(app, '/internal/v1/orders/:orderId/stop-for-refund', (req) =>
+        stopForRefund(orm.em, parseId('ord', String(req.params.orderId), 'orderId'), 'order-service', String(req.headers['x-correlation-id'] ?? 'internal')),
       ),
     onShutdown: () => messaging.stop(),
   });

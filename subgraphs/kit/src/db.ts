@@ -3,7 +3,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { databaseUrl, isProduction } from './config.js';
+import { databaseUrl, envInt, isProduction } from './config.js';
 import { kysely } from './persistence/kysely.js';
 import { logger } from './logger.js';
 
@@ -50,6 +50,47 @@ export class PostgresNamingStrategy extends UnderscoreNamingStrategy {
   }
 }
 
+/**
+ * Time limits of every database session (README "Configuration"): a pooled connection is handed out
+ * within DB_ACQUIRE_TIMEOUT_MS or the call fails (no caller waits forever on a pool whose
+ * connections died with the server), a statement runs at most DB_STATEMENT_TIMEOUT_MS, and
+ * PostgreSQL ends a session that sits idle inside a transaction for DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+ * which releases its locks and returns the connection (pg drops a connection the server ended).
+ */
+export function sessionLimits() {
+  return {
+    connectionTimeoutMillis: envInt('DB_ACQUIRE_TIMEOUT_MS', 30_000),
+    statement_timeout: envInt('DB_STATEMENT_TIMEOUT_MS', 30_000),
+    idle_in_transaction_session_timeout: envInt('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000),
+    keepAlive: true,
+  };
+}
+
+/**
+ * Gives back to the pool a checked-out connection that the server ended (a restart, the
+ * idle-in-transaction limit). The transaction that held it fails, and Kysely's rollback then
+ * throws on the dead connection before it releases it, so without this the pool would keep
+ * counting it as in use forever: after enough of them every query waits for a connection that
+ * never comes (tested in liveness.test.ts).
+ */
+export function releaseDeadConnections(pool: pg.Pool): void {
+  const checkedOut = new Set<pg.PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_err, client) => checkedOut.delete(client));
+  pool.on('connect', (client) => {
+    client.on('end', () => {
+      if (!checkedOut.has(client)) return;
+      checkedOut.delete(client);
+      try {
+        client.release(new Error('the server ended this connection'));
+        logger.warn('a pooled connection ended by the server while in use was released');
+      } catch {
+        // released meanwhile by its user
+      }
+    });
+  });
+}
+
 /** Creates the database named in the URL when it is missing (a fresh machine has only `postgres`). */
 export async function ensureDatabase(url = databaseUrl()): Promise<void> {
   const target = new URL(url);
@@ -71,6 +112,13 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
         if ((error as { code?: string }).code !== '42P04' && (error as { code?: string }).code !== '23505') throw error;
       }
     }
+    // A backstop for every session of our database, not only the pooled ones (which set their own
+    // limit): the server ends a session that idles inside a transaction for a minute.
+    await client
+      .query(`ALTER DATABASE "${name}" SET idle_in_transaction_session_timeout = '60s'`)
+      .catch((error: unknown) =>
+        logger.warn({ err: error, database: name }, 'could not set the database idle-in-transaction limit (sessions still set their own)'),
+      );
   } finally {
     await client.end();
   }
@@ -101,7 +149,7 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
   const orm = await MikroORM.init({
     clientUrl: url,
     // Unqualified SQL (raw queries) resolves to the subgraph's own schema on every pooled connection.
-    driverOptions: { options: `-c search_path=${options.schema}` },
+    driverOptions: { options: `-c search_path=${options.schema}`, ...sessionLimits(), onPoolCreated: releaseDeadConnections },
     schema: options.schema,
     entities: [...options.entities] as NonNullable<Options['entities']>,
     namingStrategy: PostgresNamingStrategy,

@@ -28,4 +28,5 @@ export * from './persistence/kysely.js';
 export * from './state-machine/machine.js';
 export * from './state-machine/apply.js';
 export * from './order-lines.js';
+export * from './liveness.js';
 export * from './ops-metrics.js';

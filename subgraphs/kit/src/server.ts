@@ -13,6 +13,7 @@ import { logger } from './logger.js';
 import { metricsPlugin, rootFieldLabel } from './metrics.js';
 import { correlationIdFrom, mountOperations } from './operations.js';
 import { type ReadinessCheck } from './readiness.js';
+import { watchDatabase } from './liveness.js';
 import type { SubgraphContext } from './context.js';
 
 export { runChecks, withTimeout, type ReadinessCheck } from './readiness.js';
@@ -41,7 +42,11 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-/** Runs one subgraph: GraphQL at /graphql, /healthz, /readyz, /metrics, graceful shutdown. */
+/**
+ * Runs one subgraph: GraphQL at /graphql, /healthz, /readyz, /livez, /metrics, graceful shutdown.
+ * /readyz fails while a dependency is down (take the process out of the load balancer); /livez
+ * fails only when the process is wedged (restart it): see liveness.ts.
+ */
 export async function startSubgraph(options: SubgraphServerOptions): Promise<RunningSubgraph> {
   // Every subgraph verifies forwarded identities; a subgraph with secrets of its own checks them first thing in its start().
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
@@ -72,6 +77,11 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
 
   mountOperations(app, { service: options.name, checks });
   app.locals.subgraph = options.name;
+  const liveness = watchDatabase(options.orm, String(options.orm.config.get('clientUrl')));
+  app.get('/livez', (_req, res) => {
+    const state = liveness.state();
+    res.status(state.live ? 200 : 503).json({ service: options.name, status: state.live ? 'ok' : 'wedged', ...(state.reason ? { reason: state.reason } : {}) });
+  });
   options.routes?.(app);
   app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.name, options.orm) }));
 
@@ -87,6 +97,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
     (stopping ??= (async () => {
       logger.info(`${options.name} subgraph stopping`);
       running.delete(url);
+      liveness.stop();
       await apollo.stop();
       logger.debug('http server drained');
       await options.onShutdown?.();

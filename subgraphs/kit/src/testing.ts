@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import type { SubgraphName } from './config.js';
 import { signInternalIdentity, type Identity } from './identity.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Machine } from './state-machine/machine.js';
+import { newId } from './ids.js';
 import { subgraphAt } from './server.js';
 
 /** Helpers for tests that talk to a running subgraph over HTTP, as the gateway would. */
@@ -105,3 +107,44 @@ export const hasCode =
   (code: string) =>
   (error: unknown): boolean =>
     (error as { extensions?: { code?: string } } | undefined)?.extensions?.code === code;
+/** Every ordering of `items` (n! of them; meant for a saga's handful of events). */
+export function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+/**
+ * Delivers events in the given order through `apply` as the broker would with its retries: an
+ * event whose handler throws goes to the back and is delivered again after the others, until all
+ * are applied or a round makes no progress. Returns how many deliveries failed on the way.
+ */
+export async function deliverWithRetries<E>(events: readonly E[], apply: (event: E) => Promise<unknown>, maxRounds = 10): Promise<{ retried: number }> {
+  let pending = [...events];
+  let retried = 0;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= maxRounds) throw new Error(`${pending.length} event(s) still failing after ${maxRounds} rounds`);
+    const failed: E[] = [];
+    for (const event of pending) {
+      try {
+        await apply(event);
+      } catch {
+        failed.push(event);
+      }
+    }
+    if (failed.length === pending.length && round > 0) throw new Error(`no progress: ${failed.length} event(s) keep failing`);
+    retried += failed.length;
+    pending = failed;
+  }
+  return { retried };
+}
+
+/** An event as a subgraph's relay would publish it, for tests that deliver events by hand. */
+export const envelopeOf = <T extends EventType>(type: T, aggregateId: string, payload: EventPayload<T>, correlationId = 'test'): EventEnvelope<T> => ({
+  eventId: newId('evt'),
+  type,
+  version: EVENT_VERSION[type],
+  occurredAt: new Date().toISOString(),
+  aggregateId,
+  correlationId,
+  payload,
+});

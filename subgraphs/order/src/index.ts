@@ -2,6 +2,7 @@ import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphM
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
+import { watchOperatorCases } from './domain/operator-cases.js';
 import { startOrderConsumers } from './events/consumers.js';
 import { runtime } from './graphql/resolvers.js';
 import { buildOrderSchema } from './schema.js';
@@ -17,6 +18,7 @@ export async function start(port = subgraphPort('order')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'ADDRESS_ENCRYPTION_KEY']);
   checkEncryptionKeys();
   const orm = await openDatabase(database);
+  watchOperatorCases(orm);
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
   runtime.gate = new FlashSaleGate();
   const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });

@@ -9,6 +9,8 @@ import { start } from './index.js';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 
 process.env.ORDER_TIMEOUT_SWEEP_MS = '200';
+// Cancel at the deadline itself unless a test opens a grace window.
+process.env.ORDER_PAYMENT_GRACE_SECONDS = '0';
 // A small flash-sale entrance: 10 admissions at once per SKU, then 1 a second.
 process.env.FLASH_SALE_BURST = '10';
 process.env.FLASH_SALE_RATE = '1';
@@ -34,7 +36,7 @@ afterAll(async () => {
 
 const urls = () => ({ catalog: catalog.url, inventory: inventory.url });
 const PREVIEW = `mutation($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId total { amount currency } discount { amount } shippingFee { amount } payable { amount } stockCheck expiresAt } }`;
-const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status cancelReason payable { amount } items { sku { id } qty unitPrice { amount } } } } }`;
+const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status cancelReason expireAt payable { amount } items { sku { id } qty unitPrice { amount } } } } }`;
 const ORDER = `query($id: ID!) { order(id: $id) { id status cancelReason version } }`;
 
 async function preview(who: Identity, items: { skuId: string; qty: number }[], extra: Record<string, unknown> = {}) {
@@ -50,6 +52,27 @@ const statusOf = async (id: string) =>
   (await sql(db.em.fork()).one<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM ordering.orders WHERE id = ?', [id]))!;
 const orderCount = async (userId: string) =>
   Number((await sql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
+
+/** The payment subgraph's payment.succeeded for an order, published as its relay would. */
+async function paymentSucceeded(orderId: string, amount: number, tag: string) {
+  const { connectBroker } = await import('@shop/kit');
+  const connection = connectBroker(`test-payment-${tag}`);
+  const pub = connection.createPublisher({ confirm: true });
+  await pub.send(
+    { exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'payment.succeeded', contentType: 'application/json' },
+    {
+      eventId: `evt_test_${tag}_${Date.now()}`,
+      type: 'payment.succeeded',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: `pay_${tag}`,
+      correlationId: 'test',
+      payload: { paymentId: `pay_${tag}`, orderId, paymentTxnId: `txn_${tag}`, amount: { amount, currency: 'CNY' } },
+    },
+  );
+  await pub.close();
+  await connection.close();
+}
 
 describe('addresses', () => {
   it('stores name, phone and street encrypted, and shows them only to their owner', async () => {
@@ -214,23 +237,7 @@ describe('lifecycle', () => {
       const paid = (await place(payer, (await preview(payer, [{ skuId, qty: 3 }])).previewId)).data!.placeOrder.order;
       expect(await available(skuId)).toBe('5');
       // The payment subgraph's success event for `paid`, just before its deadline.
-      const { connectBroker } = await import('@shop/kit');
-      const connection = connectBroker('test-payment');
-      const pub = connection.createPublisher({ confirm: true });
-      await pub.send(
-        { exchange: `${process.env.SHOP_RUN_ID}.shop.events`, routingKey: 'payment.succeeded', contentType: 'application/json' },
-        {
-          eventId: `evt_test_${Date.now()}`,
-          type: 'payment.succeeded',
-          version: 1,
-          occurredAt: new Date().toISOString(),
-          aggregateId: 'pay_x',
-          correlationId: 'test',
-          payload: { paymentId: 'pay_x', orderId: paid.id, paymentTxnId: 'txn_x', amount: { amount: paid.payable.amount, currency: 'CNY' } },
-        },
-      );
-      await pub.close();
-      await connection.close();
+      await paymentSucceeded(paid.id, paid.payable.amount, 'x');
       await eventually(async () => ((await statusOf(unpaid.id)).status === 'CANCELED' ? true : undefined));
       expect(await statusOf(unpaid.id)).toEqual({ status: 'CANCELED', cancel_reason: 'PAYMENT_TIMEOUT' });
       await eventually(async () => ((await statusOf(paid.id)).status === 'PAID' ? true : undefined));
@@ -250,6 +257,43 @@ describe('lifecycle', () => {
     } finally {
       delete process.env.ORDER_PAYMENT_TTL_SECONDS;
     }
+  });
+
+  it('keeps an order whose payment arrives in the grace window after its deadline; cancels the unpaid one after the window', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 10 } });
+    process.env.ORDER_PAYMENT_TTL_SECONDS = '1';
+    process.env.ORDER_PAYMENT_GRACE_SECONDS = '3';
+    try {
+      const late = user();
+      const paidLate = (await place(late, (await preview(late, [{ skuId, qty: 1 }])).previewId)).data!.placeOrder.order;
+      const idle = user();
+      const unpaid = (await place(idle, (await preview(idle, [{ skuId, qty: 1 }])).previewId)).data!.placeOrder.order;
+      const deadline = Date.parse(paidLate.expireAt);
+      // Past the deadline, inside the grace window: both orders still hold their stock.
+      await eventually(async () => (Date.now() > deadline + 500 ? true : undefined), { timeoutMs: 5000 });
+      expect((await statusOf(paidLate.id)).status).toBe('PENDING_PAYMENT');
+      expect((await statusOf(unpaid.id)).status).toBe('PENDING_PAYMENT');
+      // The provider captured before the deadline; its success reaches the order only now.
+      await paymentSucceeded(paidLate.id, paidLate.payable.amount, 'grace');
+      await eventually(async () => ((await statusOf(paidLate.id)).status === 'PAID' ? true : undefined));
+      await eventually(async () => ((await statusOf(unpaid.id)).status === 'CANCELED' ? true : undefined), { timeoutMs: 8000 });
+      expect(await statusOf(unpaid.id)).toEqual({ status: 'CANCELED', cancel_reason: 'PAYMENT_TIMEOUT' });
+      expect((await statusOf(paidLate.id)).status).toBe('PAID');
+    } finally {
+      delete process.env.ORDER_PAYMENT_TTL_SECONDS;
+      process.env.ORDER_PAYMENT_GRACE_SECONDS = '0';
+    }
+  });
+
+  it('holds the per-user limit under concurrency: 12 orders of one user at once, 5 placed (user-velocity), 7 RISK_REJECTED', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 20 } });
+    const buyer = user();
+    const previews = await Promise.all(Array.from({ length: 12 }, () => preview(buyer, [{ skuId, qty: 1 }])));
+    const results = await Promise.all(previews.map((p) => place(buyer, p.previewId)));
+    const placed = results.filter((r) => !r.errors);
+    expect(placed).toHaveLength(5);
+    expect(results.filter((r) => errorCode(r) === 'RISK_REJECTED')).toHaveLength(7);
+    expect(await orderCount(buyer.userId)).toBe(5);
   });
 
   it('lists the signed-in user orders newest first with a status filter', async () => {

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { OrderSubscriptionResolver } from './graphql/subscriptions.js';
 import { AddressResolver, OrderResolver, RefundResolver, maySee, orderLoader, toOrder } from './graphql/resolvers.js';
 import { RiskResolver } from './graphql/risk.js';
+import { RiskReviewResolver } from './graphql/risk-review.js';
 import { AddressEditResolver, OrderAddressResolver } from './graphql/address-edits.js';
 import { AdminOrderResolver, AdminRefundResolver } from './graphql/admin-orders.js';
 
@@ -14,6 +15,7 @@ export function buildOrderSchema(): Promise<GraphQLSchema> {
       AddressResolver,
       RefundResolver,
       RiskResolver,
+      RiskReviewResolver,
       OrderSubscriptionResolver,
       AddressEditResolver,
       OrderAddressResolver,

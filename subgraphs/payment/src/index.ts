@@ -1,5 +1,6 @@
 import { envInt, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { scheduleReconciliation } from './domain/reconciliation-schedule.js';
+import { watchOperatorCases } from './domain/operator-cases.js';
 import { startPaymentConsumers } from './events/consumers.js';
 import { callbackRoute } from './http/callback-route.js';
 import { buildPaymentSchema } from './schema.js';
@@ -19,6 +20,7 @@ export { database };
 export async function start(port = subgraphPort('payment')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'PAYMENT_WEBHOOK_SECRET']);
   const orm = await openDatabase(database);
+  watchOperatorCases(orm);
   const messaging = await startMessaging({ orm, service: 'payment', schema: 'payment', consumers: (connection) => startPaymentConsumers(connection, orm) });
   const reconciler = scheduleReconciliation(orm.em.fork(), envInt('RECONCILE_INTERVAL_MS', 300_000), envInt('RECONCILE_WINDOW_MS', 86_400_000));
   return startSubgraph({

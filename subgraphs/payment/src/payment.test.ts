@@ -8,13 +8,14 @@ import type { EventPayload, EventType } from '@shop/schema';
 import { createSimulator, type RunningSimulator } from '@shop/infra/psp-simulator';
 import { PAYMENT_STATUSES, canTransition } from './domain/payment-state.js';
 import { start } from './index.js';
-import { reconcileCommand } from './reconcile.js';
+import { parseReconcileArgs, reconcileCommand, UsageError } from './reconcile.js';
 
 /** A stand-in for the order subgraph (a peer subgraph, not a mock of our own stores): answers `_entities` for Order. */
 interface FakeOrder {
   userId: string;
   status: string;
   payable: { amount: number; currency: string };
+  expireAt: string;
 }
 const orders = new Map<string, FakeOrder>();
 const orderServer = http.createServer((req, res) => {
@@ -71,7 +72,7 @@ const psp = async (method: string, path: string, body?: unknown) => {
 function newOrder(amount = 37700, status = 'PENDING_PAYMENT') {
   const buyer = user();
   const orderId = newId('ord');
-  orders.set(orderId, { userId: buyer.userId, status, payable: { amount, currency: 'CNY' } });
+  orders.set(orderId, { userId: buyer.userId, status, payable: { amount, currency: 'CNY' }, expireAt: new Date(Date.now() + 900_000).toISOString() });
   return { buyer, orderId };
 }
 
@@ -133,6 +134,15 @@ describe('payment state machine', () => {
 });
 
 describe('payOrder', () => {
+  it("refuses to start a payment after the order's payment deadline", async () => {
+    const { buyer, orderId } = newOrder();
+    orders.get(orderId)!.expireAt = new Date(Date.now() - 1000).toISOString();
+    const res = await callSubgraph(server.url, PAY, { orderId }, buyer);
+    expect(errorCode(res)).toBe('ORDER_STATE_INVALID');
+    expect(res.errors![0]!.message).toMatch(/deadline/);
+    expect((await db.query('SELECT count(*) AS n FROM payment WHERE order_id = $1', [orderId])).rows[0].n).toBe('0');
+  });
+
   it('returns the same session to repeated and concurrent calls: one payment, one intent', async () => {
     const { buyer, orderId } = newOrder();
     const results = await Promise.all([1, 2, 3].map(() => callSubgraph(server.url, PAY, { orderId }, buyer)));
@@ -291,6 +301,115 @@ describe('reconciliation', () => {
     expect(report.diffs.find((d) => d.paymentId === p.paymentId)).toMatchObject({ kind: 'REPAIR_FAILED' });
     expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
     expect(await outboxCount('payment.succeeded', p.paymentId)).toBe(0);
+  });
+});
+
+describe('reconciliation pairs', () => {
+  const window = () => ['--from', since.toISOString(), '--to', new Date(Date.now() + 60_000).toISOString()];
+  const dropNext = (count: number) => psp('POST', '/admin/faults', { mode: 'drop', count });
+  const droppedFor = (paymentId: string, n: number) =>
+    eventually(async () =>
+      (await psp('GET', `/admin/callbacks?paymentId=${paymentId}`)).body.callbacks.filter((c: any) => c.outcome === 'DROPPED').length >= n ? true : undefined,
+    );
+
+  it('never turns money the provider refunded into a paid order (ours PENDING, provider REFUNDED)', async () => {
+    const p = await paidSession();
+    await dropNext(2);
+    await psp('POST', `/v1/intents/${p.intentId}/pay`);
+    await psp('POST', '/v1/refunds', { paymentTxnId: p.paymentTxnId, amount: 37700, refundRef: `ref_${p.paymentId}` });
+    await droppedFor(p.paymentId, 2);
+    await psp('DELETE', '/admin/faults');
+    const report = await reconcileCommand(window());
+    expect(report.repaired.filter((r) => r.paymentId === p.paymentId)).toEqual([]);
+    expect(report.diffs.filter((d) => d.paymentId === p.paymentId).map((d) => d.kind)).toEqual(['REFUNDED_BEFORE_RECORDED']);
+    expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
+    expect(await outboxCount('payment.succeeded', p.paymentId)).toBe(0);
+  });
+
+  it('reports captured money on a payment we call FAILED (ours FAILED, provider SUCCEEDED)', async () => {
+    const p = await paidSession();
+    expect((await postCallback(callbackBody(p, 'FAILED'))).status).toBe(200);
+    await statusIs(p.paymentId, 'FAILED');
+    await dropNext(1);
+    await psp('POST', `/v1/intents/${p.intentId}/pay`);
+    await droppedFor(p.paymentId, 1);
+    const report = await reconcileCommand(window());
+    expect(report.diffs.filter((d) => d.paymentId === p.paymentId).map((d) => d.kind)).toEqual(['CAPTURED_BUT_FAILED_HERE']);
+    expect((await paymentRow(p.paymentId)).status).toBe('FAILED');
+  });
+
+  it('--dry-run lists the repair and changes nothing; the live run then makes it', async () => {
+    const p = await paidSession();
+    await dropNext(1);
+    await psp('POST', `/v1/intents/${p.intentId}/pay`);
+    await droppedFor(p.paymentId, 1);
+    const dry = await reconcileCommand([...window(), '--dry-run']);
+    expect(dry.dryRun).toBe(true);
+    expect(dry.planned).toContainEqual({ paymentId: p.paymentId, paymentTxnId: p.paymentTxnId, status: 'SUCCEEDED' });
+    expect(dry.repaired).toEqual([]);
+    expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
+    const live = await reconcileCommand(window());
+    expect(live.repaired).toContainEqual({ paymentId: p.paymentId, paymentTxnId: p.paymentTxnId, status: 'SUCCEEDED', outcome: 'APPLIED' });
+    expect((await paymentRow(p.paymentId)).status).toBe('SUCCEEDED');
+  });
+
+  it('parses its command line strictly: unknown flags, stray words and bad dates are refused with the usage', () => {
+    expect(() => parseReconcileArgs(['--form', '2026-01-01T00:00:00Z'])).toThrow(/Unknown option '--form'[\s\S]*usage/);
+    expect(() => parseReconcileArgs(['stray'])).toThrow(UsageError);
+    expect(() => parseReconcileArgs(['--from', 'yesterday'])).toThrow(/--from must be an ISO-8601 timestamp/);
+    expect(() => parseReconcileArgs(['--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'])).toThrow(/--from must not be after --to/);
+    expect(parseReconcileArgs(['--dry-run', '--from', '2026-01-01T00:00:00Z'])).toMatchObject({
+      dryRun: true,
+      help: false,
+      from: new Date('2026-01-01T00:00:00Z'),
+    });
+    expect(parseReconcileArgs(['-h']).help).toBe(true);
+  });
+
+  it('the command prints --help and exits 2 on an unknown flag, touching nothing', async () => {
+    const { execFile } = await import('node:child_process');
+    const run = (...args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          ['subgraphs/payment/dist/reconcile.js', ...args],
+          { env: { ...process.env, PSP_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'error' } },
+          (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+        );
+      });
+    const [help, unknown] = await Promise.all([run('--help'), run('--live', '--form', 'x')]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--dry-run/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option[\s\S]*usage/);
+  }, 60_000);
+});
+
+describe('operator cases', () => {
+  const gauge = async (name: string) => {
+    const text = await (await fetch(server.url.replace('/graphql', '/metrics'))).text();
+    return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]);
+  };
+
+  it('marks a PENDING payment whose order was canceled, and counts abandoned and flagged payments', async () => {
+    const p = await paidSession();
+    await publish('order.status-changed', p.orderId, {
+      orderId: p.orderId,
+      userId: p.buyer.userId,
+      from: 'PENDING_PAYMENT',
+      to: 'CANCELED',
+      reason: 'PAYMENT_TIMEOUT',
+      version: 3,
+    });
+    await eventually(async () => ((await paymentRow(p.paymentId)).order_closed_at ? true : undefined));
+    expect((await paymentRow(p.paymentId)).status).toBe('PENDING');
+    await db.query(`UPDATE payment SET order_closed_at = now() - interval '2 hours' WHERE id = $1`, [p.paymentId]);
+    expect(await gauge('payment_abandoned_pending')).toBeGreaterThanOrEqual(1);
+
+    const flagged = await paidSession();
+    await postCallback(callbackBody(flagged, 'SUCCEEDED', 1));
+    await eventually(async () => ((await paymentRow(flagged.paymentId)).flagged_reason ? true : undefined));
+    expect(await gauge('payment_flagged_open')).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -64,7 +64,7 @@ export async function audit(
  * The move that makes the last shipment of an order SHIPPED emits fulfillment.order-shipped, the
  * move that makes the last one DELIVERED emits fulfillment.order-delivered; each happens exactly once.
  */
-const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, ShipmentMoveFacts> = {
+export const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, ShipmentMoveFacts> = {
   machine: shipmentMachine,
   table: 'shipment',
   key: 'id',
@@ -86,7 +86,7 @@ const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, ShipmentMove
 };
 
 /** Locks every shipment of an order, in id order, so concurrent moves of sibling shipments queue instead of deadlocking. */
-const lockSiblings = (tx: EntityManager, orderId: string): Promise<ShipmentRow[]> =>
+export const lockSiblings = (tx: EntityManager, orderId: string): Promise<ShipmentRow[]> =>
   db(tx).selectFrom('shipment').selectAll().where('order_id', '=', orderId).orderBy('id').forUpdate().execute();
 
 export interface TransitionRequest {
@@ -116,37 +116,3 @@ export async function transitionShipment(em: EntityManager, request: TransitionR
 
 /** Serialises everything that creates or cancels the shipments of one order. */
 export const lockOrderShipments = (tx: EntityManager, orderId: string): Promise<void> => advisoryXactLock(tx, `shipments:${orderId}`);
-
-/**
- * For a refund before shipping: atomically, if no shipment of the order has left a warehouse,
- * cancel all of them and remember the order, so shipments confirmed later are never created;
- * if one has shipped, change nothing. Repeating it answers the same.
- */
-export async function cancelUnshipped(
-  em: EntityManager,
-  orderId: string,
-  actor: string,
-  correlationId: string,
-): Promise<{ shipped: boolean; canceled: number }> {
-  return em.fork().transactional(async (tx) => {
-    await lockOrderShipments(tx, orderId);
-    const siblings = await lockSiblings(tx, orderId);
-    if (siblings.some((s) => shippedOrLater(s.status))) return { shipped: true, canceled: 0 };
-    let canceled = 0;
-    for (const s of siblings.filter((x) => canTransition(x.status, 'CANCELED'))) {
-      await applyTransition(tx, storedShipment, {
-        id: s.id,
-        to: 'CANCELED',
-        locked: s,
-        facts: { actor, correlationId, siblings, details: { reason: 'refund before shipping', correlationId } },
-      });
-      canceled += 1;
-    }
-    await db(tx)
-      .insertInto('canceled_order')
-      .values({ order_id: orderId, reason: 'refund before shipping' })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    return { shipped: false, canceled };
-  });
-}

@@ -1,6 +1,6 @@
-import { Migration20261124000000_messaging } from '@shop/kit';
+import { messagingMigrations } from '@shop/kit';
 import { Migration20261124000006_fulfillment } from './Migration20261124000006_fulfillment.js';
 import { Migration20261124000016_cancellation } from './Migration20261124000016_cancellation.js';
 
 /** Every migration of the fulfillment schema, oldest first (the kit's outbox/inbox tables first). */
-export const migrations = [Migration20261124000000_messaging, Migration20261124000006_fulfillment, Migration20261124000016_cancellation];
+export const migrations = [...messagingMigrations, Migration20261124000006_fulfillment, Migration20261124000016_cancellation];

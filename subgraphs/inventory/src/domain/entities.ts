@@ -80,4 +80,23 @@ export const ReservationEventEntity = defineEntity({
   indexes: [{ name: 'reservation_event_order_idx', properties: ['orderId', 'id'] }],
 });
 
-export const entities = [...messagingEntities, WarehouseEntity, StockEntity, ReservationOrderEntity, ReservationEntity, ReservationEventEntity] as const;
+/** The stopped parcels of a partly shipped, refunded order whose stock went back to available: once per order (returns.ts). */
+export const ReservationReturnEntity = defineEntity({
+  name: 'ReservationReturn',
+  tableName: 'reservation_return',
+  properties: {
+    order: () => p.oneToOne(ReservationOrderEntity).owner().primary().mapToPk().fieldName('order_id'),
+    items: p.json<{ skuId: string; warehouseId: string; qty: number }[]>(),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+});
+
+export const entities = [
+  ...messagingEntities,
+  WarehouseEntity,
+  StockEntity,
+  ReservationOrderEntity,
+  ReservationEntity,
+  ReservationEventEntity,
+  ReservationReturnEntity,
+] as const;

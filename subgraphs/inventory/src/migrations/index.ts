@@ -1,6 +1,7 @@
-import { Migration20261124000000_messaging } from '@shop/kit';
+import { messagingMigrations } from '@shop/kit';
 import { Migration20261124000004_inventory } from './Migration20261124000004_inventory.js';
+import { Migration20261202000014_returns } from './Migration20261202000014_returns.js';
 import { Migration20261202065823_reservation_audit } from './Migration20261202065823_reservation_audit.js';
 
 /** Every migration of the inventory schema, oldest first. */
-export const migrations = [Migration20261124000000_messaging, Migration20261124000004_inventory, Migration20261202065823_reservation_audit];
+export const migrations = [...messagingMigrations, Migration20261124000004_inventory, Migration20261202000014_returns, Migration20261202065823_reservation_audit];

@@ -7,6 +7,7 @@ import { registry } from '../metrics.js';
 import { deadLetterExchange, deadLetterQueue, eventsExchange, queueName, testQueueExpiry } from './topology.js';
 import { kysely } from '../persistence/kysely.js';
 import type { MessagingDb } from './outbox.js';
+import { declareDelayQueues, decideRetry, defaultRetryPolicy, sendToDeadLetters, sendToRetry, type RetryPolicy } from './retry.js';
 
 const handled = new Counter({
   name: 'events_consumed_total',
@@ -26,11 +27,14 @@ export interface ConsumerOptions {
   name: string;
   handlers: EventHandlers;
   concurrency?: number;
-  /** Deliveries before the broker dead-letters the message (quorum queue x-delivery-limit). */
+  /**
+   * Deliveries of one copy before the broker dead-letters it (quorum queue x-delivery-limit): a
+   * safety net for a message that crashes its process again and again. Handler failures do not
+   * count here: they go through the delay queues (retry.ts).
+   */
   maxDeliveries?: number;
-  /** Base of the bounded exponential backoff between attempts. */
-  retryBaseMs?: number;
-  retryMaxMs?: number;
+  /** Delays and horizon of the broker-held retries; defaults from defaultRetryPolicy(). */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** Queue arguments: a quorum queue with a delivery limit that dead-letters to "<queue>.dlq". */
@@ -50,19 +54,45 @@ export async function declareDeadLetterQueue(connection: Connection, queue: stri
 }
 
 /**
+ * One event through a consumer's inbox and handler, in one transaction: the inbox row
+ * (consumer, eventId) and the handler's effects commit together; a known event changes nothing.
+ * Throws what the handler throws (the transaction is rolled back). Tests use it to deliver a saga's
+ * events in chosen orders through the same path as the broker.
+ */
+export async function applyEvent(orm: MikroORM, consumerId: string, handlers: EventHandlers, event: EventEnvelope): Promise<'ok' | 'duplicate'> {
+  const handler = handlers[event.type] as ((tx: EntityManager, e: EventEnvelope) => Promise<void>) | undefined;
+  let duplicate = false;
+  await orm.em.fork().transactional(async (tx) => {
+    const res = await kysely<MessagingDb>(tx)
+      .insertInto('inbox')
+      .values({ consumer: consumerId, event_id: event.eventId, type: event.type })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (res.numInsertedOrUpdatedRows === 0n) {
+      duplicate = true;
+      return;
+    }
+    await handler?.(tx, event);
+  });
+  return duplicate ? 'duplicate' : 'ok';
+}
+
+/**
  * Consumes events into one transaction per message: the inbox row (consumer, eventId) and the
  * handler's effects commit together, and only then is the message acked. A redelivered event finds
- * its inbox row and changes nothing. A handler that throws is retried with bounded backoff; after
- * maxDeliveries the broker moves the message to the dead-letter queue. A message that is not a
- * valid event goes to the dead-letter queue at once.
+ * its inbox row and changes nothing. A handler that throws is retried by the broker with growing
+ * delays (retry.ts: a confirmed copy goes to a delay queue, then the original is acked) until it
+ * has failed for the horizon; then, like a message that is not a valid event, it goes to the
+ * dead-letter queue with the reason.
  */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
   const queue = queueName(options.service, options.name);
   const consumerId = `${options.service}.${options.name}`;
   const maxDeliveries = options.maxDeliveries ?? 5;
-  const base = options.retryBaseMs ?? 200;
-  const cap = options.retryMaxMs ?? 5000;
+  const policy: RetryPolicy = { ...defaultRetryPolicy(), ...options.retry };
   await declareDeadLetterQueue(options.connection, queue);
+  await declareDelayQueues(options.connection, queue, policy);
+  const publisher = options.connection.createPublisher({ confirm: true, maxAttempts: 2 });
 
   const consumer = options.connection.createConsumer(
     {
@@ -82,36 +112,46 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       } catch (err) {
         logger.error({ err, consumer: consumerId, messageId: msg.messageId }, 'not a valid event: dead-lettered');
         handled.inc({ consumer: consumerId, outcome: 'dead_letter' });
-        return ConsumerStatus.DROP;
+        try {
+          await sendToDeadLetters(publisher, queue, msg, 'invalid', err instanceof Error ? err.message : String(err));
+          return ConsumerStatus.ACK;
+        } catch {
+          return ConsumerStatus.DROP; // the queue's own dead-lettering (reason "rejected")
+        }
       }
-      const handler = options.handlers[event.type] as ((tx: EntityManager, e: EventEnvelope) => Promise<void>) | undefined;
       try {
-        let duplicate = false;
-        await options.orm.em.fork().transactional(async (tx) => {
-          const res = await kysely<MessagingDb>(tx)
-            .insertInto('inbox')
-            .values({ consumer: consumerId, event_id: event.eventId, type: event.type })
-            .onConflict((oc) => oc.doNothing())
-            .executeTakeFirst();
-          if (res.numInsertedOrUpdatedRows === 0n) {
-            duplicate = true;
-            return;
-          }
-          await handler?.(tx, event);
-        });
-        handled.inc({ consumer: consumerId, outcome: duplicate ? 'duplicate' : 'ok' });
+        const outcome = await applyEvent(options.orm, consumerId, options.handlers, event);
+        handled.inc({ consumer: consumerId, outcome });
         return ConsumerStatus.ACK;
       } catch (err) {
-        const deliveries = Number(msg.headers?.['x-delivery-count'] ?? 0);
-        const wait = Math.min(cap, base * 2 ** deliveries);
-        logger.warn({ err, consumer: consumerId, eventId: event.eventId, type: event.type, deliveries, retryInMs: wait }, 'event handler failed; will retry');
-        handled.inc({ consumer: consumerId, outcome: 'retry' });
-        await new Promise((r) => setTimeout(r, wait));
-        return ConsumerStatus.REQUEUE;
+        const error = err instanceof Error ? err.message : String(err);
+        const decision = decideRetry(msg, policy);
+        const context = { err, consumer: consumerId, eventId: event.eventId, type: event.type };
+        try {
+          if (decision.kind === 'retry') {
+            await sendToRetry(publisher, queue, msg, decision, error);
+            logger.warn({ ...context, attempt: decision.attempt, retryInMs: decision.delayMs }, 'event handler failed; the broker retries it later');
+            handled.inc({ consumer: consumerId, outcome: 'retry' });
+          } else {
+            await sendToDeadLetters(publisher, queue, msg, decision.reason, error);
+            logger.error({ ...context, reason: decision.reason, failingSince: new Date(decision.firstFailureAt).toISOString() }, 'event dead-lettered');
+            handled.inc({ consumer: consumerId, outcome: 'dead_letter' });
+          }
+          return ConsumerStatus.ACK;
+        } catch (publishError) {
+          // The copy was not confirmed: keep the original (redelivered by the broker).
+          logger.warn({ ...context, publishError }, 'event handler failed and its retry could not be scheduled; requeued');
+          return ConsumerStatus.REQUEUE;
+        }
       }
     },
   );
   consumer.on('error', (err) => logger.warn({ err, consumer: consumerId }, 'consumer error'));
+  const closeConsumer = consumer.close.bind(consumer);
+  consumer.close = async () => {
+    await closeConsumer();
+    await publisher.close();
+  };
   // Resolve once the queue and its bindings exist: events published after this reach the queue.
   await new Promise<void>((resolve) => consumer.once('ready', resolve));
   return consumer;

@@ -9,7 +9,7 @@ import { newId } from '../ids.js';
 import { registry } from '../metrics.js';
 import { eventually } from '../testing.js';
 import { startConsumer } from './consumer.js';
-import { Migration20261124000000_messaging } from './migration.js';
+import { messagingMigrations } from './migration.js';
 import { connectBroker, deadLetterQueue, queueName } from './topology.js';
 import {
   DeadLetterError,
@@ -45,16 +45,14 @@ beforeAll(async () => {
   orm = await openDatabase({
     schema: 'kit_dead_letters',
     entities: [Applied],
-    migrations: [Migration20261124000000_messaging, Migration20261124000200_dead_letter_probe],
+    migrations: [...messagingMigrations, Migration20261124000200_dead_letter_probe],
   });
   connection = connectBroker('kit-dead-letters-test');
   consumer = await startConsumer({
     connection,
     orm,
     ...CONSUMER,
-    maxDeliveries: 2,
-    retryBaseMs: 5,
-    retryMaxMs: 20,
+    retry: { delaysMs: [10, 20], horizonMs: 150 },
     handlers: {
       'order.status-changed': async (tx, e) => {
         const { orderId } = e.payload;
@@ -133,7 +131,8 @@ describe('dead-letter tooling', () => {
       type: 'order.status-changed',
       occurredAt: envelope.occurredAt,
       aggregateId: orderId,
-      reason: 'delivery_limit',
+      reason: 'past_horizon',
+      lastError: `handler bug for ${orderId}`,
       deadLetterCount: 1,
       replays: 0,
       payload: envelope.payload,
@@ -183,7 +182,7 @@ describe('dead-letter tooling', () => {
       },
       { timeoutMs: 20_000 },
     );
-    expect(back).toMatchObject({ replays: 1, deadLetterCount: 2, reason: 'delivery_limit' });
+    expect(back).toMatchObject({ replays: 1, deadLetterCount: 2, reason: 'past_horizon' });
     const removed = await eventually(async () => {
       const r = await discardDeadLetters(connection, queue, { eventIds: [kept.eventId] });
       return r.discarded === 1 ? r : undefined;

@@ -4,6 +4,7 @@ import { Gauge } from 'prom-client';
 import { logger } from '../logger.js';
 import { registry } from '../metrics.js';
 import { deadLetterQueue, queueName } from './topology.js';
+import { RETRY_HEADERS } from './retry.js';
 
 /**
  * Operator tooling for dead-lettered events (seed §11.2: "DLQ isolates bad events for manual
@@ -46,8 +47,9 @@ export const CONSUMER_QUEUES: readonly ConsumerRef[] = [
 
 export const consumerId = (ref: ConsumerRef): string => `${ref.service}.${ref.name}`;
 
-/** Headers the broker adds when it dead-letters or redelivers; a replayed message starts clean. */
+/** Headers the broker (and the consumer's retries) add when it dead-letters or redelivers; a replayed message starts clean. */
 const BROKER_HEADERS = [
+  ...Object.values(RETRY_HEADERS),
   'x-death',
   'x-delivery-count',
   'x-first-death-exchange',
@@ -85,8 +87,14 @@ export interface DeadLetter {
   occurredAt: string | null;
   aggregateId: string | null;
   correlationId: string | null;
-  /** Why the broker dead-lettered it the first time: "delivery_limit" (the handler kept failing) or "rejected" (not a valid event). */
+  /**
+   * Why it was dead-lettered: "past_horizon" (the handler kept failing for the retry horizon),
+   * "invalid" (not a valid event), or the broker's "delivery_limit" (the message crashed its
+   * consumer maxDeliveries times) / "rejected".
+   */
   reason: string | null;
+  /** The handler's last error, when the consumer dead-lettered it. */
+  lastError: string | null;
   deadLetteredAt: string | null;
   /**
    * How many times the message reached a DLQ, counting earlier replays that failed again. The
@@ -156,6 +164,11 @@ type Death = { count?: number; reason?: string; time?: number | Date };
 const deathsOf = (msg: SyncMessage): Death[] => (Array.isArray(msg.headers?.['x-death']) ? (msg.headers['x-death'] as Death[]) : []);
 const replaysOf = (msg: SyncMessage): number => Number(msg.headers?.[REPLAYS_HEADER] ?? 0) || 0;
 
+const ourDeathAt = (msg: SyncMessage): string | null => {
+  const at = Number(msg.headers?.[RETRY_HEADERS.deadLetteredAt]);
+  return Number.isFinite(at) && at > 0 ? new Date(at).toISOString() : null;
+};
+
 /** A readable view of a dead-lettered message. */
 export function describeDeadLetter(msg: SyncMessage): DeadLetter {
   const body = bodyObject(msg.body);
@@ -168,9 +181,10 @@ export function describeDeadLetter(msg: SyncMessage): DeadLetter {
     occurredAt: str(body?.occurredAt),
     aggregateId: str(body?.aggregateId),
     correlationId: str(body?.correlationId) ?? msg.correlationId ?? null,
-    reason: str(msg.headers?.['x-first-death-reason']) ?? first?.reason ?? null,
-    deadLetteredAt: time === undefined ? null : new Date(typeof time === 'number' ? time * 1000 : time).toISOString(),
-    deadLetterCount: deaths.reduce((n, d) => n + (Number(d.count) || 0), 0) + replaysOf(msg),
+    reason: str(msg.headers?.[RETRY_HEADERS.deathReason]) ?? str(msg.headers?.['x-first-death-reason']) ?? first?.reason ?? null,
+    lastError: str(msg.headers?.[RETRY_HEADERS.lastError]),
+    deadLetteredAt: ourDeathAt(msg) ?? (time === undefined ? null : new Date(typeof time === 'number' ? time * 1000 : time).toISOString()),
+    deadLetterCount: deaths.reduce((n, d) => n + (Number(d.count) || 0), 0) + (msg.headers?.[RETRY_HEADERS.deathReason] ? 1 : 0) + replaysOf(msg),
     replays: replaysOf(msg),
     payload: body && 'payload' in body ? body.payload : (body ?? msg.body),
     body: body ?? msg.body,

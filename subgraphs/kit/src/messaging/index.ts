@@ -5,4 +5,5 @@ export * from './consumer.js';
 export * from './topology.js';
 export * from './dead-letters.js';
 export * from './service.js';
+export * from './retry.js';
 export * from './dead-letter-resolver.js';

@@ -8,8 +8,11 @@ import { emit } from './outbox.js';
 import { startOutboxRelay, type OutboxRelay } from './relay.js';
 import { startConsumer } from './consumer.js';
 import { connectBroker, deadLetterQueue, queueName } from './topology.js';
-import { Migration20261124000000_messaging } from './migration.js';
+import { messagingMigrations } from './migration.js';
 import { Migration } from '@mikro-orm/migrations';
+import { registry } from '../metrics.js';
+import { DEFAULT_RETRY_DELAYS_MS, delayQueue } from './retry.js';
+import { eventsExchange } from './topology.js';
 
 class Migration20261124000100_probe extends Migration {
   override up(): void {
@@ -24,15 +27,16 @@ const consumers: Consumer[] = [];
 const relays: OutboxRelay[] = [];
 
 beforeAll(async () => {
-  orm = await openDatabase({ schema: 'kit_messaging', entities: [Effect], migrations: [Migration20261124000000_messaging, Migration20261124000100_probe] });
+  orm = await openDatabase({ schema: 'kit_messaging', entities: [Effect], migrations: [...messagingMigrations, Migration20261124000100_probe] });
   connection = connectBroker('kit-messaging-test');
 });
 afterAll(async () => {
   for (const r of relays) await r.stop();
   for (const c of consumers) await c.close();
-  for (const q of ['ok', 'poison', 'dedupe'].map((n) => queueName('kit', n))) {
+  for (const q of ['ok', 'poison', 'dedupe', 'outage'].map((n) => queueName('kit', n))) {
     await connection.queueDelete({ queue: q }).catch(() => undefined);
     await connection.queueDelete({ queue: deadLetterQueue(q) }).catch(() => undefined);
+    for (const ms of [20, 40, 100, 200, 400, ...DEFAULT_RETRY_DELAYS_MS]) await connection.queueDelete({ queue: delayQueue(q, ms) }).catch(() => undefined);
   }
   await connection.close();
   await orm.close();
@@ -146,7 +150,7 @@ describe('outbox, relay and inbox', () => {
     expect(await effectsFor(orderId)).toBe('1');
   });
 
-  it('retries a failing handler with backoff, then dead-letters it', async () => {
+  it('retries a failing handler through the delay queues, then dead-letters it past the horizon with the reason', async () => {
     const orderId = `ord_poison_${Date.now()}`;
     let attempts = 0;
     consumers.push(
@@ -155,8 +159,7 @@ describe('outbox, relay and inbox', () => {
         orm,
         service: 'kit',
         name: 'poison',
-        maxDeliveries: 3,
-        retryBaseMs: 20,
+        retry: { delaysMs: [20, 40], horizonMs: 200 },
         handlers: {
           'order.status-changed': async (_tx, e) => {
             if (e.payload.orderId !== orderId) return;
@@ -176,8 +179,81 @@ describe('outbox, relay and inbox', () => {
     );
     const body = JSON.parse(Buffer.isBuffer(dead.body) ? dead.body.toString() : JSON.stringify(dead.body));
     expect(body.eventId).toBe(envelope.eventId);
+    expect(dead.headers?.['x-shop-death-reason']).toBe('past_horizon');
+    expect(dead.headers?.['x-shop-last-error']).toBe('handler keeps failing');
     expect(attempts).toBeGreaterThanOrEqual(3);
     const inbox = await sql<{ n: string }[]>("SELECT count(*) AS n FROM inbox WHERE consumer = 'kit.poison' AND event_id = ?", [envelope.eventId]);
     expect(inbox[0]!.n).toBe('0');
+  });
+
+  it('rides out a downstream outage shorter than the horizon: growing broker-held delays, applied once, nothing parked', async () => {
+    const orderId = `ord_outage_${Date.now()}`;
+    const seen: number[] = [];
+    let outageUntil = 0;
+    consumers.push(
+      await startConsumer({
+        connection,
+        orm,
+        service: 'kit',
+        name: 'outage',
+        retry: { delaysMs: [100, 200, 400], horizonMs: 20_000 },
+        handlers: {
+          'order.status-changed': async (tx, e) => {
+            if (e.payload.orderId !== orderId) return;
+            seen.push(Date.now());
+            if (Date.now() < outageUntil) throw new Error('order subgraph unavailable');
+            await tx
+              .getConnection()
+              .execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
+          },
+        },
+      }),
+    );
+    relays.push(startOutboxRelay({ orm, connection, schema: 'kit_messaging', pollMs: 100 }));
+    outageUntil = Date.now() + 1_200;
+    await emitStatus(orderId);
+    await eventually(async () => ((await effectsFor(orderId)) === '1' ? true : undefined), { timeoutMs: 10_000 });
+    const gaps = seen.slice(1).map((t, i) => t - seen[i]!);
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    // Each wait was held by the broker and grew: ≈100, 200, 400, 400 ms.
+    expect(gaps[0]).toBeGreaterThanOrEqual(90);
+    expect(gaps[1]).toBeGreaterThanOrEqual(190);
+    expect(gaps[2]).toBeGreaterThanOrEqual(390);
+    const dlq = await connection.queueDeclare({ queue: deadLetterQueue(queueName('kit', 'outage')), passive: true });
+    expect(dlq.messageCount).toBe(0);
+  });
+
+  it('keeps an event no queue is bound for in the outbox, counts it, and publishes it once a binding exists', async () => {
+    const routingKey = `kit.unbound.${Date.now()}`;
+    for (const r of relays.splice(0)) await r.stop(); // nothing publishes the row before its routing key changes
+    const envelope = await emitStatus(`ord_unbound_${Date.now()}`);
+    // The same event under a routing key nobody binds: a renamed binding, or a first deploy before its consumer.
+    await sql('UPDATE outbox SET routing_key = ? WHERE event_id = ?', [routingKey, envelope.eventId]);
+    const relay = startOutboxRelay({ orm, connection, schema: 'kit_messaging', pollMs: 100, heldSampleMs: 100 });
+    relays.push(relay);
+    const row = async () =>
+      (
+        await sql<{ published_at: Date | null; last_error: string | null; retry_at: Date | null; attempts: number }[]>(
+          'SELECT published_at, last_error, retry_at, attempts FROM outbox WHERE event_id = ?',
+          [envelope.eventId],
+        )
+      )[0]!;
+    const bounced = await eventually(async () => ((await row()).last_error ? row() : undefined));
+    expect(bounced.published_at).toBeNull();
+    expect(bounced.last_error).toMatch(/^unroutable: no queue is bound/);
+    expect(bounced.retry_at).not.toBeNull();
+    const counted = await registry.getSingleMetric('outbox_unroutable_total')!.get();
+    expect(counted.values.find((v) => v.labels.routing_key === routingKey)?.value).toBeGreaterThanOrEqual(1);
+    await eventually(async () => {
+      const gauge = await registry.getSingleMetric('outbox_unroutable')!.get();
+      return (gauge.values.find((v) => v.labels.schema === 'kit_messaging')?.value ?? 0) >= 1 ? true : undefined;
+    });
+
+    const queue = queueName('kit', 'late-binding');
+    await connection.queueDeclare({ queue, durable: false, exclusive: true });
+    await connection.queueBind({ exchange: eventsExchange(), queue, routingKey });
+    await eventually(async () => ((await row()).published_at ? true : undefined), { timeoutMs: 10_000 });
+    const msg = await eventually(async () => (await connection.basicGet({ queue, noAck: true })) ?? undefined);
+    expect(msg.messageId).toBe(envelope.eventId);
   });
 });

@@ -40,3 +40,16 @@ export class Migration20261124000000_messaging extends Migration {
     this.addSql('DROP TABLE outbox');
   }
 }
+
+/**
+ * An outbox row the broker could not route (no queue bound for its routing key) stays unpublished
+ * and is tried again at retry_at, with the reason in last_error (the relay's unroutable handling).
+ */
+export class Migration20261202000001_outbox_unroutable extends Migration {
+  override up(): void {
+    this.addSql(`ALTER TABLE outbox ADD COLUMN retry_at timestamptz`);
+  }
+}
+
+/** The kit's messaging migrations, oldest first: every subgraph with an outbox lists these first. */
+export const messagingMigrations = [Migration20261124000000_messaging, Migration20261202000001_outbox_unroutable];

@@ -2,7 +2,7 @@ import { defineEntity, p } from '@mikro-orm/core';
 
 /**
  * The outbox and inbox tables every subgraph has in its own schema (created by
- * Migration20261124000000_messaging). Each subgraph lists these entities beside its own.
+ * Migration20261124000000_messaging, retry_at by Migration20261202000001_outbox_unroutable). Each subgraph lists these entities beside its own.
  */
 export const OutboxEntity = defineEntity({
   name: 'Outbox',
@@ -16,6 +16,8 @@ export const OutboxEntity = defineEntity({
     publishedAt: p.datetime().nullable(),
     attempts: p.integer().default(0),
     lastError: p.text().nullable(),
+    // An event no queue is bound for waits until then (the relay's unroutable handling).
+    retryAt: p.datetime().nullable(),
   },
   // The relay reads unpublished rows only; once published they leave this partial index.
   indexes: [{ name: 'outbox_unpublished_idx', properties: ['createdAt'], where: 'published_at IS NULL' }],

@@ -135,6 +135,7 @@ export const OrderEntity = defineEntity({
     { name: 'orders_client_ip_created_idx', properties: ['clientIp', 'createdAt'], where: 'client_ip IS NOT NULL' },
     { name: 'orders_device_created_idx', properties: ['deviceId', 'createdAt'], where: 'device_id IS NOT NULL' },
     { name: 'orders_risk_review_idx', properties: ['createdAt'], where: 'risk_review' },
+    { name: 'orders_in_review_idx', properties: ['id'], where: "status = 'REVIEW'" },
   ],
 });
 
@@ -212,6 +213,8 @@ export const RefundRequestEntity = defineEntity({
     version: p.integer().default(1),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
+    // For a partly shipped order: the stopped parcels' quantities, which return to stock when the money is back.
+    restockItems: p.json<{ skuId: string; warehouseId: string; qty: number }[]>().nullable(),
   },
   checks: [{ property: 'amount', expression: 'amount > 0' }],
   // One live refund per order: a failed or rejected one may be asked for again.

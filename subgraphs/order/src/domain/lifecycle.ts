@@ -1,4 +1,4 @@
-import { envInt, forbidden, isAdmin, logger, type EntityManager, type Identity, dbNow } from '@shop/kit';
+import { envInt, forbidden, isAdmin, logger, type EntityManager, type Identity, dbNow, sql } from '@shop/kit';
 import { db } from '../persistence.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
@@ -12,9 +12,18 @@ export async function cancelOrder(em: EntityManager, identity: Identity, orderId
 }
 
 /**
- * Cancels orders whose payment window closed (seed §9.4, §15.4). Several processes may run it at
- * once: FOR UPDATE SKIP LOCKED hands each expired order to one of them, and the status condition
- * is evaluated again after the lock, so an order paid at the last moment is never canceled.
+ * The grace window after an order's payment deadline (expireAt): a payment the provider captured
+ * before the deadline may report later (callback retries, a slow network, reconciliation), so the
+ * order keeps its stock this much longer before it is canceled. payOrder refuses to start a payment
+ * after the deadline, so what arrives in the window was paid in time. ORDER_PAYMENT_GRACE_SECONDS.
+ */
+export const paymentGraceSeconds = (): number => envInt('ORDER_PAYMENT_GRACE_SECONDS', 300);
+
+/**
+ * Cancels orders whose payment window and its grace window closed (seed §9.4, §15.4). Several
+ * processes may run it at once: FOR UPDATE SKIP LOCKED hands each expired order to one of them,
+ * and the status condition is evaluated again after the lock, so an order paid at the last moment
+ * is never canceled.
  */
 export async function cancelExpiredOrders(em: EntityManager, batchSize = 100): Promise<number> {
   return em.fork().transactional(async (tx) => {
@@ -22,7 +31,7 @@ export async function cancelExpiredOrders(em: EntityManager, batchSize = 100): P
       .selectFrom('orders')
       .select('id')
       .where('status', 'in', ['CREATED', 'PENDING_PAYMENT'])
-      .where('expire_at', '<=', dbNow<string>())
+      .where(sql<string>`expire_at + make_interval(secs => ${paymentGraceSeconds()})`, '<=', dbNow<string>())
       .orderBy('expire_at')
       .limit(batchSize)
       .forUpdate()

@@ -9,11 +9,14 @@ export type OrderRow = Selectable<Db['orders']>;
 
 /** The order state machine as data: from → the statuses it may move to. */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  CREATED: ['PENDING_PAYMENT', 'CANCELED'],
+  CREATED: ['REVIEW', 'PENDING_PAYMENT', 'CANCELED'],
+  // A high-risk order with its stock held waits for an admin: approve → PENDING_PAYMENT, reject → CANCELED (RISK_REJECTED).
+  REVIEW: ['PENDING_PAYMENT', 'CANCELED'],
   PENDING_PAYMENT: ['PAID', 'CANCELED'],
   PAID: ['SHIPPED', 'REFUNDED'],
   SHIPPED: ['COMPLETED', 'REFUNDED'],
-  COMPLETED: [],
+  // A refund approved after delivery still ends REFUNDED (the refund policy in refunds.ts).
+  COMPLETED: ['REFUNDED'],
   CANCELED: [],
   REFUNDED: [],
 };
@@ -42,6 +45,8 @@ export interface OrderMoveFacts {
   audit?: Record<string, unknown>;
   /** For REFUNDED: whether sold stock goes back to available. */
   restock?: boolean;
+  /** For REFUNDED of a partly shipped order: the stopped quantities that go back to available. */
+  restockItems?: { skuId: string; warehouseId: string; qty: number }[];
 }
 
 /** Where an order's status lives; every move is audited in order_event and announced as order.status-changed. */
@@ -66,6 +71,7 @@ const storedOrder: StoredMachine<Db, 'orders', OrderStatus, OrderMoveFacts> = {
       reason: facts.reason,
       version: after.version,
       ...(facts.restock === undefined ? {} : { restock: facts.restock }),
+      ...(facts.restockItems === undefined ? {} : { restockItems: facts.restockItems }),
     },
   }),
 };

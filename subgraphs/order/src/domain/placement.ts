@@ -19,7 +19,15 @@ import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { couponUses, paymentTtlSeconds, quote } from './quote.js';
 import type { FlashSaleGate } from './flash-sale-gate.js';
-import { assessRisk, recordRiskDecision, riskRejected, type RiskClient } from './risk/index.js';
+import { assessRisk, currentRules, recordRiskDecision, riskRejected, type RiskClient, type RiskResult } from './risk/index.js';
+import { stockHeld } from './risk-review.js';
+
+/** Thrown inside the placement transaction when risk control refuses: rolls the claim back. */
+class RiskRefusal extends Error {
+  constructor(readonly risk: RiskResult) {
+    super('risk rejected');
+  }
+}
 
 export interface PlaceOrderInput {
   clientReqId: string;
@@ -88,73 +96,84 @@ export async function placeOrder(
 
   if (current.flashSale) gate.admit(current.lines.map((l) => l.skuId));
 
-  // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order flagged.
-  const risk = await assessRisk(em, { userId, deviceId: client.deviceId, ip: client.clientIp, payable: current.breakdown.payable, currency: current.currency });
-  if (risk.action === 'REJECT') {
-    await em.transactional((tx) => recordRiskDecision(tx, risk));
-    throw riskRejected();
-  }
-
   const orderId = newId('ord');
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
-  const created = await em.transactional(async (tx) => {
-    const claimed = await db(tx)
-      .insertInto('order_request')
-      .values({ user_id: userId, client_req_id: input.clientReqId, order_id: orderId, preview_id: previewId })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (claimed.numInsertedOrUpdatedRows === 0n) return false; // another request with this key won; answer with its order
-    const b = current.breakdown;
-    await db(tx)
-      .insertInto('orders')
-      .values({
-        id: orderId,
-        user_id: userId,
-        status: 'CREATED',
-        currency: current.currency,
-        total: b.total,
-        discount: b.discount,
-        shipping_fee: b.shippingFee,
-        payable: b.payable,
-        coupon_code: current.couponCode,
-        address_id: preview.address_id,
-        preview_id: previewId,
-        flash_sale: current.flashSale,
-        expire_at: expireAt,
-        device_id: client.deviceId,
-        client_ip: client.clientIp,
-        risk_review: risk.action === 'REVIEW',
-      })
-      .execute();
-    if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
-    await db(tx)
-      .insertInto('order_item')
-      .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
-      .execute();
-    if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
-    await recordOrderEvent(tx, {
-      orderId,
-      type: 'ORDER_CREATED',
-      from: null,
-      to: 'CREATED',
-      version: 1,
-      payload: { clientReqId: input.clientReqId, previewId, ...b },
-    });
-    await emit(tx, {
-      type: 'order.created',
-      aggregateId: orderId,
-      correlationId,
-      payload: {
+  const rules = await currentRules(em); // before the transaction: no second connection while it holds one
+  let created: boolean;
+  try {
+    created = await em.transactional(async (tx) => {
+      const claimed = await db(tx)
+        .insertInto('order_request')
+        .values({ user_id: userId, client_req_id: input.clientReqId, order_id: orderId, preview_id: previewId })
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      if (claimed.numInsertedOrUpdatedRows === 0n) return false; // another request with this key won; answer with its order
+      // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order to wait for an
+      // admin. The user's orders are counted under a per-user lock held until this order commits, so
+      // concurrent attempts of one user are counted one after the other: a per-user limit holds.
+      await advisoryXactLock(tx, `risk:user:${userId}`);
+      const risk = await assessRisk(
+        tx,
+        { userId, deviceId: client.deviceId, ip: client.clientIp, payable: current.breakdown.payable, currency: current.currency },
+        rules,
+      );
+      if (risk.action === 'REJECT') throw new RiskRefusal(risk);
+      const b = current.breakdown;
+      await db(tx)
+        .insertInto('orders')
+        .values({
+          id: orderId,
+          user_id: userId,
+          status: 'CREATED',
+          currency: current.currency,
+          total: b.total,
+          discount: b.discount,
+          shipping_fee: b.shippingFee,
+          payable: b.payable,
+          coupon_code: current.couponCode,
+          address_id: preview.address_id,
+          preview_id: previewId,
+          flash_sale: current.flashSale,
+          expire_at: expireAt,
+          device_id: client.deviceId,
+          client_ip: client.clientIp,
+          risk_review: risk.action === 'REVIEW',
+        })
+        .execute();
+      if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
+      await db(tx)
+        .insertInto('order_item')
+        .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
+        .execute();
+      if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
+      await recordOrderEvent(tx, {
         orderId,
-        userId,
-        items: current.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
-        payable: { amount: b.payable, currency: current.currency },
-        expireAt: expireAt.toISOString(),
-        flashSale: current.flashSale,
-      },
+        type: 'ORDER_CREATED',
+        from: null,
+        to: 'CREATED',
+        version: 1,
+        payload: { clientReqId: input.clientReqId, previewId, ...b },
+      });
+      await emit(tx, {
+        type: 'order.created',
+        aggregateId: orderId,
+        correlationId,
+        payload: {
+          orderId,
+          userId,
+          items: current.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
+          payable: { amount: b.payable, currency: current.currency },
+          expireAt: expireAt.toISOString(),
+          flashSale: current.flashSale,
+        },
+      });
+      return true;
     });
-    return true;
-  });
+  } catch (error) {
+    if (!(error instanceof RiskRefusal)) throw error;
+    await em.transactional((tx) => recordRiskDecision(tx, error.risk));
+    throw riskRejected();
+  }
   if (!created) {
     const winner = await findRequest(em, userId, input.clientReqId);
     if (!winner) throw new Error('order_request conflict without a committed winner');
@@ -222,7 +241,7 @@ async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: st
   }
   await em.transactional(async (tx) => {
     if (answer.state === 'HOLD') {
-      await moveOrder(tx, orderId, 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit: { allocations: answer.allocations } });
+      await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations });
     } else {
       await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } });
     }

@@ -6,6 +6,7 @@ import {
   callInternal,
   emit,
   forbidden,
+  json,
   isAdmin,
   lockRow,
   logger,
@@ -39,15 +40,30 @@ export const refundsOfOrders = (em: EntityManager, orderIds: readonly string[]):
     .orderBy('created_at', 'desc')
     .execute();
 
+export interface ReturnedLine {
+  skuId: string;
+  warehouseId: string;
+  qty: number;
+}
+
+/** Statuses an order may be refunded from; it ends REFUNDED from each (fulfillment's REFUND_POLICY decides the parcels). */
+const REFUNDABLE = ['PAID', 'SHIPPED', 'COMPLETED'] as const;
+
 /**
- * A documented synchronous command to fulfillment: if nothing of the order has shipped, cancel its
- * shipments (and any created later) and answer shipped=false; otherwise change nothing. Only then
- * may the refund return the stock to available: no parcel can leave for a refunded order.
+ * A documented synchronous command to fulfillment, which applies its refund policy table
+ * (subgraphs/fulfillment/src/domain/refund-policy.ts): every parcel still waiting is canceled (and
+ * none is created later), and the answer says whether some parcel had left and which quantities
+ * were stopped. Only then is the refund recorded: no parcel can leave for a refunded order.
  */
-async function stopShipping(orderId: string, correlationId: string): Promise<boolean> {
+async function stopShipping(orderId: string, correlationId: string): Promise<{ shipped: boolean; returned: ReturnedLine[] }> {
   try {
-    const answer = await callInternal<{ shipped: boolean }>('order', 'fulfillment', `/internal/v1/orders/${orderId}/cancel-unshipped`, {}, correlationId);
-    return answer.shipped;
+    return await callInternal<{ shipped: boolean; returned: ReturnedLine[] }>(
+      'order',
+      'fulfillment',
+      `/internal/v1/orders/${orderId}/stop-for-refund`,
+      {},
+      correlationId,
+    );
   } catch (error) {
     // The cause (which service, its answer) is for the logs, never for the client.
     logger.warn({ err: error, orderId, correlationId }, 'fulfillment could not stop shipping for a refund');
@@ -56,9 +72,11 @@ async function stopShipping(orderId: string, correlationId: string): Promise<boo
 }
 
 /**
- * requestRefund (seed §17 example 9). Policy: before anything shipped, a full refund goes to the
- * payment provider at once and the stock returns to available; once something shipped, an admin
- * approves it first and the stock stays sold. Asking again answers the live refund of the order.
+ * requestRefund (seed §17 example 9), a full refund of what was paid. Policy: waiting parcels stop
+ * at once; if none had left, the refund goes to the payment provider at once and all the stock
+ * returns; if some had left, an admin approves it first, and only the stopped parcels' stock
+ * returns. The order ends REFUNDED when the money is back, whether it was PAID, SHIPPED or
+ * COMPLETED meanwhile. Asking again answers the live refund of the order.
  */
 export async function requestRefund(em: EntityManager, identity: Identity, orderId: string, reason: string, correlationId: string): Promise<RefundRow> {
   const why = reason.trim();
@@ -67,10 +85,11 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
   if (!order || (order.user_id !== identity.userId && !isAdmin(identity))) throw forbidden('This order is not yours');
   const live = await liveRefund(em, orderId);
   if (live) return live;
-  if (order.status !== 'PAID' && order.status !== 'SHIPPED') {
+  if (!(REFUNDABLE as readonly string[]).includes(order.status)) {
     throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `an order in status ${order.status} cannot be refunded`, { status: order.status });
   }
-  const shipped = order.status === 'SHIPPED' || (await stopShipping(orderId, correlationId));
+  const stop = await stopShipping(orderId, correlationId);
+  const shipped = stop.shipped || order.status !== 'PAID';
   return em.transactional(async (tx) => {
     await db(tx).selectFrom('orders').select('id').where('id', '=', orderId).forUpdate().execute();
     const again = await liveRefund(tx, orderId);
@@ -86,13 +105,14 @@ export async function requestRefund(em: EntityManager, identity: Identity, order
         reason: why,
         status: shipped ? 'PENDING_APPROVAL' : 'REQUESTED',
         restock: !shipped,
+        restock_items: shipped ? json(stop.returned) : null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordOrderEvent(tx, {
       orderId,
       type: 'REFUND_REQUESTED',
-      payload: { refundId: refund.id, status: refund.status, reason: why, by: identity.userId },
+      payload: { refundId: refund.id, status: refund.status, reason: why, by: identity.userId, stoppedParcels: refund.restock_items },
     });
     if (refund.status === 'REQUESTED') await emit(tx, refundRequested(refund, correlationId));
     return refund;
@@ -126,7 +146,13 @@ export async function refundSucceeded(tx: EntityManager, refundId: string | null
   const refund = await lockRow(tx, storedRefund, refundId);
   if (!refund || refund.status === 'SUCCEEDED') return;
   await applyTransition(tx, storedRefund, { id: refundId, to: 'SUCCEEDED', locked: refund, facts: { correlationId, audit: { paymentId } } });
-  await moveOrder(tx, orderId, 'REFUNDED', { correlationId, onlyFrom: ['PAID', 'SHIPPED'], restock: refund.restock, audit: { refundId, paymentId } });
+  await moveOrder(tx, orderId, 'REFUNDED', {
+    correlationId,
+    onlyFrom: REFUNDABLE,
+    restock: refund.restock,
+    ...(refund.restock_items?.length ? { restockItems: refund.restock_items } : {}),
+    audit: { refundId, paymentId },
+  });
 }
 
 export async function refundFailed(tx: EntityManager, refundId: string | null, orderId: string, error: string, correlationId: string): Promise<void> {

@@ -136,7 +136,7 @@ export class OrderResolver {
     return Object.assign(new PlaceOrderResult(), { order: toOrder(result.order), replayed: result.replayed });
   }
 
-  @Mutation(() => Order, { description: 'cancels an order that is not paid yet (CREATED or PENDING_PAYMENT)' })
+  @Mutation(() => Order, { description: 'cancels an order that is not paid yet (CREATED, REVIEW or PENDING_PAYMENT)' })
   async cancelOrder(@Ctx() ctx: SubgraphContext, @Arg('orderId', () => ID) orderId: string): Promise<Order> {
     const identity = requireUser(ctx);
     return toOrder(await cancelOrder(ctx.em, identity, parseId('ord', orderId, 'orderId'), ctx.correlationId));

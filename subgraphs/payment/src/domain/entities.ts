@@ -21,11 +21,14 @@ export const PaymentEntity = defineEntity({
     version: p.integer().default(1),
     createdAt: p.datetime().defaultRaw('clock_timestamp()'),
     updatedAt: p.datetime().defaultRaw('clock_timestamp()'),
+    // When the order of a still-PENDING payment was canceled: an operator case (operator-cases.ts).
+    orderClosedAt: p.datetime().nullable(),
   },
   checks: [{ property: 'amount', expression: 'amount > 0' }],
   indexes: [
     { name: 'payment_order_idx', columns: [{ name: 'order_id' }, { name: 'created_at', sort: 'DESC' }] },
     { name: 'payment_updated_idx', properties: ['updatedAt'] },
+    { name: 'payment_abandoned_idx', properties: ['orderClosedAt'], where: "status = 'PENDING' AND order_closed_at IS NOT NULL" },
   ],
   uniques: [
     // One active payment per order: a second payOrder finds this one instead of charging twice.

@@ -6,6 +6,8 @@ export interface OrderFacts {
   userId: string;
   status: string;
   payable: { amount: number; currency: string };
+  /** The payment deadline: no payment starts after it. */
+  expireAt: string;
 }
 
 export class OrderServiceUnavailableError extends Error {}
@@ -16,7 +18,7 @@ export class OrderServiceUnavailableError extends Error {}
  */
 export async function fetchOrderFacts(orderId: string, correlationId: string): Promise<OrderFacts | undefined> {
   try {
-    const found = await fetchEntities<OrderFacts>('payment', 'order', 'Order', [orderId], 'userId status payable { amount currency }', correlationId);
+    const found = await fetchEntities<OrderFacts>('payment', 'order', 'Order', [orderId], 'userId status payable { amount currency } expireAt', correlationId);
     return found.get(orderId);
   } catch (error) {
     logger.warn({ err: error, orderId, correlationId }, 'order lookup failed');

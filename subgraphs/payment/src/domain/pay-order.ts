@@ -35,6 +35,9 @@ export async function payOrder(em: EntityManager, identity: Identity, orderId: s
   if (order.status !== 'PENDING_PAYMENT') {
     throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `order ${orderId} is ${order.status}: only a PENDING_PAYMENT order can be paid`);
   }
+  if (Date.parse(order.expireAt) <= Date.now()) {
+    throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `the payment deadline of order ${orderId} has passed`, { expireAt: order.expireAt });
+  }
   if (order.payable.amount <= 0) throw new DomainError(ErrorCode.ORDER_STATE_INVALID, `order ${orderId} has nothing to pay`);
 
   const payment = await activePayment(em, orderId, order.userId, order.payable);

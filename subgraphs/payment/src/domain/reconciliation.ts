@@ -5,13 +5,9 @@ import { processCallback, type CallbackOutcome } from './callback.js';
 import { reconciliationDiffs } from './metrics.js';
 import type { PaymentRow } from './payment-state.js';
 import { ledger, type LedgerTransaction } from './psp-client.js';
+import { decide, type DiffKind, type ProviderSide } from './reconciliation-matrix.js';
 
-export type DiffKind =
-  | 'AMOUNT_MISMATCH' // the provider's amount or currency is not the payment's
-  | 'REFUNDED_AT_PROVIDER_ONLY' // the provider refunded, our payment is not REFUNDED
-  | 'SUCCEEDED_HERE_ONLY' // our payment SUCCEEDED, the provider does not have it captured
-  | 'UNKNOWN_PAYMENT' // the provider has a transaction for a paymentId we do not know
-  | 'REPAIR_FAILED'; // a replay did not bring the payment in line
+export type { DiffKind };
 
 export interface Diff {
   kind: DiffKind;
@@ -32,23 +28,36 @@ export interface Repair {
 export interface ReconciliationReport {
   from: string;
   to: string;
+  /** True when nothing was changed: `planned` lists the repairs a live run would make. */
+  dryRun: boolean;
   providerTransactions: number;
   repaired: Repair[];
+  planned: Omit<Repair, 'outcome'>[];
   diffs: Diff[];
 }
 
 /**
- * Compares the provider's ledger over [from, to] with our payments (seed-design §9.3, §15.5).
- * A result the provider decided (SUCCEEDED, FAILED) that never reached us is replayed through the
- * callback path itself, as a synthesised callback marked source=reconciliation: the same
- * idempotency keys, the same state machine, the same events. Everything else is reported, and
- * the count of what is left is the reconciliation_diff_count gauge.
+ * Compares the provider's ledger over [from, to] with our payments (seed-design §9.3, §15.5), pair
+ * by pair through RECONCILIATION_MATRIX (reconciliation-matrix.ts). A result the provider decided
+ * that never reached a PENDING payment is replayed through the callback path itself, as a
+ * synthesised callback marked source=reconciliation: the same idempotency keys, the same state
+ * machine, the same events. Everything else is reported with its kind, and the count of what is
+ * left is the reconciliation_diff_count gauge. With dryRun nothing changes and `planned` says what
+ * a live run would replay.
  */
-export async function reconcile(em: EntityManager, from: Date, to: Date, correlationId: string = randomUUID()): Promise<ReconciliationReport> {
+export async function reconcile(
+  em: EntityManager,
+  from: Date,
+  to: Date,
+  correlationId: string = randomUUID(),
+  options: { dryRun?: boolean } = {},
+): Promise<ReconciliationReport> {
+  const dryRun = options.dryRun === true;
   const transactions = await ledger(from, to);
   const ids = [...new Set(transactions.map((t) => t.paymentId))];
   const ours = await paymentsByIds(em, ids);
   const repaired: Repair[] = [];
+  const planned: Omit<Repair, 'outcome'>[] = [];
   const diffs: Diff[] = [];
 
   for (const txn of transactions) {
@@ -57,24 +66,24 @@ export async function reconcile(em: EntityManager, from: Date, to: Date, correla
     const view = payment ? { status: payment.status, amount: payment.amount, currency: payment.currency, flaggedReason: payment.flagged_reason } : null;
     const diff = (kind: DiffKind, detail?: string) =>
       diffs.push({ kind, paymentId: txn.paymentId, paymentTxnId: txn.paymentTxnId, provider, ours: view, ...(detail ? { detail } : {}) });
-    if (!payment) {
-      diff('UNKNOWN_PAYMENT');
-      continue;
-    }
-    if (txn.amount !== payment.amount || txn.currency !== payment.currency) {
+    if (payment && (txn.amount !== payment.amount || txn.currency !== payment.currency.trim())) {
       diff('AMOUNT_MISMATCH');
       continue;
     }
-    const decided = txn.status === 'SUCCEEDED' || txn.status === 'REFUNDED' ? 'SUCCEEDED' : txn.status === 'FAILED' ? 'FAILED' : null;
-    if (decided && payment.status === 'PENDING') {
-      const result = await replay(em, txn, decided, correlationId);
-      repaired.push({ paymentId: payment.id, paymentTxnId: txn.paymentTxnId, status: decided, outcome: result });
-      if (result !== 'APPLIED') diff('REPAIR_FAILED', `replaying ${decided} gave ${result}`);
-      else if (txn.status === 'REFUNDED') diff('REFUNDED_AT_PROVIDER_ONLY');
+    const decision = decide(payment?.status ?? 'NONE', txn.status as ProviderSide);
+    if (decision.action === 'OK') continue;
+    if (decision.action === 'REPORT') {
+      diff(decision.kind);
       continue;
     }
-    if (txn.status === 'REFUNDED' && payment.status !== 'REFUNDED') diff('REFUNDED_AT_PROVIDER_ONLY');
-    else if (payment.status === 'SUCCEEDED' && txn.status !== 'SUCCEEDED') diff('SUCCEEDED_HERE_ONLY');
+    const status = decision.action === 'REPLAY_SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+    if (dryRun) {
+      planned.push({ paymentId: txn.paymentId, paymentTxnId: txn.paymentTxnId, status });
+      continue;
+    }
+    const result = await replay(em, txn, status, correlationId);
+    repaired.push({ paymentId: txn.paymentId, paymentTxnId: txn.paymentTxnId, status, outcome: result });
+    if (result !== 'APPLIED') diff('REPAIR_FAILED', `replaying ${status} gave ${result}`);
   }
 
   // Our captured payments in the window that the provider does not list at all.
@@ -87,8 +96,10 @@ export async function reconcile(em: EntityManager, from: Date, to: Date, correla
     .execute();
   for (const payment of captured) {
     if (listed.has(payment.id)) continue;
+    const decision = decide(payment.status, 'NONE');
+    if (decision.action !== 'REPORT') continue;
     diffs.push({
-      kind: 'SUCCEEDED_HERE_ONLY',
+      kind: decision.kind,
       paymentId: payment.id,
       paymentTxnId: payment.payment_txn_id,
       provider: null,
@@ -96,9 +107,9 @@ export async function reconcile(em: EntityManager, from: Date, to: Date, correla
     });
   }
 
-  reconciliationDiffs.set(diffs.length);
-  const report = { from: from.toISOString(), to: to.toISOString(), providerTransactions: transactions.length, repaired, diffs };
-  if (diffs.length > 0 || repaired.length > 0) logger.warn({ correlationId, repaired, diffs: diffs.length }, 'reconciliation found differences');
+  if (!dryRun) reconciliationDiffs.set(diffs.length);
+  const report = { from: from.toISOString(), to: to.toISOString(), dryRun, providerTransactions: transactions.length, repaired, planned, diffs };
+  if (diffs.length > 0 || repaired.length > 0) logger.warn({ correlationId, dryRun, repaired, diffs: diffs.length }, 'reconciliation found differences');
   return report;
 }
 

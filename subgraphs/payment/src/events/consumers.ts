@@ -1,5 +1,6 @@
 import { startConsumer, type connectBroker, type EventHandlers, type openDatabase } from '@shop/kit';
 import { compensateRejectedPayment, executeRequestedRefund } from '../domain/refunds.js';
+import { orderClosed } from '../domain/operator-cases.js';
 
 type Connection = ReturnType<typeof connectBroker>;
 type Orm = Awaited<ReturnType<typeof openDatabase>>;
@@ -8,6 +9,7 @@ type Orm = Awaited<ReturnType<typeof openDatabase>>;
 export const orderEventHandlers: EventHandlers = {
   'order.payment-rejected': compensateRejectedPayment,
   'order.refund-requested': executeRequestedRefund,
+  'order.status-changed': orderClosed,
 };
 
 /** Queue "payment.order-events": compensations and after-sale refunds, one transaction per event with inbox dedup. */

@@ -3,9 +3,9 @@ import { db } from '../../persistence.js';
 import { CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
 import { gatherObservations, type RiskSubject } from './facts.js';
 import { currentRules, normalizeIp } from './rule-store.js';
-import { evaluateRules, type RiskAssessment, type RiskObservations } from './rules.js';
+import { evaluateRules, type RiskAssessment, type RiskObservations, type RiskRule } from './rules.js';
 
-export { blockRiskSubject, forgetCachedRules, normalizeIp, rulesTtlMs, setRiskRule, type RiskRuleRow } from './rule-store.js';
+export { blockRiskSubject, currentRules, forgetCachedRules, normalizeIp, rulesTtlMs, setRiskRule, type RiskRuleRow } from './rule-store.js';
 export { evaluateRules, parseRuleParams, type RiskAssessment, type RiskObservations, type RiskRule, type RiskVerdict } from './rules.js';
 export type { RiskSubject } from './facts.js';
 
@@ -17,11 +17,12 @@ export type RiskResult = RiskAssessment & { observations: RiskObservations };
  * subject's recent orders and the blocklist. ALLOW: place the order; REVIEW: place it with
  * orders.risk_review = true; REJECT: refuse it with RISK_REJECTED.
  *
- * The counts are read before the order is written, so concurrent attempts of one subject may each
- * see the same count: the velocity limits are approximate by the number of requests in flight.
+ * placeOrder runs it in the order's transaction under a per-user lock, so the per-user counts are
+ * exact; per-IP and per-device counts may miss the attempts in flight (they only ask for review).
  */
-export async function assessRisk(em: EntityManager, subject: RiskSubject): Promise<RiskResult> {
-  const rules = await currentRules(em);
+export async function assessRisk(em: EntityManager, subject: RiskSubject, loaded?: readonly RiskRule[]): Promise<RiskResult> {
+  // Inside a transaction pass the rules loaded before it: loading takes a pooled connection of its own.
+  const rules = loaded ?? (await currentRules(em));
   const observations = await gatherObservations(em, subject, rules);
   return { ...evaluateRules(rules, observations), observations };
 }
