@@ -114,6 +114,7 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
     }
     // A backstop for every session of our database, not only the pooled ones (which set their own
     // limit): the server ends a session that idles inside a transaction for a minute.
+    // SQL string: ALTER DATABASE is DDL on the admin connection, before any ORM exists.
     await client
       .query(`ALTER DATABASE "${name}" SET idle_in_transaction_session_timeout = '60s'`)
       .catch((error: unknown) =>

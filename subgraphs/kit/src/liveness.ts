@@ -33,6 +33,7 @@ export function watchDatabase(orm: MikroORM, url: string, options: { intervalMs?
     client.on('error', () => undefined);
     try {
       await client.connect();
+      // SQL string: a fresh pg connection outside the ORM's pool, to tell an outage from a wedged pool.
       await withTimeout(client.query('SELECT 1'), probeTimeoutMs, 'fresh connection did not answer');
       return true;
     } catch {

@@ -85,7 +85,7 @@ export const ReservationReturnEntity = defineEntity({
   name: 'ReservationReturn',
   tableName: 'reservation_return',
   properties: {
-    order: () => p.oneToOne(ReservationOrderEntity).owner().primary().mapToPk().fieldName('order_id'),
+    order: () => p.oneToOne(ReservationOrderEntity).owner().primary().mapToPk().fieldName('order_id').deleteRule('no action').updateRule('no action'),
     items: p.json<{ skuId: string; warehouseId: string; qty: number }[]>(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
