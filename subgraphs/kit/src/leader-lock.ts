@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { databaseUrl } from './config.js';
 import { logger } from './logger.js';
+import { ping } from './liveness.js';
 
 export interface LeaderLock {
   /** True while this process holds the lock; tries to take it when nobody does. */
@@ -34,11 +35,11 @@ export function leaderLock(name: string, url = databaseUrl()): LeaderLock {
           client = fresh;
         }
         if (leading) {
-          // SQL strings here: a session-level advisory lock lives on this dedicated pg connection, outside any ORM pool.
-          await client.query('SELECT 1');
+          // The session-level advisory lock lives on this dedicated pg connection, outside any ORM pool.
+          await ping(client);
           return true;
         }
-        // SQL string: as above, the lock is the session's.
+        // SQL string: a session-level advisory lock lives on this dedicated pg connection, outside any ORM pool.
         const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [name]);
         leading = rows[0]?.ok === true;
         if (leading) logger.info({ lock: name }, 'took leadership');

@@ -13,6 +13,16 @@ export interface Liveness {
   stop(): void;
 }
 
+/** A round trip through the ORM's pool, no table involved (readiness and the liveness probe). */
+export const roundTrip = (orm: MikroORM): Promise<unknown> =>
+  kysely<Record<string, never>>(orm.em.fork())
+    .selectNoFrom(sql<number>`1`.as('one'))
+    .execute();
+
+/** A round trip on a dedicated pg connection outside the ORM's pool (the liveness probe, the leader lock). */
+// SQL string: a bare pg.Client has no query builder; the statement touches no table.
+export const ping = (client: pg.ClientBase): Promise<unknown> => client.query('SELECT 1');
+
 /**
  * Tells a wedged process from a database outage. Every intervalMs it asks the ORM's pool for a
  * `SELECT 1`; when that fails it asks PostgreSQL through a fresh connection of its own. If the
@@ -33,8 +43,7 @@ export function watchDatabase(orm: MikroORM, url: string, options: { intervalMs?
     client.on('error', () => undefined);
     try {
       await client.connect();
-      // SQL string: a fresh pg connection outside the ORM's pool, to tell an outage from a wedged pool.
-      await withTimeout(client.query('SELECT 1'), probeTimeoutMs, 'fresh connection did not answer');
+      await withTimeout(ping(client), probeTimeoutMs, 'fresh connection did not answer');
       return true;
     } catch {
       return false;
@@ -45,7 +54,7 @@ export function watchDatabase(orm: MikroORM, url: string, options: { intervalMs?
 
   const probe = async () => {
     try {
-      await withTimeout(kysely<Record<string, never>>(orm.em.fork()).selectNoFrom(sql<number>`1`.as('one')).execute(), probeTimeoutMs, `the connection pool did not answer within ${probeTimeoutMs} ms`);
+      await withTimeout(roundTrip(orm), probeTimeoutMs, `the connection pool did not answer within ${probeTimeoutMs} ms`);
       if (stuckSince !== undefined) logger.info('the connection pool answers again');
       stuckSince = undefined;
       return;

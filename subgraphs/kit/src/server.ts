@@ -13,7 +13,7 @@ import { logger } from './logger.js';
 import { metricsPlugin, rootFieldLabel } from './metrics.js';
 import { correlationIdFrom, mountOperations } from './operations.js';
 import { type ReadinessCheck } from './readiness.js';
-import { watchDatabase } from './liveness.js';
+import { roundTrip, watchDatabase } from './liveness.js';
 import type { SubgraphContext } from './context.js';
 
 export { runChecks, withTimeout, type ReadinessCheck } from './readiness.js';
@@ -70,7 +70,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
 
   const checks: Record<string, ReadinessCheck> = {
     postgres: async () => {
-      await options.orm.em.getConnection().execute('SELECT 1'); // SQL string: a round trip to the database, no table involved
+      await roundTrip(options.orm);
     },
     ...options.readiness,
   };

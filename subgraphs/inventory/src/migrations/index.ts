@@ -4,4 +4,9 @@ import { Migration20261202000014_returns } from './Migration20261202000014_retur
 import { Migration20261202065823_reservation_audit } from './Migration20261202065823_reservation_audit.js';
 
 /** Every migration of the inventory schema, oldest first. */
-export const migrations = [...messagingMigrations, Migration20261124000004_inventory, Migration20261202000014_returns, Migration20261202065823_reservation_audit];
+export const migrations = [
+  ...messagingMigrations,
+  Migration20261124000004_inventory,
+  Migration20261202000014_returns,
+  Migration20261202065823_reservation_audit,
+];

@@ -22,9 +22,7 @@ const inReview = (q: ReturnType<typeof db>) => q.selectFrom('orders').where('sta
 computedGauge('refund_failed_open', 'orders whose latest refund request failed at the payment provider', () =>
   number((q) =>
     q
-      .selectFrom((s) =>
-        s.selectFrom('refund_request').distinctOn('order_id').select('status').orderBy('order_id').orderBy('created_at', 'desc').as('last'),
-      )
+      .selectFrom((s) => s.selectFrom('refund_request').distinctOn('order_id').select('status').orderBy('order_id').orderBy('created_at', 'desc').as('last'))
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('last.status', '=', 'FAILED'),
   ),

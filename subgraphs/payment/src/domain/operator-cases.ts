@@ -17,7 +17,11 @@ let source: MikroORM | undefined;
 export const watchOperatorCases = (orm: MikroORM): void => {
   source = orm;
 };
-const pendingPayments = () => db(source!.em.fork()).selectFrom('payment').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'PENDING');
+const pendingPayments = () =>
+  db(source!.em.fork())
+    .selectFrom('payment')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('status', '=', 'PENDING');
 const count = async (query: ReturnType<typeof pendingPayments> | undefined): Promise<number> => Number((await query?.executeTakeFirst())?.n ?? 0);
 computedGauge('payment_flagged_open', 'PENDING payments flagged for reconciliation (amount mismatch, unexpected result)', () =>
   count(source && pendingPayments().where('flagged_reason', 'is not', null)),

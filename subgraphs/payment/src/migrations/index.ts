@@ -4,4 +4,9 @@ import { Migration20261202000015_order_closed } from './Migration20261202000015_
 import { Migration20261202072147_refund_version } from './Migration20261202072147_refund_version.js';
 
 /** Every migration of the payment schema, oldest first (the kit's outbox/inbox tables first). */
-export const migrations = [...messagingMigrations, Migration20261124000005_payment, Migration20261202000015_order_closed, Migration20261202072147_refund_version];
+export const migrations = [
+  ...messagingMigrations,
+  Migration20261124000005_payment,
+  Migration20261202000015_order_closed,
+  Migration20261202072147_refund_version,
+];
