@@ -13,12 +13,14 @@ let source: MikroORM | undefined;
 export const watchOperatorCases = (orm: MikroORM): void => {
   source = orm;
 };
-const number = async (query: (em: ReturnType<typeof db>) => { executeTakeFirst(): Promise<{ n: string | number | null } | undefined> }): Promise<number> => {
+type Queries = ReturnType<typeof db>;
+/** The number a typed query of one row `{ n }` answers (0 before the ORM is watched). */
+const number = async (query: (q: Queries) => { executeTakeFirst(): Promise<{ n: string | number | null } | undefined> }): Promise<number> => {
   if (!source) return 0;
   const row = await query(db(source.em.fork())).executeTakeFirst();
   return Number(row?.n ?? 0);
 };
-const inReview = (q: ReturnType<typeof db>) => q.selectFrom('orders').where('status', '=', 'REVIEW');
+const inReview = (q: Queries) => q.selectFrom('orders').where('status', '=', 'REVIEW');
 computedGauge('refund_failed_open', 'orders whose latest refund request failed at the payment provider', () =>
   number((q) =>
     q
