@@ -61,12 +61,13 @@ const cleanup = () =>
  *   preflight?: (options) => { exitCode?: number, machine?: [string, string][] },
  *   parameters: (options) => [string, unknown][],
  *   stopping?: string,
+ *   stackEnv?: (options, logs: string) => Record<string, string>,
  *   failureCode: number,
  *   run: (context: { options, stack, database, reader, runId: string, logs: string, machine: [string, string][],
  *                    interrupted: () => boolean, onCleanup: (hook: () => unknown) => void }) => Promise<number>,
  * }} benchmark
  * `preflight` checks the host before anything starts: an exitCode ends the run, machine rows join the banner.
- * `stopping` is what the first Ctrl-C announces.
+ * `stopping` is what the first Ctrl-C announces; `stackEnv` adds to every process's environment.
  */
 export async function runBenchmark(benchmark) {
   const stopping = benchmark.stopping ?? 'stopping the stack and dropping the database';
@@ -128,12 +129,12 @@ async function main(benchmark) {
 
   say('starting the stack...');
   const startedAt = Date.now();
-  stackStarting = startStack({ databaseUrl: database.url, runId });
+  const logs = `${root}artifacts/logs/${runId}`;
+  stackStarting = startStack({ databaseUrl: database.url, runId, env: benchmark.stackEnv?.(options, logs) });
   const stack = await stackStarting.catch((error) => {
     throw new SetupError(`the stack failed to start: ${error.message}`);
   });
   if (interrupted) return 130;
-  const logs = `${root}artifacts/logs/${runId}`;
   say(`stack ready in ${seconds(Date.now() - startedAt)} (gateway ${stack.gatewayUrl}; logs in ${logs})`);
 
   return benchmark.run({
