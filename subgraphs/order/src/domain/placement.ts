@@ -1,18 +1,4 @@
-import {
-  DomainError,
-  ErrorCode,
-  badInput,
-  callInternal,
-  emit,
-  envInt,
-  forbidden,
-  logger,
-  newId,
-  advisoryXactLock,
-  parseId,
-  type EntityManager,
-  type Identity,
-} from '@shop/kit';
+import { DomainError, ErrorCode, badInput, callInternal, emit, envInt, logger, newId, advisoryXactLock, type EntityManager, type Identity } from '@shop/kit';
 import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
@@ -21,6 +7,7 @@ import { couponUses, paymentTtlSeconds, quote } from './quote.js';
 import type { FlashSaleGate } from './flash-sale-gate.js';
 import { assessRisk, currentRules, recordRiskDecision, riskRejected, type RiskClient, type RiskResult } from './risk/index.js';
 import { stockHeld } from './risk-review.js';
+import { requireUnexpired, verifyPreview } from './preview-token.js';
 
 /** Thrown inside the placement transaction when risk control refuses: rolls the claim back. */
 class RiskRefusal extends Error {
@@ -63,33 +50,23 @@ export async function placeOrder(
   client: RiskClient = { clientIp: null, deviceId: null },
 ): Promise<PlaceOrderResult> {
   if (!CLIENT_REQ_ID.test(input.clientReqId)) throw badInput('clientReqId must be 1..64 characters of letters, digits and _ . : -', { field: 'clientReqId' });
-  const previewId = parseId('pvw', input.previewId, 'previewId');
   const userId = identity.userId;
+  const preview = verifyPreview(input.previewId, userId);
+  const previewId = preview.id;
 
   const earlier = await findRequest(em, userId, input.clientReqId);
   if (earlier) return replay(em, earlier, previewId);
-
-  const preview = await db(em)
-    .selectFrom('preview as p')
-    .leftJoin('address as a', 'a.id', 'p.address_id')
-    .selectAll('p')
-    .select('a.country')
-    .where('p.id', '=', previewId)
-    .executeTakeFirst();
-  if (!preview) throw badInput(`preview ${previewId} does not exist`, { field: 'previewId' });
-  if (preview.user_id !== userId) throw forbidden('This preview belongs to another user');
-  if (new Date(preview.expires_at).getTime() <= Date.now())
-    throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'The preview has expired: preview the order again');
+  requireUnexpired(preview);
 
   // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
-  const current = await quote(em, userId, preview.lines, preview.coupon_code, preview.country, correlationId).catch((error: unknown) => {
+  const current = await quote(em, userId, preview.lines, preview.couponCode, preview.country, correlationId).catch((error: unknown) => {
     if (error instanceof DomainError) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
     throw error;
   });
   const changed =
     current.breakdown.total !== preview.total ||
     current.breakdown.discount !== preview.discount ||
-    current.breakdown.shippingFee !== preview.shipping_fee ||
+    current.breakdown.shippingFee !== preview.shippingFee ||
     current.breakdown.payable !== preview.payable ||
     current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
   if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
@@ -131,7 +108,7 @@ export async function placeOrder(
           shipping_fee: b.shippingFee,
           payable: b.payable,
           coupon_code: current.couponCode,
-          address_id: preview.address_id,
+          address_id: preview.addressId,
           preview_id: previewId,
           flash_sale: current.flashSale,
           expire_at: expireAt,
