@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import { newId } from '../ids.js';
-import { kysely, type KyselyDb } from '../persistence/kysely.js';
+import { kysely, sql, type KyselyDb } from '../persistence/kysely.js';
 import type { messagingEntities } from '../persistence/messaging-entities.js';
 
 /** The outbox and inbox tables as Kysely sees them. */
@@ -12,6 +12,12 @@ export interface EmitOptions<T extends EventType> {
   aggregateId: string;
   correlationId: string;
   payload: EventPayload<T>;
+  /**
+   * Hold the event back this long (the relay publishes it only then): a fallback that the caller
+   * withdraws (withdrawEvent) when a synchronous path made it unnecessary, or releases at once
+   * (releaseEvent) when that path failed. Lost with nothing else: a crash before either still publishes it.
+   */
+  deferMs?: number;
 }
 
 /** The options of any one event type (a union, so type and payload stay paired). */
@@ -35,7 +41,30 @@ export async function emit<T extends EventType>(tx: EntityManager, options: Emit
   };
   await kysely<MessagingDb>(tx)
     .insertInto('outbox')
-    .values({ event_id: envelope.eventId, type: envelope.type, routing_key: envelope.type, body: JSON.stringify(envelope) })
+    .values({
+      event_id: envelope.eventId,
+      type: envelope.type,
+      routing_key: envelope.type,
+      body: JSON.stringify(envelope),
+      ...(options.deferMs ? { retry_at: sql<string>`clock_timestamp() + make_interval(secs => ${options.deferMs / 1000})` } : {}),
+    })
     .execute();
   return envelope;
+}
+
+/**
+ * Removes a deferred event that is not published yet, in the caller's transaction: the state change
+ * it would have brought about is made in the same transaction. Answers false when the relay got to
+ * it first (it is published, or being published: the delete waits for the relay's lock and then
+ * finds it sent), and the consumers then take it as they take any repeat.
+ */
+export async function withdrawEvent(tx: EntityManager, eventId: string): Promise<boolean> {
+  if (!tx.getTransactionContext()) throw new Error('withdrawEvent() must run inside a transaction: the event is withdrawn with the state change');
+  const deleted = await kysely<MessagingDb>(tx).deleteFrom('outbox').where('event_id', '=', eventId).where('published_at', 'is', null).executeTakeFirst();
+  return deleted.numDeletedRows === 1n;
+}
+
+/** Publishes a deferred event now (its synchronous alternative failed): the relay takes it at its next pass. */
+export async function releaseEvent(em: EntityManager, eventId: string): Promise<void> {
+  await kysely<MessagingDb>(em).updateTable('outbox').set({ retry_at: null }).where('event_id', '=', eventId).where('published_at', 'is', null).execute();
 }

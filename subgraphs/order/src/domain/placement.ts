@@ -1,4 +1,18 @@
-import { DomainError, ErrorCode, badInput, callInternal, emit, envInt, logger, newId, advisoryXactLock, type EntityManager, type Identity } from '@shop/kit';
+import {
+  DomainError,
+  ErrorCode,
+  badInput,
+  callInternal,
+  emit,
+  envInt,
+  logger,
+  newId,
+  advisoryXactLock,
+  releaseEvent,
+  withdrawEvent,
+  type EntityManager,
+  type Identity,
+} from '@shop/kit';
 import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
@@ -77,6 +91,7 @@ export async function placeOrder(
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
   let created: boolean;
+  let createdEvent: { eventId: string } | undefined;
   try {
     created = await em.transactional(async (tx) => {
       const claimed = await db(tx)
@@ -131,8 +146,12 @@ export async function placeOrder(
         version: 1,
         payload: { clientReqId: input.clientReqId, previewId, ...b },
       });
-      await emit(tx, {
+      // A normal order's reservation is the synchronous call below: order.created is its fallback,
+      // held back until that call has had its time, withdrawn with the outcome (reserveNow) and
+      // published at once when the call fails; a crash in between publishes it when the time is up.
+      createdEvent = await emit(tx, {
         type: 'order.created',
+        ...(current.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
         aggregateId: orderId,
         correlationId,
         payload: {
@@ -157,8 +176,8 @@ export async function placeOrder(
     return replay(em, winner, previewId);
   }
 
-  if (!current.flashSale) await reserveNow(em, orderId, current.lines, expireAt, correlationId);
-  const order = await findOrder(em, orderId);
+  const order =
+    (!current.flashSale && (await reserveNow(em, orderId, current.lines, expireAt, correlationId, createdEvent!.eventId))) || (await findOrder(em, orderId));
   if (!order) throw new Error(`order ${orderId} vanished after commit`);
   if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
   return { order, replayed: false };
@@ -196,12 +215,26 @@ async function useCoupon(tx: EntityManager, code: string, userId: string, orderI
   await db(tx).insertInto('coupon_use').values({ code, user_id: userId, order_id: orderId }).execute();
 }
 
+/** How long placeOrder waits for inventory's synchronous reservation (RESERVE_TIMEOUT_MS, default 8000). */
+const reserveTimeoutMs = (): number => envInt('RESERVE_TIMEOUT_MS', 8000);
+/** How much longer than that the fallback order.created is held back. */
+const FALLBACK_MARGIN_MS = 5000;
+
 /**
  * The synchronous reservation of a normal order. On HOLD the order waits for payment; on REJECTED
- * it is canceled as OUT_OF_STOCK. If inventory does not answer, the order stays CREATED and the
- * asynchronous path (order.created → inventory → stock-reserved/rejected) finishes it.
+ * it is canceled as OUT_OF_STOCK; either way the held-back order.created is withdrawn in the same
+ * transaction, so inventory does not reserve again and nothing answers back. Answers the order as
+ * it now is. If inventory does not answer, the order stays CREATED, order.created goes out at once
+ * and the asynchronous path (order.created → inventory → stock-reserved/rejected) finishes it.
  */
-async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: string; qty: number }[], expireAt: Date, correlationId: string): Promise<void> {
+async function reserveNow(
+  em: EntityManager,
+  orderId: string,
+  lines: { skuId: string; qty: number }[],
+  expireAt: Date,
+  correlationId: string,
+  createdEventId: string,
+): Promise<OrderRow | undefined> {
   let answer: ReserveAnswer;
   try {
     answer = await callInternal<ReserveAnswer>(
@@ -210,17 +243,17 @@ async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: st
       '/internal/v1/reservations',
       { orderId, lines: lines.map((l) => ({ skuId: l.skuId, qty: l.qty })), expireAt: expireAt.toISOString() },
       correlationId,
-      envInt('RESERVE_TIMEOUT_MS', 8000),
+      reserveTimeoutMs(),
     );
   } catch (error) {
     logger.warn({ err: error, orderId }, 'synchronous reservation failed; the order continues on the asynchronous path');
-    return;
+    await releaseEvent(em, createdEventId);
+    return undefined;
   }
-  await em.transactional(async (tx) => {
-    if (answer.state === 'HOLD') {
-      await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations });
-    } else {
-      await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } });
-    }
+  return em.transactional(async (tx) => {
+    await withdrawEvent(tx, createdEventId);
+    if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations })).order;
+    return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } }))
+      .order;
   });
 }

@@ -37,16 +37,36 @@ export async function couponUses(em: EntityManager, code: string, userId: string
   return Number(row?.n ?? 0);
 }
 
+/** How long an order process keeps the shipping rates (edited by SQL on `ordering.shipping_rate`; an edit applies within this). */
+export const SHIPPING_RATES_TTL_MS = 5000;
+let rates: { byDestination: Map<string, ShippingRate>; at: number } | undefined;
+let loadingRates: Promise<Map<string, ShippingRate>> | undefined;
+
+/** Every shipping rate, read at most once per SHIPPING_RATES_TTL_MS per process (the table holds one row per destination). */
+async function shippingRates(em: EntityManager): Promise<Map<string, ShippingRate>> {
+  if (rates && Date.now() - rates.at < SHIPPING_RATES_TTL_MS) return rates.byDestination;
+  loadingRates ??= (async () => {
+    try {
+      // On a pooled connection of its own, shared by concurrent callers whatever their transactions do.
+      const rows = await db(em.fork()).selectFrom('shipping_rate').select(['destination', 'base_fee', 'per_item_fee', 'free_over']).execute();
+      const byDestination = new Map(
+        rows.map((r) => [r.destination, { destination: r.destination, baseFee: r.base_fee, perItemFee: r.per_item_fee, freeOver: r.free_over }]),
+      );
+      rates = { byDestination, at: Date.now() };
+      return byDestination;
+    } finally {
+      loadingRates = undefined;
+    }
+  })();
+  return loadingRates;
+}
+
+/** The destination's own rate, else the default '*'. */
 async function shippingRate(em: EntityManager, country: string | null): Promise<ShippingRate> {
-  const row = await db(em)
-    .selectFrom('shipping_rate')
-    .select(['destination', 'base_fee', 'per_item_fee', 'free_over'])
-    .where('destination', 'in', [country ?? '*', '*'])
-    .orderBy((eb) => eb('destination', '=', '*'))
-    .limit(1)
-    .executeTakeFirst();
-  if (!row) throw new Error("no shipping rate for '*'");
-  return { destination: row.destination, baseFee: row.base_fee, perItemFee: row.per_item_fee, freeOver: row.free_over };
+  const all = await shippingRates(em);
+  const rate = (country !== null ? all.get(country) : undefined) ?? all.get('*');
+  if (!rate) throw new Error("no shipping rate for '*'");
+  return rate;
 }
 
 /**
