@@ -178,6 +178,21 @@ describe('preview and placement', () => {
     expect(await orderCount(buyer.userId)).toBe(0);
   });
 
+  it('answers a retry with its order after the prices changed or the preview expired (a replay, never PREVIEW_EXPIRED)', async () => {
+    const skuId = await createStockedSku(urls(), { price: 5000 });
+    const buyer = user();
+    const p = await preview(buyer, [{ skuId, qty: 1 }]);
+    const first = await place(buyer, p.previewId, 'retry-after-change');
+    expect(first.errors).toBeUndefined();
+    await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
+    const again = await place(buyer, p.previewId, 'retry-after-change');
+    expect(again.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    const claims = verifyPreview(p.previewId, buyer.userId);
+    const expired = await place(buyer, signPreview({ ...claims, expiresAt: Date.now() - 1000 }), 'retry-after-change');
+    expect(expired.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    expect(await orderCount(buyer.userId)).toBe(1);
+  });
+
   it('creates one order for 20 concurrent calls with one key; 19 are replays', async () => {
     const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 100 } });
     const buyer = user();

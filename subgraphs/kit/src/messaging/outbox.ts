@@ -30,6 +30,16 @@ export type AnyEmitOptions = { [T in EventType]: EmitOptions<T> }[EventType];
  */
 export async function emit<T extends EventType>(tx: EntityManager, options: EmitOptions<T>): Promise<EventEnvelope<T>> {
   if (!tx.getTransactionContext()) throw new Error('emit() must run inside a transaction: the event is written with the state change');
+  const { envelope, row } = outboxRow(options);
+  await kysely<MessagingDb>(tx).insertInto('outbox').values(row).execute();
+  return envelope;
+}
+
+/**
+ * An event's envelope and its outbox row, for a caller that writes the row within a larger
+ * statement of its own transaction (an INSERT among others in one WITH); emit() is the usual way.
+ */
+export function outboxRow<T extends EventType>(options: EmitOptions<T>) {
   const envelope: EventEnvelope<T> = {
     eventId: newId('evt'),
     type: options.type,
@@ -39,17 +49,14 @@ export async function emit<T extends EventType>(tx: EntityManager, options: Emit
     correlationId: options.correlationId,
     payload: options.payload,
   };
-  await kysely<MessagingDb>(tx)
-    .insertInto('outbox')
-    .values({
-      event_id: envelope.eventId,
-      type: envelope.type,
-      routing_key: envelope.type,
-      body: JSON.stringify(envelope),
-      ...(options.deferMs ? { retry_at: sql<string>`clock_timestamp() + make_interval(secs => ${options.deferMs / 1000})` } : {}),
-    })
-    .execute();
-  return envelope;
+  const row = {
+    event_id: envelope.eventId,
+    type: envelope.type,
+    routing_key: envelope.type,
+    body: JSON.stringify(envelope),
+    ...(options.deferMs ? { retry_at: sql<string>`clock_timestamp() + make_interval(secs => ${options.deferMs / 1000})` } : {}),
+  };
+  return { envelope, row };
 }
 
 /**

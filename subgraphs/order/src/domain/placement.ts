@@ -3,7 +3,7 @@ import {
   ErrorCode,
   badInput,
   callInternal,
-  emit,
+  outboxRow,
   envInt,
   logger,
   newId,
@@ -14,7 +14,7 @@ import {
   type Identity,
 } from '@shop/kit';
 import { db } from '../persistence.js';
-import { recordOrderEvent } from './order-events.js';
+import { orderEventRow } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { couponUses, paymentTtlSeconds, quote } from './quote.js';
@@ -68,28 +68,41 @@ export async function placeOrder(
   const preview = verifyPreview(input.previewId, userId);
   const previewId = preview.id;
 
-  const earlier = await findRequest(em, userId, input.clientReqId);
-  if (earlier) return replay(em, earlier, previewId);
-  requireUnexpired(preview);
-
-  // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
-  const current = await quote(em, userId, preview.lines, preview.couponCode, preview.country, correlationId).catch((error: unknown) => {
-    if (error instanceof DomainError) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
+  // A retry of a placed order answers that order, however old its preview or whatever changed since:
+  // the request record is read only when this preview cannot be placed as it stands (or, below, when
+  // the claim finds the key taken), so a first placement does not pay for the lookup.
+  let current: Awaited<ReturnType<typeof quote>>;
+  try {
+    requireUnexpired(preview);
+    // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
+    current = await quote(em, userId, preview.lines, preview.couponCode, preview.country, correlationId).catch((error: unknown) => {
+      if (error instanceof DomainError)
+        throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
+      throw error;
+    });
+    const changed =
+      current.breakdown.total !== preview.total ||
+      current.breakdown.discount !== preview.discount ||
+      current.breakdown.shippingFee !== preview.shippingFee ||
+      current.breakdown.payable !== preview.payable ||
+      current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
+    if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
+    // A retried flash-sale order is answered before the entrance counts it again.
+    if (current.flashSale) {
+      const earlier = await findRequest(em, userId, input.clientReqId);
+      if (earlier) return replay(em, earlier, previewId);
+      gate.admit(current.lines.map((l) => l.skuId));
+    }
+  } catch (error) {
+    const earlier = await findRequest(em, userId, input.clientReqId);
+    if (earlier) return replay(em, earlier, previewId);
     throw error;
-  });
-  const changed =
-    current.breakdown.total !== preview.total ||
-    current.breakdown.discount !== preview.discount ||
-    current.breakdown.shippingFee !== preview.shippingFee ||
-    current.breakdown.payable !== preview.payable ||
-    current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
-  if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
-
-  if (current.flashSale) gate.admit(current.lines.map((l) => l.skuId));
+  }
 
   const orderId = newId('ord');
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
+  const countsUserOrders = rules.some((r) => r.enabled && r.kind === 'ORDERS_PER_USER');
   let created: boolean;
   let createdEvent: { eventId: string } | undefined;
   try {
@@ -101,9 +114,9 @@ export async function placeOrder(
         .executeTakeFirst();
       if (claimed.numInsertedOrUpdatedRows === 0n) return false; // another request with this key won; answer with its order
       // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order to wait for an
-      // admin. The user's orders are counted under a per-user lock held until this order commits, so
-      // concurrent attempts of one user are counted one after the other: a per-user limit holds.
-      await advisoryXactLock(tx, `risk:user:${userId}`);
+      // admin. With a per-user rule enabled, the user's orders are counted under a per-user lock held
+      // until this order commits, so concurrent attempts of one user are counted one after the other.
+      if (countsUserOrders) await advisoryXactLock(tx, `risk:user:${userId}`);
       const risk = await assessRisk(
         tx,
         { userId, deviceId: client.deviceId, ip: client.clientIp, payable: current.breakdown.payable, currency: current.currency },
@@ -111,45 +124,10 @@ export async function placeOrder(
       );
       if (risk.action === 'REJECT') throw new RiskRefusal(risk);
       const b = current.breakdown;
-      await db(tx)
-        .insertInto('orders')
-        .values({
-          id: orderId,
-          user_id: userId,
-          status: 'CREATED',
-          currency: current.currency,
-          total: b.total,
-          discount: b.discount,
-          shipping_fee: b.shippingFee,
-          payable: b.payable,
-          coupon_code: current.couponCode,
-          address_id: preview.addressId,
-          preview_id: previewId,
-          flash_sale: current.flashSale,
-          expire_at: expireAt,
-          device_id: client.deviceId,
-          client_ip: client.clientIp,
-          risk_review: risk.action === 'REVIEW',
-        })
-        .execute();
-      if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
-      await db(tx)
-        .insertInto('order_item')
-        .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
-        .execute();
-      if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
-      await recordOrderEvent(tx, {
-        orderId,
-        type: 'ORDER_CREATED',
-        from: null,
-        to: 'CREATED',
-        version: 1,
-        payload: { clientReqId: input.clientReqId, previewId, ...b },
-      });
       // A normal order's reservation is the synchronous call below: order.created is its fallback,
       // held back until that call has had its time, withdrawn with the outcome (reserveNow) and
       // published at once when the call fails; a crash in between publishes it when the time is up.
-      createdEvent = await emit(tx, {
+      const created = outboxRow({
         type: 'order.created',
         ...(current.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
         aggregateId: orderId,
@@ -163,6 +141,59 @@ export async function placeOrder(
           flashSale: current.flashSale,
         },
       });
+      createdEvent = created.envelope;
+      // The order, its items, its first audit row and its event in one statement (the items'
+      // foreign key is checked at the statement's end, when the order row is there).
+      await db(tx)
+        .with('o', (q) =>
+          q
+            .insertInto('orders')
+            .values({
+              id: orderId,
+              user_id: userId,
+              status: 'CREATED',
+              currency: current.currency,
+              total: b.total,
+              discount: b.discount,
+              shipping_fee: b.shippingFee,
+              payable: b.payable,
+              coupon_code: current.couponCode,
+              address_id: preview.addressId,
+              preview_id: previewId,
+              flash_sale: current.flashSale,
+              expire_at: expireAt,
+              device_id: client.deviceId,
+              client_ip: client.clientIp,
+              risk_review: risk.action === 'REVIEW',
+            })
+            .returning('id'),
+        )
+        .with('i', (q) =>
+          q
+            .insertInto('order_item')
+            .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
+            .returning('order_id'),
+        )
+        .with('e', (q) =>
+          q
+            .insertInto('order_event')
+            .values(
+              orderEventRow({
+                orderId,
+                type: 'ORDER_CREATED',
+                from: null,
+                to: 'CREATED',
+                version: 1,
+                payload: { clientReqId: input.clientReqId, previewId, ...b },
+              }),
+            )
+            .returning('id'),
+        )
+        .insertInto('outbox')
+        .values(created.row)
+        .execute();
+      if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
+      if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
       return true;
     });
   } catch (error) {
