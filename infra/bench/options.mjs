@@ -5,7 +5,7 @@ export const USAGE = `npm run bench:orders -- [options]
 
 Places orders through the gateway of a freshly started stack (own database, own broker names) and
 prints latency and throughput figures, the SLO check (placeOrder p95 <= 300 ms) and the stock invariants.
-First it runs the database floor: the minimal order transaction through node-pg, with as many connections
+Beside it, it runs the database floor (half before, half after the load): the minimal order transaction through node-pg, with as many connections
 as --concurrency, against the same server; then it prints the stack's rate as a share of the floor's
 (goal >= 0.3) and the SQL statements and transactions per previewed-and-placed order that every process
 counted, asynchronous consumers included (goals <= 15 and <= 3).
@@ -18,7 +18,8 @@ counted, asynchronous consumers included (goals <= 15 and <= 3).
   --hot                less hot-SKU stock than demand: exercises STOCK_NOT_ENOUGH (BENCH_HOT=1)
   --qty Q              units of the hot SKU per order                 (BENCH_QTY, default 1)
   --duration SECONDS   stop starting new orders after this long       (BENCH_DURATION, default 75)
-  --floor SECONDS      how long the database floor runs first, 0 to skip (BENCH_FLOOR, default 15)
+  --floor SECONDS      how long the database floor runs, half before and half after the load, 0 to skip
+                       (BENCH_FLOOR, default 20)
   --profile            every process writes a CPU profile (node --cpu-prof) into <logs>/profiles when it stops
   --help
 
@@ -46,7 +47,7 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
   // The order subgraph accepts at most 99 units of one SKU per order.
   const qty = int('qty', 'BENCH_QTY', 1, { max: 99 });
   const durationS = int('duration', 'BENCH_DURATION', 75, { max: 86_400 });
-  const floorS = int('floor', 'BENCH_FLOOR', 15, { min: 0, max: 3_600 });
+  const floorS = int('floor', 'BENCH_FLOOR', 20, { min: 0, max: 3_600 });
   const profile = values.profile ?? false;
   const hot = values.hot ?? ['1', 'true', 'yes'].includes(String(env.BENCH_HOT ?? '').toLowerCase());
   const demand = users * ordersPerUser * qty;

@@ -38,8 +38,8 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
     if (!address) throw badInput(`address ${addressId} is not one of yours`, { field: 'addressId' });
     country = address.country;
   }
-  const q = await quote(em, userId, lines, couponCode, country, correlationId);
-  const stock = await stockCheck(lines, correlationId);
+  // The catalog's prices and inventory's stock are asked at the same time.
+  const [q, stock] = await Promise.all([quote(em, userId, lines, couponCode, country, correlationId), stockCheck(lines, correlationId)]);
   const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
   const b = q.breakdown;
   const previewId = signPreview({
