@@ -40,13 +40,14 @@ const encode = (value: string): Uint8Array => new TextEncoder().encode(value);
  * The HS256 key of a secret, imported once per process (and again only when the secret's value
  * changes): handing jose the raw bytes would import them on every sign and verify.
  */
-const keys = new Map<string, { value: string; key: Promise<webcrypto.CryptoKey> }>();
-function hmacKey(name: 'INTERNAL_IDENTITY_SECRET' | 'JWT_SECRET'): Promise<webcrypto.CryptoKey> {
-  const value = secret(name);
-  const known = keys.get(name);
-  if (known?.value === value) return known.key;
-  const key = webcrypto.subtle.importKey('raw', encode(value), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-  keys.set(name, { value, key });
+const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+function hmacKey(value: string): Promise<webcrypto.CryptoKey> {
+  let key = keys.get(value);
+  if (!key) {
+    if (keys.size >= 8) keys.clear(); // only replaced secrets pile up here
+    key = webcrypto.subtle.importKey('raw', encode(value), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    keys.set(value, key);
+  }
   return key;
 }
 
@@ -91,7 +92,7 @@ export async function signInternalIdentity(identity: Identity, subgraph: Subgrap
     .setAudience(internalAudience(subgraph))
     .setIssuedAt()
     .setExpirationTime(`${INTERNAL_TTL_SECONDS}s`)
-    .sign(await hmacKey('INTERNAL_IDENTITY_SECRET'));
+    .sign(await hmacKey(secret('INTERNAL_IDENTITY_SECRET')));
   if (signed.size >= SIGNED_CACHE_MAX) signed.clear();
   signed.set(cacheKey, { token, reuseUntil: now + (INTERNAL_TTL_SECONDS * 1000) / 2 });
   return token;
@@ -104,7 +105,7 @@ export async function verifyInternalIdentity(token: string, subgraph: SubgraphNa
   const known = verified.get(cacheKey);
   if (known && known.expiresAt > Date.now()) return known.identity;
   try {
-    const { payload } = await jwtVerify(token, await hmacKey('INTERNAL_IDENTITY_SECRET'), {
+    const { payload } = await jwtVerify(token, await hmacKey(secret('INTERNAL_IDENTITY_SECRET')), {
       algorithms: ['HS256'],
       audience: internalAudience(subgraph),
       issuer: INTERNAL_ISSUER,
@@ -128,7 +129,7 @@ export async function verifyInternalIdentity(token: string, subgraph: SubgraphNa
 export async function verifyClientToken(token: string): Promise<Identity> {
   let identity: Identity;
   try {
-    const { payload } = await jwtVerify(token, await hmacKey('JWT_SECRET'), {
+    const { payload } = await jwtVerify(token, await hmacKey(secret('JWT_SECRET')), {
       algorithms: ['HS256'],
       requiredClaims: ['sub', 'exp'],
       issuer: clientIssuer(),
@@ -162,7 +163,7 @@ export async function mintClientToken(identity: Identity, ttlSeconds = 3600): Pr
   const audience = clientAudience();
   if (issuer) jwt.setIssuer(issuer);
   if (audience) jwt.setAudience(audience);
-  return jwt.sign(await hmacKey('JWT_SECRET'));
+  return jwt.sign(await hmacKey(secret('JWT_SECRET')));
 }
 
 function toIdentity(sub: unknown, roles: unknown): Identity {
