@@ -39,7 +39,10 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
     country = address.country;
   }
   // The catalog's prices and inventory's stock are asked at the same time.
-  const [q, stock] = await Promise.all([quote(em, userId, lines, couponCode, country, correlationId), stockCheck(lines, correlationId)]);
+  const [q, stock] = await Promise.all([
+    quote(em, userId, lines, couponCode, country, correlationId, { recentPrices: true }),
+    stockCheck(lines, correlationId),
+  ]);
   const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
   const b = q.breakdown;
   const previewId = signPreview({

@@ -1,4 +1,4 @@
-import { badInput, envInt, fetchEntities, fetchSkuFacts, type EntityManager, type Selectable } from '@shop/kit';
+import { badInput, envInt, fetchEntities, fetchSkuFacts, type EntityManager, type Selectable, type SkuFacts } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { couponProblem, priceOrder, type Coupon, type PriceBreakdown, type PricedLine, type ShippingRate } from './pricing.js';
 
@@ -70,8 +70,38 @@ async function shippingRate(em: EntityManager, country: string | null): Promise<
 }
 
 /**
- * Prices order lines from the catalog's current prices, the coupon's rules and the shipping rate
- * of the destination. Used by previewOrder, and again by placeOrder to detect a change.
+ * How long an order process reuses a SKU's catalog facts (price, flash-sale flag) for previews.
+ * placeOrder always asks the catalog, so a price changed meanwhile is still caught there
+ * (PREVIEW_EXPIRED, seed §17 example 7); a popular SKU's previews cost the catalog one call per
+ * process per this time.
+ */
+export const PREVIEW_PRICES_TTL_MS = 2000;
+const recentFacts = new Map<string, { facts: SkuFacts; at: number }>();
+
+async function skuFacts(ids: readonly string[], correlationId: string, recent: boolean): Promise<Map<string, SkuFacts>> {
+  if (!recent) return fetchSkuFacts(ids, correlationId);
+  const now = Date.now();
+  const found = new Map<string, SkuFacts>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const hit = recentFacts.get(id);
+    if (hit && now - hit.at < PREVIEW_PRICES_TTL_MS) found.set(id, hit.facts);
+    else missing.push(id);
+  }
+  if (missing.length === 0) return found;
+  const fetched = await fetchSkuFacts(missing, correlationId);
+  if (recentFacts.size > 10_000) recentFacts.clear();
+  for (const [id, facts] of fetched) {
+    recentFacts.set(id, { facts, at: now });
+    found.set(id, facts);
+  }
+  return found;
+}
+
+/**
+ * Prices order lines from the catalog's prices, the coupon's rules and the shipping rate of the
+ * destination. Used by previewOrder (`recentPrices`: facts up to PREVIEW_PRICES_TTL_MS old), and
+ * again by placeOrder with the catalog's current prices to detect a change.
  */
 export async function quote(
   em: EntityManager,
@@ -80,11 +110,12 @@ export async function quote(
   couponCode: string | null,
   country: string | null,
   correlationId: string,
-  now = new Date(),
+  { now = new Date(), recentPrices = false }: { now?: Date; recentPrices?: boolean } = {},
 ): Promise<Quote> {
-  const facts = await fetchSkuFacts(
+  const facts = await skuFacts(
     lines.map((l) => l.skuId),
     correlationId,
+    recentPrices,
   );
   const priced: PricedLine[] = lines.map((line) => {
     const sku = facts.get(line.skuId);
