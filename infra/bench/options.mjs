@@ -49,6 +49,9 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
   const durationS = int('duration', 'BENCH_DURATION', 75, { max: 86_400 });
   const floorS = int('floor', 'BENCH_FLOOR', 20, { min: 0, max: 3_600 });
   const profile = values.profile ?? false;
+  // Node accepts --cpu-prof in NODE_OPTIONS from version 22 on (npm run uses the pinned Node 24).
+  if (profile && Number(process.versions.node.split('.')[0]) < 22)
+    throw new Error(`--profile needs Node 22 or later (this is ${process.version}): run it through npm run`);
   const hot = values.hot ?? ['1', 'true', 'yes'].includes(String(env.BENCH_HOT ?? '').toLowerCase());
   const demand = users * ordersPerUser * qty;
   const rawStock = pick('stock', 'BENCH_STOCK', undefined);
