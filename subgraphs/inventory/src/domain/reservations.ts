@@ -134,8 +134,9 @@ class Incomplete extends Error {
  * A normal order's reservation in one statement, for the common case where one warehouse can serve
  * each line whole (the one with the most available, as planLine prefers): it claims the order's
  * header, locks the wanted SKUs' stock rows in (sku, warehouse) byte order, takes each line from its
- * warehouse with the conditional `available >= qty`, and records the holds. The hot rows stay locked
- * only while PostgreSQL runs this one statement, never across a round trip to this process.
+ * warehouse with the conditional `available >= qty`, and records the holds (only rows that can
+ * serve their line whole are locked). A hot row stays locked from this statement to the COMMIT
+ * that follows it, not across a round trip per line as line-by-line planning needs.
  * Answers null when the header already existed (a repeat: nothing was taken), the allocations when
  * every line was taken, and throws Incomplete when a line needs several warehouses or more than
  * there is: the caller rolls the statement's effects back and plans line by line (takeLine).
@@ -164,6 +165,8 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
         .innerJoin('want', 'want.sku_id', 'stock.sku_id')
         .select(['want.id', 'stock.sku_id', 'stock.warehouse_id', 'stock.available', 'want.qty'])
         .where((eb) => eb.exists(eb.selectFrom('header').select('order_id')))
+        // Only rows that could serve their line whole are locked: a sold-out SKU locks nothing here.
+        .whereRef('stock.available', '>=', 'want.qty')
         .orderBy('stock.sku_id', (ob) => ob.collate('C'))
         .orderBy('stock.warehouse_id', (ob) => ob.collate('C'))
         .forUpdate('stock'),
