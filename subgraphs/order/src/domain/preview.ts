@@ -1,6 +1,7 @@
 import { badInput, json, newId, parseId, type EntityManager } from '@shop/kit';
 import { db } from '../persistence.js';
 import { findOwnAddress } from './addresses.js';
+import { admitPreview } from './flash-sale.js';
 import { normaliseLines } from './pricing.js';
 import { previewTtlSeconds, quote, stockCheck } from './quote.js';
 
@@ -19,6 +20,8 @@ export interface PreviewResult {
   payable: number;
   stockCheck: 'PASS' | 'INSUFFICIENT';
   expiresAt: Date;
+  /** Flash-sale SKUs: the buyer's place among those admitted (flash-sale.ts). */
+  queuePosition: number | null;
 }
 
 /**
@@ -38,7 +41,9 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
     country = address.country;
   }
   const q = await quote(em, userId, lines, couponCode, country, correlationId);
-  const stock = await stockCheck(lines, correlationId);
+  // A flash-sale SKU admits the buyer here (one unit, shared admission): admitted means stock is left to promise.
+  const queuePosition = q.flashSale ? await admitPreview(userId, lines) : null;
+  const stock = q.flashSale ? 'PASS' : await stockCheck(lines, correlationId);
   const previewId = newId('pvw');
   const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
   const b = q.breakdown;
@@ -60,5 +65,5 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
       expires_at: expiresAt,
     })
     .execute();
-  return { previewId, currency: q.currency, ...b, stockCheck: stock, expiresAt };
+  return { previewId, currency: q.currency, ...b, stockCheck: stock, expiresAt, queuePosition };
 }
