@@ -135,6 +135,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     authenticate(policy),
     express.json({ limit: BODY_LIMIT }),
     httpAdmission(policy),
+    flashSale.httpShortcut,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string, ...policy.clientFacts(req) }),
     }),

@@ -74,7 +74,13 @@ async function setUp(url, token, units) {
     'createProduct',
   );
   const skuId = created.createProduct.skus[0].id;
-  await gqlOrThrow(url, `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id } }`, { s: skuId, w: WAREHOUSE, n: units }, token, 'setStock');
+  await gqlOrThrow(
+    url,
+    `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id } }`,
+    { s: skuId, w: WAREHOUSE, n: units },
+    token,
+    'setStock',
+  );
   return skuId;
 }
 
@@ -90,7 +96,11 @@ async function openSale(admission, skuId, units) {
 
 /** Units of the SKU held or sold in PostgreSQL. */
 const unitsTaken = async (reader, skuId) =>
-  (await reader.query(`SELECT coalesce(sum(reserved + sold), 0)::int AS n, coalesce(min(available), 0)::int AS low FROM inventory.stock WHERE sku_id = $1`, [skuId])).rows[0];
+  (
+    await reader.query(`SELECT coalesce(sum(reserved + sold), 0)::int AS n, coalesce(min(available), 0)::int AS low FROM inventory.stock WHERE sku_id = $1`, [
+      skuId,
+    ])
+  ).rows[0];
 
 /** The clicks: a pool of `concurrency` workers over distinct buyers; watches the stock to time the sell-out. */
 async function runClicks({ url, tokens, skuId, concurrency, reader, units, shouldStop }) {
@@ -185,12 +195,18 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
   try {
     const admission = new FlashAdmission(redis);
     await openSale(admission, skuId, options.units);
-    const tokens = await Promise.all(
-      Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-b${i}`, roles: [] })),
-    );
+    const tokens = await Promise.all(Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-b${i}`, roles: [] })));
     say(`sale open: ${options.units} units, ${tokens.length} buyers, ${options.concurrency} clicks in flight`);
     const loadBefore = os.loadavg()[0];
-    const clicks = await runClicks({ url: stack.gatewayUrl, tokens, skuId, concurrency: options.concurrency, reader, units: options.units, shouldStop: interrupted });
+    const clicks = await runClicks({
+      url: stack.gatewayUrl,
+      tokens,
+      skuId,
+      concurrency: options.concurrency,
+      reader,
+      units: options.units,
+      shouldStop: interrupted,
+    });
     const loadAfter = os.loadavg()[0];
     const settled = await waitForSettle(reader, 60_000);
     const orders = (
@@ -255,7 +271,10 @@ function printRun(run, f, options) {
     ['oversold', String(f.oversold)],
     ['order rows (by status)', run.orders.map((o) => `${o.status}${o.reason ? `/${o.reason}` : ''} ${o.n}`).join(', ') || 'none'],
     ['order rows per refused click', `${f.rowsPerRefused.toFixed(4)} (${f.withoutUnit} rows without a unit / ${options.clicks - f.held} clicks without one)`],
-    ['orders left unsettled', `${f.unsettled}${run.settled.ms === undefined ? ' (not settled within 60 s)' : ` (settled ${run.settled.ms} ms after the last click)`}`],
+    [
+      'orders left unsettled',
+      `${f.unsettled}${run.settled.ms === undefined ? ' (not settled within 60 s)' : ` (settled ${run.settled.ms} ms after the last click)`}`,
+    ],
     ['Redis after the sale', `available ${run.state.available}, admitted and waiting ${run.state.pending}, held since the last report ${run.state.held}`],
     ['load average (1 min) before / after', `${run.loadBefore.toFixed(2)} / ${run.loadAfter.toFixed(2)}`],
     ['goals', undefined],
@@ -274,7 +293,15 @@ async function run({ options, runId, reader, startStack, interrupted }) {
     results.push({ r, f });
   }
   if (results.length > 1) {
-    const col = (f) => [f.perS.toFixed(0), ms(f.refused.p95), ms(f.admitted.p95), f.rowsPerRefused.toFixed(4), String(f.held), String(f.oversold), String(f.unsettled)];
+    const col = (f) => [
+      f.perS.toFixed(0),
+      ms(f.refused.p95),
+      ms(f.admitted.p95),
+      f.rowsPerRefused.toFixed(4),
+      String(f.held),
+      String(f.oversold),
+      String(f.unsettled),
+    ];
     const labels = ['decisions / s', 'refused p95', 'admitted p95', 'order rows per refused click', 'units sold', 'oversold', 'unsettled'];
     say();
     say(
