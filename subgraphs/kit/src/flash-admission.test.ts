@@ -66,14 +66,18 @@ describe('the shared flash-sale admission', () => {
         people.find((p) => !admitted.includes(p))!,
       ),
     ).toEqual({ kind: 'SOLD_OUT' });
-    // A report taken after the holds: available 1, the holds are in it.
-    await admission.publishAvailable(new Map([[skuId, 1]]), await admission.now());
+    // A report whose read does not see the reservations yet leaves them counted as held.
+    await admission.publishAvailable(new Map([[skuId, 3]]), await admission.now());
+    expect(await admission.state(skuId)).toMatchObject({ available: 3, held: 2 });
+    expect(await admission.admit(skuId, 'usr_early')).toEqual({ kind: 'SOLD_OUT' });
+    // One that sees them: available 1, the holds are in it.
+    await admission.publishAvailable(new Map([[skuId, 1]]), await admission.now(), new Map([[skuId, ['ord_0', 'ord_1']]]));
     expect(await admission.state(skuId)).toEqual({ available: 1, pending: 1, held: 0 });
     // Its order takes the last unit: sold out, in Redis and in the next report.
     await admission.claim(skuId, admitted[2]!, 'ord_3');
     await admission.held(skuId, admitted[2]!, 'ord_3', 60_000);
     expect(await admission.admit(skuId, 'usr_late')).toEqual({ kind: 'SOLD_OUT' });
-    await admission.publishAvailable(new Map([[skuId, 0]]), await admission.now());
+    await admission.publishAvailable(new Map([[skuId, 0]]), await admission.now(), new Map([[skuId, ['ord_0', 'ord_1', 'ord_3']]]));
     expect(await admission.state(skuId)).toEqual({ available: 0, pending: 0, held: 0 });
     // That order times out and returns its unit: the next report admits again.
     await admission.released(skuId, admitted[2]!, 'ord_3');

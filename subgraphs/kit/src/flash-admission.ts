@@ -39,6 +39,10 @@ export const flashSaleSettings = (): FlashSaleSettings => ({
   ticketTtlMs: envInt('FLASH_SALE_TICKET_TTL_MS', 30_000),
 });
 
+/** How long an order stays counted as held when no stock report saw its reservation (ms); the mirror reports reservations this recent. */
+export const FLASH_HELD_BACKSTOP_MS = 60_000;
+const HELD_BACKSTOP_MS = FLASH_HELD_BACKSTOP_MS;
+
 export type Admission =
   | { kind: 'ADMITTED'; position: number }
   | { kind: 'SOLD_OUT' }
@@ -112,12 +116,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], 'q', 'K
 return 1
 `;
 
-// The buyer's order holds its unit in PostgreSQL: counted as held until a report taken after now.
-// KEYS: 1 pending, 2 held, 3 buyer key. ARGV: 1 buyer, 2 order id, 3 how long the buyer's attempt stays live (ms).
+// The buyer's order holds its unit in PostgreSQL: counted as held (by order id) until a stock report
+// that sees its reservation. KEYS: 1 pending, 2 held, 3 buyer key. ARGV: 1 buyer, 2 order id, 3 how long the
+// buyer's attempt stays live (ms).
 const HELD = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('ZADD', KEYS[2], now, ARGV[1]) end
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('ZADD', KEYS[2], now, ARGV[2]) end
 redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3]))
 return 1
 `;
@@ -131,11 +136,13 @@ if mine == ARGV[2] or mine == 'q' then redis.call('DEL', KEYS[2]) end
 return 1
 `;
 
-// Inventory's report of PostgreSQL's available units, read by a query that started after snapshotAt:
-// reservations counted as held before then are in it. KEYS: 1 state, 2 held. ARGV: 1 available, 2 snapshotAt ms.
+// Inventory's report of PostgreSQL's available units, with the orders whose reservations that read saw:
+// those are no longer counted as held. A held order no report saw for a minute is dropped (its reservation
+// is long visible or was never made). KEYS: 1 state, 2 held. ARGV: 1 available, 2 snapshotAt ms, 3.. order ids.
 const PUBLISH = `
 redis.call('HSET', KEYS[1], 'avail', ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
+for i = 3, #ARGV do redis.call('ZREM', KEYS[2], ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - ${HELD_BACKSTOP_MS})
 return 1
 `;
 
@@ -202,7 +209,7 @@ export class FlashAdmission {
     await this.redis.eval(UNCLAIM, 1, keys(skuId).buyer(userId), orderId);
   }
 
-  /** The buyer's order holds its unit (PENDING_PAYMENT or REVIEW); the attempt stays live for `liveMs`. */
+  /** The buyer's order holds its unit (PENDING_PAYMENT or REVIEW), counted until a report sees it; the attempt stays live for `liveMs`. */
   async held(skuId: string, userId: string, orderId: string, liveMs: number): Promise<void> {
     const k = keys(skuId);
     await this.redis.eval(HELD, 3, k.pending, k.held, k.buyer(userId), userId, orderId, Math.max(1000, Math.round(liveMs)));
@@ -229,13 +236,20 @@ export class FlashAdmission {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
-  /** PostgreSQL's available units per SKU, read by a query that started after `snapshotAt` (from `now()`). */
-  async publishAvailable(available: ReadonlyMap<string, number>, snapshotAt: number): Promise<void> {
+  /**
+   * PostgreSQL's available units per SKU, with the orders whose reservations the same read saw
+   * (at least those of the last FLASH_HELD_BACKSTOP_MS), read after `snapshotAt` (from `now()`).
+   */
+  async publishAvailable(
+    available: ReadonlyMap<string, number>,
+    snapshotAt: number,
+    reserved: ReadonlyMap<string, readonly string[]> = new Map(),
+  ): Promise<void> {
     if (available.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const [skuId, units] of available) {
       const k = keys(skuId);
-      pipeline.eval(PUBLISH, 2, k.state, k.held, units, snapshotAt);
+      pipeline.eval(PUBLISH, 2, k.state, k.held, units, snapshotAt, ...(reserved.get(skuId) ?? []));
     }
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);

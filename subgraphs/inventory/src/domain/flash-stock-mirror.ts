@@ -1,4 +1,5 @@
-import { FlashAdmission, createRedis, envInt, logger, type EntityManager } from '@shop/kit';
+import { IsolationLevel } from '@mikro-orm/postgresql';
+import { FLASH_HELD_BACKSTOP_MS, FlashAdmission, createRedis, envInt, groupBy, logger, type EntityManager } from '@shop/kit';
 import { db } from '../persistence.js';
 
 /**
@@ -17,17 +18,29 @@ export function startFlashStockMirror(em: EntityManager, intervalMs = envInt('FL
   const tick = async () => {
     const skuIds = await admission.flashSkus();
     if (skuIds.length === 0) return;
-    // Redis's clock before the read: reservations Redis counted as held before it are in what the read sees.
     const snapshotAt = await admission.now();
-    const rows = await db(em.fork())
-      .selectFrom('stock')
-      .select(['sku_id', (eb) => eb.fn.sum<string>('available').as('available')])
-      .where('sku_id', 'in', skuIds)
-      .groupBy('sku_id')
-      .execute();
+    // One snapshot: the available units and the reservations they already count (those orders stop counting as held in Redis).
+    const { rows, recent } = await em.fork().transactional(
+      async (tx) => ({
+        rows: await db(tx)
+          .selectFrom('stock')
+          .select(['sku_id', (eb) => eb.fn.sum<string>('available').as('available')])
+          .where('sku_id', 'in', skuIds)
+          .groupBy('sku_id')
+          .execute(),
+        recent: await db(tx)
+          .selectFrom('reservation')
+          .select(['sku_id', 'order_id'])
+          .where('sku_id', 'in', skuIds)
+          .where('created_at', '>', new Date(Date.now() - FLASH_HELD_BACKSTOP_MS).toISOString())
+          .execute(),
+      }),
+      { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true },
+    );
     const available = new Map(skuIds.map((id) => [id, 0]));
     for (const row of rows) available.set(row.sku_id, Number(row.available));
-    await admission.publishAvailable(available, snapshotAt);
+    const reserved = new Map([...groupBy(recent, (r) => r.sku_id)].map(([skuId, list]) => [skuId, list.map((r) => r.order_id)]));
+    await admission.publishAvailable(available, snapshotAt, reserved);
   };
   const loop = (async () => {
     while (!stopped) {
