@@ -698,7 +698,8 @@ describe('storefront', () => {
           skus: [{ title: 'Lantern, flash sale', price: 9900, currency: 'CNY', flashSale: true }],
         },
       });
-      await admin.request(SetStockDocument, { skuId: createProduct.skus[0]!.id, warehouseId: 'wh-shanghai', onHand: 1 });
+      const skuId = createProduct.skus[0]!.id;
+      await admin.request(SetStockDocument, { skuId, warehouseId: 'wh-shanghai', onHand: 2 });
 
       const shoppers: BrowserContext[] = [];
       const signedIn = async (user: string) => {
@@ -716,7 +717,7 @@ describe('storefront', () => {
       try {
         const first = await signedIn(`${shopper}-flash-1`);
         const row = optionRow(first, 'Lantern, flash sale');
-        await row.getByText('1 in stock').waitFor();
+        await row.getByText('2 in stock').waitFor();
         await row.getByText('One per customer.', { exact: false }).waitFor();
         // The first press after the sale opens may be asked to wait while the shop publishes the stock; the button says when.
         const buy = row.getByRole('button', { name: /^Buy now/ });
@@ -737,8 +738,10 @@ describe('storefront', () => {
         await buy.click();
         await row.getByText('You already have an order in this sale (one per customer).').waitFor();
         await row.getByRole('link', { name: 'See your order' }).waitFor();
+        await shot(first, 'flash-sale-one-per-buyer');
 
-        // The next buyer: the stock reads sold out and the button stays off.
+        // The warehouse had only the one the first buyer holds (setStock keeps held units): the next buyer sees it sold out.
+        await admin.request(SetStockDocument, { skuId, warehouseId: 'wh-shanghai', onHand: 1 });
         const second = await signedIn(`${shopper}-flash-2`);
         const secondRow = optionRow(second, 'Lantern, flash sale');
         await secondRow.getByText('Sold out').waitFor();

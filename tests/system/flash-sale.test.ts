@@ -98,12 +98,7 @@ describe('flash sale across two gateways and two order processes', () => {
     const soldOut = await click(late, skuId);
     expect(soldOut.errors![0]!.extensions).toMatchObject({ code: 'STOCK_NOT_ENOUGH', reason: 'SOLD_OUT', skuId });
     // The same answer for a document the gateway's HTTP shortcut does not take (literal arguments, another field beside it).
-    const literal = await gql(
-      stack.gatewayUrl,
-      `mutation { me: previewOrder(input: { items: [{ skuId: "${skuId}", qty: 1 }] }) { previewId } }`,
-      {},
-      late,
-    );
+    const literal = await gql(stack.gatewayUrl, `mutation { me: previewOrder(input: { items: [{ skuId: "${skuId}", qty: 1 }] }) { previewId } }`, {}, late);
     expect(literal.errors![0]!.extensions).toMatchObject({ code: 'STOCK_NOT_ENOUGH', reason: 'SOLD_OUT', skuId });
     expect(await rowsOf(userOf(late))).toEqual({ orders: 0, previews: 0 });
 
