@@ -681,7 +681,14 @@ describe('storefront', () => {
   /** Creating a product is the console's job through the API; the storefront has no generated document for it. */
   const CreateProduct = parse('mutation CreateProduct($input: CreateProductInput!) { createProduct(input: $input) { id skus { id } } }') as TypedDocumentNode<
     { createProduct: { id: string; skus: { id: string }[] } },
-    { input: { title: string; description: string; category?: string; skus: { title: string; price: number; currency: string; flashSale: boolean }[] } }
+    {
+      input: {
+        title: string;
+        description: string;
+        category?: string;
+        skus: { title: string; price: number; currency: string; flashSale: boolean; flashSaleStartsAt?: string }[];
+      };
+    }
   >;
 
   it(
@@ -695,7 +702,9 @@ describe('storefront', () => {
         input: {
           title,
           description: 'One lantern, one midnight: a flash sale.',
-          skus: [{ title: 'Lantern, flash sale', price: 9900, currency: 'CNY', flashSale: true }],
+          skus: [
+            { title: 'Lantern, flash sale', price: 9900, currency: 'CNY', flashSale: true, flashSaleStartsAt: new Date(Date.now() + 15_000).toISOString() },
+          ],
         },
       });
       const skuId = createProduct.skus[0]!.id;
@@ -719,6 +728,13 @@ describe('storefront', () => {
         const row = optionRow(first, 'Lantern, flash sale');
         await row.getByText('2 in stock').waitFor();
         await row.getByText('One per customer.', { exact: false }).waitFor();
+        // Before the sale starts: a countdown, and the button waits.
+        await row
+          .getByTestId('flash-countdown')
+          .getByText(/The sale starts .*: in 0:\d\d\./)
+          .waitFor();
+        expect(await row.getByRole('button', { name: /^Buy now/ }).isDisabled()).toBe(true);
+        await shot(first, 'flash-sale-countdown');
         // The first press after the sale opens may be asked to wait while the shop publishes the stock; the button says when.
         const buy = row.getByRole('button', { name: /^Buy now/ });
         await expect

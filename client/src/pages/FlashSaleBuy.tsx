@@ -58,8 +58,33 @@ function Outcome({ orderId }: { orderId: string }) {
   );
 }
 
+const secondsUntil = (startsAt: string | null | undefined): number =>
+  startsAt ? Math.max(0, Math.ceil((new Date(startsAt).getTime() - Date.now()) / 1000)) : 0;
+
+/** Whole seconds until `startsAt`, counting down once a second (0 once it has passed or when there is none). */
+function useSecondsUntil(startsAt: string | null | undefined): number {
+  const [left, setLeft] = useState(() => secondsUntil(startsAt));
+  useEffect(() => {
+    setLeft(secondsUntil(startsAt));
+    if (!startsAt) return;
+    const timer = setInterval(() => setLeft(secondsUntil(startsAt)), 1000);
+    return () => clearInterval(timer);
+  }, [startsAt]);
+  return left;
+}
+
+/** 3725 → "1:02:05", 65 → "1:05". */
+export const countdown = (seconds: number): string => {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+};
+
 export function FlashSaleBuy({ sku }: { sku: SkuFieldsFragment }) {
-  const { t } = useI18n();
+  const { t, dateTime } = useI18n();
+  const startsIn = useSecondsUntil(sku.flashSaleStartsAt);
   const [, preview] = useMutation(FlashPreviewDocument);
   const [, place] = useMutation(PlaceOrderDocument);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
@@ -96,8 +121,13 @@ export function FlashSaleBuy({ sku }: { sku: SkuFieldsFragment }) {
   const busy = phase.kind === 'joining' || phase.kind === 'queued';
   return (
     <div className="flash-buy full">
+      {startsIn > 0 ? (
+        <p className="flash-state" data-testid="flash-countdown">
+          {t('flash.startsIn', { time: dateTime(sku.flashSaleStartsAt!), countdown: countdown(startsIn) })}
+        </p>
+      ) : null}
       <div className="row">
-        <button type="button" disabled={soldOut || busy || waitSeconds > 0} onClick={() => void onBuy()}>
+        <button type="button" disabled={soldOut || busy || waitSeconds > 0 || startsIn > 0} onClick={() => void onBuy()}>
           {waitSeconds > 0 ? `${t('flash.buy')} (${waitSeconds})` : t('flash.buy')}
           <span className="visually-hidden"> — {sku.title}</span>
         </button>

@@ -32,6 +32,20 @@ describe('the shared flash-sale admission', () => {
     expect(admissionRefusal(skuId, refused[0]!)!.extensions).toMatchObject({ code: 'FLASH_SALE_THROTTLED', reason: 'RATE', skuId });
   });
 
+  it('refuses clicks before the sale starts, with the time left as the retry hint', async () => {
+    const skuId = sku();
+    const admission = new FlashAdmission(redis, settings);
+    await admission.register(skuId, new Date(Date.now() + 60_000));
+    await admission.publishAvailable(new Map([[skuId, 10]]), await admission.now());
+    const early = await admission.admit(skuId, 'usr_early');
+    expect(early).toMatchObject({ kind: 'NOT_STARTED' });
+    expect(early.kind === 'NOT_STARTED' && early.retryAfterMs).toBeGreaterThan(50_000);
+    expect(admissionRefusal(skuId, early)!.extensions).toMatchObject({ code: 'FLASH_SALE_THROTTLED', reason: 'NOT_STARTED' });
+    await admission.register(skuId, new Date(Date.now() - 1000));
+    expect(await admission.admit(skuId, 'usr_early')).toMatchObject({ kind: 'ADMITTED' });
+    expect(await admission.flashSkus()).toContain(skuId);
+  });
+
   it('bounds the queue of admitted buyers', async () => {
     const skuId = sku();
     const admission = new FlashAdmission(redis, { ...settings, burst: 50, rate: 1000, queue: 3 });

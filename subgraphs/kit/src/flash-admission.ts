@@ -48,6 +48,7 @@ export type Admission =
   | { kind: 'SOLD_OUT' }
   | { kind: 'THROTTLED'; reason: 'RATE' | 'QUEUE_FULL'; retryAfterMs: number }
   | { kind: 'ALREADY'; orderId: string }
+  | { kind: 'NOT_STARTED'; retryAfterMs: number }
   /** No state for this SKU: not a flash-sale SKU, or Redis lost it and inventory has not published it again. */
   | { kind: 'UNKNOWN' };
 
@@ -67,6 +68,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local avail = redis.call('HGET', KEYS[1], 'avail')
 if not avail then return {'UNKNOWN'} end
+local starts = tonumber(redis.call('HGET', KEYS[1], 'starts') or 0)
+if now < starts then return {'NOT_STARTED', starts - now} end
 local buyer = ARGV[1]
 local mine = redis.call('GET', KEYS[4])
 if mine and mine ~= 'q' then return {'ALREADY', mine} end
@@ -189,6 +192,8 @@ export class FlashAdmission {
         return { kind, reason: a as 'RATE' | 'QUEUE_FULL', retryAfterMs: Number(b) };
       case 'ALREADY':
         return { kind, orderId: String(a) };
+      case 'NOT_STARTED':
+        return { kind, retryAfterMs: Number(a) };
       case 'SOLD_OUT':
       case 'UNKNOWN':
         return { kind };
@@ -221,9 +226,13 @@ export class FlashAdmission {
     await this.redis.eval(RELEASED, 2, k.pending, k.buyer(userId), userId, orderId);
   }
 
-  /** Makes a SKU known as a flash-sale SKU, so inventory publishes its stock. */
-  async register(skuId: string): Promise<void> {
-    await this.redis.sadd(INDEX, skuId);
+  /** Makes a SKU known as a flash-sale SKU, so inventory publishes its stock; clicks before `startsAt` are refused. */
+  async register(skuId: string, startsAt: Date | null = null): Promise<void> {
+    await this.redis
+      .multi()
+      .sadd(INDEX, skuId)
+      .hset(keys(skuId).state, 'starts', startsAt ? startsAt.getTime() : 0)
+      .exec();
   }
 
   flashSkus(): Promise<string[]> {
@@ -277,6 +286,12 @@ export function admissionRefusal(skuId: string, admission: Admission): DomainErr
       });
     case 'THROTTLED':
       return throttled(skuId, admission.reason, admission.retryAfterMs);
+    case 'NOT_STARTED':
+      return new DomainError(ErrorCode.FLASH_SALE_THROTTLED, 'The flash sale has not started yet', {
+        skuId,
+        reason: 'NOT_STARTED',
+        retryAfterMs: admission.retryAfterMs,
+      });
     case 'ALREADY':
       return new DomainError(ErrorCode.ORDER_ALREADY_EXISTS, 'You already have an order in this flash sale: one per buyer', {
         skuId,

@@ -40,11 +40,11 @@ function flashLine(lines: readonly { skuId: string; qty: number }[]): string {
 }
 
 /** Admits the buyer to the SKU's flash sale, or throws the refusal. Answers the buyer's place in the queue. */
-export async function admitPreview(userId: string, lines: readonly { skuId: string; qty: number }[]): Promise<number> {
+export async function admitPreview(userId: string, lines: readonly { skuId: string; qty: number }[], startsAt: Date | null): Promise<number> {
   const skuId = flashLine(lines);
   const gate = admission();
   if (!registered.has(skuId)) {
-    await gate.register(skuId);
+    await gate.register(skuId, startsAt);
     registered.add(skuId);
   }
   const answer = await gate.admit(skuId, userId);

@@ -42,7 +42,7 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
   }
   const q = await quote(em, userId, lines, couponCode, country, correlationId);
   // A flash-sale SKU admits the buyer here (one unit, shared admission): admitted means stock is left to promise.
-  const queuePosition = q.flashSale ? await admitPreview(userId, lines) : null;
+  const queuePosition = q.flashSale ? await admitPreview(userId, lines, q.flashSaleStartsAt) : null;
   const stock = q.flashSale ? 'PASS' : await stockCheck(lines, correlationId);
   const previewId = newId('pvw');
   const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
