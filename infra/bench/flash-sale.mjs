@@ -33,6 +33,8 @@ or the set-up failed, 130 when interrupted.`;
 const GOALS = { decisionsPerS: 1000, refusedP95Ms: 100, rowsPerRefused: 0.01 };
 const WAREHOUSE = 'bench-wh-flash';
 const PREVIEW = `mutation FlashPreview($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId queuePosition } }`;
+/** Attempts per call when the system failed it. */
+const RETRIES = 3;
 const PLACE = `mutation FlashPlace($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status } } }`;
 
 function readOptions(argv = process.argv.slice(2), env = process.env) {
@@ -112,6 +114,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
     errors: new Tally(),
     admittedAt: [],
     placed: 0,
+    retries: 0,
     soldOutMs: undefined,
     wallMs: 0,
   };
@@ -126,9 +129,18 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
       await new Promise((res) => setTimeout(res, 50));
     }
   })();
+  /** As a shopper's app does: a call that failed for the system (not a refusal) is sent again, the same way (placeOrder keeps its clientReqId). */
+  const call = async (query, variables, token) => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await gql(url, query, variables, token);
+      const failed = res.transport || res.code === 'INTERNAL_SERVER_ERROR' || res.code === 'SERVICE_UNAVAILABLE';
+      if (!failed || attempt === RETRIES) return res;
+      r.retries += 1;
+    }
+  };
   const click = async (i) => {
     const started = performance.now();
-    const preview = await gql(url, PREVIEW, { input: { items: [{ skuId, qty: 1 }] } }, tokens[i]);
+    const preview = await call(PREVIEW, { input: { items: [{ skuId, qty: 1 }] } }, tokens[i]);
     r.preview.add(preview.ms);
     if (preview.transport || (!preview.errors && !preview.data?.previewOrder)) {
       r.errors.add(`preview ${preview.transport ?? 'EMPTY'}`);
@@ -141,7 +153,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
       return;
     }
     r.admittedAt.push(performance.now() - began);
-    const place = await gql(url, PLACE, { input: { previewId: preview.data.previewOrder.previewId, clientReqId: `flash-${i}` } }, tokens[i]);
+    const place = await call(PLACE, { input: { previewId: preview.data.previewOrder.previewId, clientReqId: `flash-${i}` } }, tokens[i]);
     if (place.transport || (!place.errors && !place.data?.placeOrder)) {
       r.errors.add(`place ${place.transport ?? 'EMPTY'}`);
       return;
@@ -258,6 +270,7 @@ function printRun(run, f, options) {
     ['clicks', undefined],
     ['clicks decided / sent', `${f.decided} / ${options.clicks}${clicks.errors.total ? `; errors ${clicks.errors}` : ''}`],
     ['answers', String(clicks.outcomes)],
+    ['calls sent again after a failure', String(clicks.retries)],
     ['decisions / s', `${f.perS.toFixed(0)} (wall ${(clicks.wallMs / 1000).toFixed(2)} s)`],
     ['refused p50 / p95 / p99', `${ms(f.refused.p50)} / ${ms(f.refused.p95)} / ${ms(f.refused.p99)}  (${f.refused.count})`],
     ['admitted p50 / p95 / p99 (preview + place)', `${ms(f.admitted.p50)} / ${ms(f.admitted.p95)} / ${ms(f.admitted.p99)}  (${f.admitted.count})`],

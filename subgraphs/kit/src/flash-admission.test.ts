@@ -114,6 +114,12 @@ describe('the shared flash-sale admission', () => {
     expect(await admission.claim(skuId, 'usr_once', 'ord_2')).toEqual({ kind: 'ALREADY', orderId: 'ord_1' });
     expect(await admission.admit(skuId, 'usr_once')).toEqual({ kind: 'ALREADY', orderId: 'ord_1' });
     expect(admissionRefusal(skuId, { kind: 'ALREADY', orderId: 'ord_1' })!.extensions).toMatchObject({ code: 'ORDER_ALREADY_EXISTS', orderId: 'ord_1' });
+    // A failed preview gives back only an admission no order was placed for.
+    await admission.giveBack(skuId, 'usr_once');
+    expect(await admission.admit(skuId, 'usr_once')).toEqual({ kind: 'ALREADY', orderId: 'ord_1' });
+    expect(await admission.admit(skuId, 'usr_other')).toMatchObject({ kind: 'ADMITTED' });
+    await admission.giveBack(skuId, 'usr_other');
+    expect(await admission.state(skuId)).toMatchObject({ pending: 1 });
     // A placement that failed before its order committed gives the admission back.
     await admission.unclaim(skuId, 'usr_once', 'ord_1');
     expect(await admission.claim(skuId, 'usr_once', 'ord_3')).toEqual({ kind: 'CLAIMED' });

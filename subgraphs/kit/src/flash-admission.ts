@@ -139,6 +139,16 @@ if mine == ARGV[2] or mine == 'q' then redis.call('DEL', KEYS[2]) end
 return 1
 `;
 
+// A preview that failed after its buyer was admitted (the catalog did not answer, say): the unit is
+// promised to nobody again. Only an admission not yet bound to an order. KEYS: 1 pending, 2 buyer key. ARGV: 1 buyer.
+const GIVE_BACK = `
+if redis.call('GET', KEYS[2]) == 'q' then
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 1
+`;
+
 // Inventory's report of PostgreSQL's available units, with the orders whose reservations that read saw:
 // those are no longer counted as held. A held order no report saw for a minute is dropped (its reservation
 // is long visible or was never made). KEYS: 1 state, 2 held. ARGV: 1 available, 2 snapshotAt ms, 3.. order ids.
@@ -224,6 +234,12 @@ export class FlashAdmission {
   async released(skuId: string, userId: string, orderId: string): Promise<void> {
     const k = keys(skuId);
     await this.redis.eval(RELEASED, 2, k.pending, k.buyer(userId), userId, orderId);
+  }
+
+  /** Ends an admission no order was placed for (a failed preview); a claimed one stays. */
+  async giveBack(skuId: string, userId: string): Promise<void> {
+    const k = keys(skuId);
+    await this.redis.eval(GIVE_BACK, 2, k.pending, k.buyer(userId), userId);
   }
 
   /** Makes a SKU known as a flash-sale SKU, so inventory publishes its stock; clicks before `startsAt` are refused. */

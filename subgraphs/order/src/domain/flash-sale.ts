@@ -39,15 +39,25 @@ function flashLine(lines: readonly { skuId: string; qty: number }[]): string {
   return lines[0]!.skuId;
 }
 
+/** Redis unreachable: no flash sale (never an unchecked one); the buyer is told to try again. */
+async function orRefuse<T>(skuId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    logger.warn({ err: error, skuId }, 'flash-sale admission unavailable; refusing the click');
+    throw throttled(skuId, 'UNAVAILABLE', 1000);
+  }
+}
+
 /** Admits the buyer to the SKU's flash sale, or throws the refusal. Answers the buyer's place in the queue. */
 export async function admitPreview(userId: string, lines: readonly { skuId: string; qty: number }[], startsAt: Date | null): Promise<number> {
   const skuId = flashLine(lines);
   const gate = admission();
   if (!registered.has(skuId)) {
-    await gate.register(skuId, startsAt);
+    await orRefuse(skuId, () => gate.register(skuId, startsAt));
     registered.add(skuId);
   }
-  const answer = await gate.admit(skuId, userId);
+  const answer = await orRefuse(skuId, () => gate.admit(skuId, userId));
   // No state yet: inventory publishes a registered SKU's stock within FLASH_SALE_SYNC_MS.
   if (answer.kind === 'UNKNOWN') {
     registered.delete(skuId);
@@ -59,16 +69,29 @@ export async function admitPreview(userId: string, lines: readonly { skuId: stri
 }
 
 /**
+ * A single-line preview failed for another reason than the admission's answer (the gateway may
+ * have admitted the buyer before it): the unit is promised to nobody again. Never fails the answer.
+ */
+export async function giveBackAdmission(userId: string, lines: readonly { skuId: string; qty: number }[]): Promise<void> {
+  if (lines.length !== 1 || !flashSale.admission) return;
+  await flashSale.admission
+    .giveBack(lines[0]!.skuId, userId)
+    .catch((error: unknown) => logger.warn({ err: error }, 'flash-sale admission not given back; it expires'));
+}
+
+/**
  * Binds the buyer's admission to the order about to be written. Answers the undo for a placement
  * that fails before its order commits.
  */
 export async function claimPlacement(userId: string, lines: readonly { skuId: string; qty: number }[], orderId: string): Promise<() => Promise<void>> {
   const skuId = flashLine(lines);
   const gate = admission();
-  const claim = await gate.claim(skuId, userId, orderId);
+  const claim = await orRefuse(skuId, () => gate.claim(skuId, userId, orderId));
   if (claim.kind === 'NOT_ADMITTED') throw throttled(skuId, 'NOT_ADMITTED', 0);
   if (claim.kind === 'ALREADY') throw admissionRefusal(skuId, claim)!;
-  return () => gate.unclaim(skuId, userId, orderId);
+  // The undo never fails the placement's own answer: a claim left behind expires (FLASH_SALE_TICKET_TTL_MS).
+  return () =>
+    gate.unclaim(skuId, userId, orderId).catch((error: unknown) => logger.warn({ err: error, orderId }, 'flash-sale claim not given back; it expires'));
 }
 
 /**
