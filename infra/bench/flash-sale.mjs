@@ -113,6 +113,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
     outcomes: new Tally(),
     errors: new Tally(),
     admittedAt: [],
+    refusedAt: [],
     placed: 0,
     retries: 0,
     soldOutMs: undefined,
@@ -148,6 +149,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
     }
     if (preview.errors) {
       r.refused.add(performance.now() - started);
+      r.refusedAt.push(performance.now() - began);
       const reason = preview.errors[0]?.extensions?.reason;
       r.outcomes.add(`${preview.code}${reason ? `/${reason}` : ''}`);
       return;
@@ -179,6 +181,13 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
   clicking = false;
   await watcher;
   return r;
+}
+
+/** How fast the edge answered refusals once they began: the cost of a refused click alone. */
+function refusalRate(times) {
+  if (times.length < 2) return 'n/a';
+  const spanMs = Math.max(...times) - Math.min(...times);
+  return spanMs > 0 ? `${((times.length / spanMs) * 1000).toFixed(0)} (${times.length} in ${(spanMs / 1000).toFixed(2)} s)` : 'n/a';
 }
 
 /** The most admissions in any one second of the run, cluster-wide. */
@@ -272,6 +281,7 @@ function printRun(run, f, options) {
     ['answers', String(clicks.outcomes)],
     ['calls sent again after a failure', String(clicks.retries)],
     ['decisions / s', `${f.perS.toFixed(0)} (wall ${(clicks.wallMs / 1000).toFixed(2)} s)`],
+    ['refusals / s (first to last refusal)', refusalRate(clicks.refusedAt)],
     ['refused p50 / p95 / p99', `${ms(f.refused.p50)} / ${ms(f.refused.p95)} / ${ms(f.refused.p99)}  (${f.refused.count})`],
     ['admitted p50 / p95 / p99 (preview + place)', `${ms(f.admitted.p50)} / ${ms(f.admitted.p95)} / ${ms(f.admitted.p99)}  (${f.admitted.count})`],
     [
