@@ -11,6 +11,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { CORRELATION_HEADER, DomainError, checkSecrets, correlationIdFrom, envString, isProduction, logger, metricsPlugin, mountOperations } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
+import { flashSaleEdge } from './flash-sale/admission-plugin.js';
 import { formatGatewayError } from './format-error.js';
 import { httpMetrics } from './http-metrics.js';
 import { mountPaymentCallback } from './payment-callback.js';
@@ -94,6 +95,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const policy = edgePolicy({ partnerOperations: loadPartnerManifest(), limits: options.queryLimits });
   const app = express();
   app.disable('x-powered-by');
+  const flashSale = flashSaleEdge();
   const httpServer = http.createServer(app);
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -112,6 +114,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ApolloServerPluginInlineTraceDisabled(),
       metricsPlugin(policy.operationLabel),
       subscriptionsOverHttpRefused,
+      flashSale.plugin,
     ],
   });
   await apollo.start();
@@ -132,6 +135,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     authenticate(policy),
     express.json({ limit: BODY_LIMIT }),
     httpAdmission(policy),
+    flashSale.httpShortcut,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string, ...policy.clientFacts(req) }),
     }),
@@ -164,6 +168,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         // Subscriptions first: their last reads still go through Apollo, and upgraded sockets are not drained by it.
         await subscriptions?.stop();
         await apollo.stop();
+        flashSale.stop();
       })()),
   };
 }

@@ -2,6 +2,7 @@ import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphM
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { loadDemoStock } from './domain/demo.js';
+import { startFlashStockMirror } from './domain/flash-stock-mirror.js';
 import { reservationRoutes } from './http/reservation-routes.js';
 import { buildInventorySchema } from './schema.js';
 import { database } from './persistence.js';
@@ -25,6 +26,7 @@ export async function start(port = subgraphPort('inventory')) {
     schema: 'inventory',
     consumers: (connection) => startInventoryConsumers(connection, orm),
   });
+  const mirror = startFlashStockMirror(orm.em.fork());
   return startSubgraph({
     name: 'inventory',
     port,
@@ -32,7 +34,10 @@ export async function start(port = subgraphPort('inventory')) {
     orm,
     routes: reservationRoutes(orm),
     readiness: messaging.readiness,
-    onShutdown: () => messaging.stop(),
+    onShutdown: async () => {
+      await mirror.stop();
+      await messaging.stop();
+    },
   });
 }
 

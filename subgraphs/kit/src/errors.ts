@@ -69,8 +69,14 @@ export const PUBLIC_EXTENSIONS = [
   /** QUERY_LIMIT_EXCEEDED (and the subscription count limit): which limit, its value; a coupon's per-customer limit. */
   'limit',
   'max',
-  /** BAD_USER_INPUT of a coupon (field couponCode): why it does not apply, and the figure that decides it. */
+  /**
+   * BAD_USER_INPUT of a coupon (field couponCode): why it does not apply, and the figure that decides it;
+   * a flash-sale refusal (FLASH_SALE_THROTTLED RATE / QUEUE_FULL / OPENING, STOCK_NOT_ENOUGH SOLD_OUT,
+   * ORDER_ALREADY_EXISTS ONE_PER_BUYER): why.
+   */
   'reason',
+  /** FLASH_SALE_THROTTLED: when to try again (ms). */
+  'retryAfterMs',
   'currency',
   'validFrom',
   'validTo',

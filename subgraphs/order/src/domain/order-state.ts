@@ -89,6 +89,11 @@ export const lockOrder = (tx: EntityManager, orderId: string): Promise<OrderRow 
 
 export type TransitionResult = { changed: boolean; order: OrderRow };
 
+/** Work that follows every move of an order inside its transaction (the flash-sale admission's, flash-sale.ts). */
+export type OrderMoveHook = (tx: EntityManager, order: OrderRow, to: OrderStatus) => Promise<void>;
+const moveHooks = new Set<OrderMoveHook>();
+export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(hook);
+
 /**
  * Moves an order through the kit's one apply function: lock, check the table and the reason
  * guard, bump the version, audit, emit order.status-changed, all in the caller's transaction.
@@ -106,5 +111,6 @@ export async function moveOrder(tx: EntityManager, orderId: string, to: OrderSta
     facts: { ...facts, reason },
     set: { cancel_reason: reason },
   });
+  if (changed) for (const hook of moveHooks) await hook(tx, row, to);
   return { changed, order: row };
 }

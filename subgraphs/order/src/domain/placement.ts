@@ -18,7 +18,7 @@ import { orderEventRow } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { couponUses, paymentTtlSeconds, quote } from './quote.js';
-import type { FlashSaleGate } from './flash-sale-gate.js';
+import { claimPlacement } from './flash-sale.js';
 import { assessRisk, currentRules, recordRiskDecision, riskRejected, type RiskClient, type RiskResult } from './risk/index.js';
 import { stockHeld } from './risk-review.js';
 import { requireUnexpired, verifyPreview } from './preview-token.js';
@@ -60,7 +60,6 @@ export async function placeOrder(
   identity: Identity,
   input: PlaceOrderInput,
   correlationId: string,
-  gate: FlashSaleGate,
   client: RiskClient = { clientIp: null, deviceId: null },
 ): Promise<PlaceOrderResult> {
   if (!CLIENT_REQ_ID.test(input.clientReqId)) throw badInput('clientReqId must be 1..64 characters of letters, digits and _ . : -', { field: 'clientReqId' });
@@ -87,11 +86,10 @@ export async function placeOrder(
       current.breakdown.payable !== preview.payable ||
       current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
     if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
-    // A retried flash-sale order is answered before the entrance counts it again.
+    // A retried flash-sale order is answered before its placement is claimed again (flash-sale.ts).
     if (current.flashSale) {
       const earlier = await findRequest(em, userId, input.clientReqId);
       if (earlier) return replay(em, earlier, previewId);
-      gate.admit(current.lines.map((l) => l.skuId));
     }
   } catch (error) {
     const earlier = await findRequest(em, userId, input.clientReqId);
@@ -100,6 +98,8 @@ export async function placeOrder(
   }
 
   const orderId = newId('ord');
+  // A flash-sale order is written only for a buyer admitted at the preview, once per buyer (flash-sale.ts).
+  const unclaim = current.flashSale ? await claimPlacement(userId, current.lines, orderId) : undefined;
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
   const countsUserOrders = rules.some((r) => r.enabled && r.kind === 'ORDERS_PER_USER');
@@ -197,11 +197,13 @@ export async function placeOrder(
       return true;
     });
   } catch (error) {
+    await unclaim?.();
     if (!(error instanceof RiskRefusal)) throw error;
     await em.transactional((tx) => recordRiskDecision(tx, error.risk));
     throw riskRejected();
   }
   if (!created) {
+    await unclaim?.();
     const winner = await findRequest(em, userId, input.clientReqId);
     if (!winner) throw new Error('order_request conflict without a committed winner');
     return replay(em, winner, previewId);
