@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
@@ -27,7 +28,9 @@ let buyerCount = 0;
 const buyer = () => tokenFor(`flash-buyer-${Date.now()}-${buyerCount++}`);
 const userOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
 const click = (token: string, skuId: string) => gql(stack.gatewayUrl, PREVIEW, { i: { items: [{ skuId, qty: 1 }] } }, token);
-const place = (token: string, previewId: string) => gql(stack.gatewayUrl, PLACE, { i: { previewId, clientReqId: `flash-${previewId}` } }, token);
+// One clientReqId per preview; the previewId is a signed token longer than a clientReqId may be, so its digest.
+const place = (token: string, previewId: string) =>
+  gql(stack.gatewayUrl, PLACE, { i: { previewId, clientReqId: `flash-${createHash('sha256').update(previewId).digest('hex').slice(0, 48)}` } }, token);
 // A preview is a signed token and writes nothing (subgraphs/order/src/domain/preview-token.ts): orders are the rows a click could leave.
 const rowsOf = async (userId: string) =>
   (await db.one<{ orders: number }>(`SELECT count(*)::int AS orders FROM ordering.orders WHERE user_id = $1`, [userId]))!;
