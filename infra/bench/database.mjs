@@ -75,14 +75,14 @@ export async function readSnapshot(client, skuIds) {
     const stock = (
       await client.query(
         `WITH r AS (
-           SELECT sku_id, warehouse_id,
+           SELECT sku_id, warehouse_id, bucket,
                   coalesce(sum(qty) FILTER (WHERE state = 'HOLD'), 0)::int AS held,
-                  coalesce(sum(qty) FILTER (WHERE state = 'CONFIRMED'), 0)::int AS confirmed
-             FROM inventory.reservation WHERE sku_id = ANY($1) GROUP BY sku_id, warehouse_id)
+                  coalesce(sum(qty - returned) FILTER (WHERE state = 'CONFIRMED'), 0)::int AS confirmed
+             FROM inventory.reservation WHERE sku_id = ANY($1) GROUP BY sku_id, warehouse_id, bucket)
          SELECT s.sku_id AS "skuId", s.warehouse_id AS "warehouseId", s.available, s.reserved, s.sold,
                 coalesce(r.held, 0) AS held, coalesce(r.confirmed, 0) AS confirmed
-           FROM inventory.stock s LEFT JOIN r ON r.sku_id = s.sku_id AND r.warehouse_id = s.warehouse_id
-          WHERE s.sku_id = ANY($1) ORDER BY 1, 2`,
+           FROM inventory.stock s LEFT JOIN r ON r.sku_id = s.sku_id AND r.warehouse_id = s.warehouse_id AND r.bucket = s.bucket
+          WHERE s.sku_id = ANY($1) ORDER BY 1, 2, s.bucket`,
         [skuIds],
       )
     ).rows;

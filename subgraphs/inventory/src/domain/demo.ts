@@ -26,7 +26,7 @@ export async function loadDemoStock(em: EntityManager, path: string): Promise<vo
           const res = await db(tx)
             .insertInto('stock')
             .values({ sku_id: sku.id, warehouse_id: wh, available: onHand })
-            .onConflict((oc) => oc.columns(['sku_id', 'warehouse_id']).doNothing())
+            .onConflict((oc) => oc.columns(['sku_id', 'warehouse_id', 'bucket']).doNothing())
             .executeTakeFirst();
           created += Number(res.numInsertedOrUpdatedRows);
         }

@@ -17,6 +17,8 @@ export const StockEntity = defineEntity({
   properties: {
     skuId: p.text().primary(),
     warehouse: () => p.manyToOne(WarehouseEntity).primary().mapToPk(),
+    /** 0 for a normal SKU (one row per warehouse); a flash-sale SKU's stock is spread over buckets 0..N-1 (buckets.ts). */
+    bucket: p.integer().primary().default(0),
     available: p.integer(),
     reserved: p.integer().default(0),
     sold: p.integer().default(0),
@@ -26,6 +28,7 @@ export const StockEntity = defineEntity({
     { name: 'stock_available_check', expression: 'available >= 0' },
     { name: 'stock_reserved_check', expression: 'reserved >= 0' },
     { name: 'stock_sold_check', expression: 'sold >= 0' },
+    { name: 'stock_bucket_check', expression: 'bucket >= 0' },
   ],
 });
 
@@ -54,13 +57,20 @@ export const ReservationEntity = defineEntity({
     order: () => p.manyToOne(ReservationOrderEntity).mapToPk().fieldName('order_id'),
     skuId: p.text(),
     warehouse: () => p.manyToOne(WarehouseEntity).mapToPk(),
+    /** The stock bucket the units were taken from: confirm, release and return move them in that bucket. */
+    bucket: p.integer().default(0),
     qty: p.integer(),
+    /** Units of this CONFIRMED hold that a refund's stopped parcels gave back to available (returns.ts); sold counts qty - returned. */
+    returned: p.integer().default(0),
     state: p.enum(['HOLD', 'CONFIRMED', 'RELEASED']),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
   },
-  checks: [{ name: 'reservation_qty_check', expression: 'qty > 0' }],
-  uniques: [{ properties: ['order', 'skuId', 'warehouse'] }],
+  checks: [
+    { name: 'reservation_qty_check', expression: 'qty > 0' },
+    { name: 'reservation_returned_check', expression: 'returned >= 0 and returned <= qty' },
+  ],
+  uniques: [{ properties: ['order', 'skuId', 'warehouse', 'bucket'] }],
   indexes: [{ name: 'reservation_stock_state_idx', properties: ['skuId', 'warehouse', 'state'] }],
 });
 

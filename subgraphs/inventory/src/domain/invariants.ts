@@ -4,18 +4,20 @@ import { db } from '../persistence.js';
 export interface StockViolation {
   skuId: string;
   warehouseId: string;
+  bucket: number;
   available: number;
   reserved: number;
   sold: number;
   /** sum of HOLD reservations of this stock row */
   held: number;
-  /** sum of CONFIRMED reservations of this stock row */
+  /** sum of CONFIRMED reservations of this stock row, less what refunds returned of them */
   confirmed: number;
 }
 
 /**
- * Stock rows that break an invariant, read in one statement (one snapshot): a negative quantity,
- * reserved != sum of HOLD reservations, or sold != sum of CONFIRMED reservations. On hand is not
+ * Stock rows (buckets) that break an invariant, read in one statement (one snapshot): a negative quantity,
+ * reserved != sum of HOLD reservations, or sold != sum of CONFIRMED reservations (less what a
+ * refund's stopped parcels returned of them, returns.ts), each per bucket. On hand is not
  * stored (it is available + reserved + sold), so it cannot disagree. Empty means healthy.
  * Used by tests and benchmarks; `skuIds` narrows the check.
  */
@@ -28,16 +30,18 @@ export async function stockInvariantViolations(em: EntityManager, skuIds?: reado
         .select((eb) => [
           'sku_id',
           'warehouse_id',
+          'bucket',
           eb.fn.coalesce(eb.fn.sum<number>('qty').filterWhere('state', '=', 'HOLD'), eb.lit(0)).as('held'),
-          eb.fn.coalesce(eb.fn.sum<number>('qty').filterWhere('state', '=', 'CONFIRMED'), eb.lit(0)).as('confirmed'),
+          eb.fn.coalesce(eb.fn.sum<number>(eb('qty', '-', eb.ref('returned'))).filterWhere('state', '=', 'CONFIRMED'), eb.lit(0)).as('confirmed'),
         ])
-        .groupBy(['sku_id', 'warehouse_id']),
+        .groupBy(['sku_id', 'warehouse_id', 'bucket']),
     )
     .selectFrom('stock as s')
-    .leftJoin('r', (j) => j.onRef('r.sku_id', '=', 's.sku_id').onRef('r.warehouse_id', '=', 's.warehouse_id'))
+    .leftJoin('r', (j) => j.onRef('r.sku_id', '=', 's.sku_id').onRef('r.warehouse_id', '=', 's.warehouse_id').onRef('r.bucket', '=', 's.bucket'))
     .select((eb) => [
       's.sku_id as skuId',
       's.warehouse_id as warehouseId',
+      's.bucket',
       's.available',
       's.reserved',
       's.sold',

@@ -27,25 +27,29 @@ export const reservationMachine = defineMachine<OrderReservationState, { restock
 export const rowsIn = (tx: EntityManager, orderId: string, state: 'HOLD' | 'CONFIRMED') =>
   db(tx)
     .selectFrom('reservation')
-    .select(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty'])
+    // Units a refund already returned (returns.ts) are no longer sold: a restock moves only the rest.
+    .select((eb) => ['sku_id as skuId', 'warehouse_id as warehouseId', 'bucket', eb('qty', '-', eb.ref('returned')).as('qty')])
     .where('order_id', '=', orderId)
     .where('state', '=', state)
     .orderBy('sku_id', (ob) => ob.collate('C'))
     .orderBy('warehouse_id', (ob) => ob.collate('C'))
+    .orderBy('bucket')
     .execute();
 
 export type HeldRow = Awaited<ReturnType<typeof rowsIn>>[number];
 
-/** Moves `qty` between two stock columns of one row; the guard keeps the source from going negative. */
+/** Moves `qty` between two stock columns of the row (bucket) the reservation took it from; the guard keeps the source from going negative. */
 async function moveStock(tx: EntityManager, row: HeldRow, from: 'reserved' | 'sold', to: 'available' | 'sold'): Promise<void> {
   const updated = await db(tx)
     .updateTable('stock')
     .set((eb) => ({ [from]: eb(from, '-', row.qty), [to]: eb(to, '+', row.qty), updated_at: dbNow() }))
     .where('sku_id', '=', row.skuId)
     .where('warehouse_id', '=', row.warehouseId)
+    .where('bucket', '=', row.bucket)
     .where(from, '>=', row.qty)
     .executeTakeFirst();
-  if (updated.numUpdatedRows !== 1n) throw new Error(`stock of ${row.skuId} in ${row.warehouseId} holds less ${from} than reservation says (${row.qty})`);
+  if (updated.numUpdatedRows !== 1n)
+    throw new Error(`stock of ${row.skuId} in ${row.warehouseId} (bucket ${row.bucket}) holds less ${from} than reservation says (${row.qty})`);
 }
 
 /**
@@ -62,7 +66,7 @@ export const storedReservation: StoredMachine<Db, 'reservation_order', OrderRese
   async effects(tx, { id, from, to }) {
     if (from === 'RELEASED' || from === 'REJECTED' || to === 'HOLD' || to === 'REJECTED') return;
     const rows = await rowsIn(tx, id, from);
-    for (const row of rows) await moveStock(tx, row, from === 'HOLD' ? 'reserved' : 'sold', to === 'CONFIRMED' ? 'sold' : 'available');
+    for (const row of rows.filter((r) => r.qty > 0)) await moveStock(tx, row, from === 'HOLD' ? 'reserved' : 'sold', to === 'CONFIRMED' ? 'sold' : 'available');
     await db(tx).updateTable('reservation').set({ state: to, updated_at: dbNow() }).where('order_id', '=', id).where('state', '=', from).execute();
   },
   async audit(tx, { id, from, to, after }, { restock }) {

@@ -1,6 +1,7 @@
 import { applyTransition, json, jsonArrayFrom, lockRow, logger, newId, sql, type EntityManager, dbNow } from '@shop/kit';
 import { db } from '../persistence.js';
 import { planLine, type WarehouseAvailability } from './allocation.js';
+import { takeFromBuckets } from './buckets.js';
 import { reservationMachine, storedReservation, type OrderReservationState } from './reservation-state.js';
 
 export type { OrderReservationState };
@@ -82,21 +83,46 @@ export function mergeLines(lines: readonly ReserveLine[]): ReserveLine[] {
   return [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([skuId, qty]) => ({ skuId, qty }));
 }
 
-const availabilityOf = (tx: EntityManager, skuId: string): Promise<WarehouseAvailability[]> =>
+/** A SKU's available units per warehouse (summed over its buckets) and how many bucket rows hold them there. */
+const availabilityOf = (tx: EntityManager, skuId: string): Promise<(WarehouseAvailability & { buckets: number })[]> =>
   db(tx)
     .selectFrom('stock')
-    .select(['warehouse_id as warehouseId', 'available'])
+    .select((eb) => ['warehouse_id as warehouseId', eb.fn.sum<number>('available').as('available'), eb.fn.countAll<number>().as('buckets')])
     .where('sku_id', '=', skuId)
-    .where('available', '>', 0)
+    .groupBy('warehouse_id')
+    .having((eb) => eb.fn.sum('available'), '>', 0)
     .orderBy('warehouse_id', (ob) => ob.collate('C'))
-    .execute();
+    .execute()
+    .then((rows) => rows.map((r) => ({ warehouseId: r.warehouseId, available: Number(r.available), buckets: Number(r.buckets) })));
+
+/** A hold as recorded: the bucket it took from is where confirm, release and return move its units. */
+interface Hold extends Allocation {
+  bucket: number;
+}
+
+/**
+ * Takes `qty` in one warehouse with a conditional UPDATE: of the SKU's one row, or, for a bucketed
+ * (flash-sale) SKU, of one bucket (buckets.ts). Answers the bucket taken from, or null (lost race, short).
+ */
+async function takeInWarehouse(tx: EntityManager, skuId: string, warehouseId: string, qty: number, buckets: number): Promise<number | null> {
+  if (buckets > 1) return takeFromBuckets(tx, skuId, warehouseId, qty, buckets);
+  const updated = await db(tx)
+    .updateTable('stock')
+    .set((eb) => ({ available: eb('available', '-', qty), reserved: eb('reserved', '+', qty), updated_at: dbNow() }))
+    .where('sku_id', '=', skuId)
+    .where('warehouse_id', '=', warehouseId)
+    .where('bucket', '=', 0)
+    .where('available', '>=', qty)
+    .executeTakeFirst();
+  return updated.numUpdatedRows === 1n ? 0 : null;
+}
 
 /**
  * Takes one line's quantity: plan against fresh numbers, take each part with a conditional UPDATE,
  * and plan the remainder again when a concurrent reservation won a warehouse.
  */
-async function takeLine(tx: EntityManager, line: ReserveLine): Promise<{ allocations: Allocation[] } | { shortage: Shortage }> {
-  const taken = new Map<string, number>();
+async function takeLine(tx: EntityManager, line: ReserveLine): Promise<{ allocations: Hold[] } | { shortage: Shortage }> {
+  const taken = new Map<string, Hold>();
   let remaining = line.qty;
   let lastTotal = 0;
   for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_LINE && remaining > 0; attempt++) {
@@ -105,22 +131,30 @@ async function takeLine(tx: EntityManager, line: ReserveLine): Promise<{ allocat
     const plan = planLine(stock, remaining);
     if (!plan) break;
     for (const take of plan) {
-      const updated = await db(tx)
-        .updateTable('stock')
-        .set((eb) => ({ available: eb('available', '-', take.qty), reserved: eb('reserved', '+', take.qty), updated_at: dbNow() }))
-        .where('sku_id', '=', line.skuId)
-        .where('warehouse_id', '=', take.warehouseId)
-        .where('available', '>=', take.qty)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 1n) {
+      const buckets = stock.find((s) => s.warehouseId === take.warehouseId)?.buckets ?? 1;
+      const bucket = await takeInWarehouse(tx, line.skuId, take.warehouseId, take.qty, buckets);
+      if (bucket !== null) {
         remaining -= take.qty;
-        taken.set(take.warehouseId, (taken.get(take.warehouseId) ?? 0) + take.qty);
+        const key = `${take.warehouseId}/${bucket}`;
+        const hold = taken.get(key) ?? { skuId: line.skuId, warehouseId: take.warehouseId, bucket, qty: 0 };
+        taken.set(key, { ...hold, qty: hold.qty + take.qty });
       }
     }
   }
   if (remaining > 0 && lastTotal >= remaining) logger.warn({ skuId: line.skuId, qty: line.qty }, 'reservation line gave up after repeated lost races');
   if (remaining > 0) return { shortage: { skuId: line.skuId, requested: line.qty, available: lastTotal + (line.qty - remaining) } };
-  return { allocations: [...taken.entries()].map(([warehouseId, qty]) => ({ skuId: line.skuId, warehouseId, qty })) };
+  return { allocations: [...taken.values()] };
+}
+
+/** Holds summed per (sku, warehouse), in that byte order: what callers and events see (a bucket is inventory's own). */
+function perWarehouse(holds: readonly Hold[]): Allocation[] {
+  const sums = new Map<string, Allocation>();
+  for (const h of holds) {
+    const key = `${h.skuId}/${h.warehouseId}`;
+    sums.set(key, { skuId: h.skuId, warehouseId: h.warehouseId, qty: (sums.get(key)?.qty ?? 0) + h.qty });
+  }
+  const byte = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...sums.values()].sort((a, b) => byte(a.skuId, b.skuId) || byte(a.warehouseId, b.warehouseId));
 }
 
 /** Thrown inside the transaction when the one-statement reservation could not take every line: rolls it back. */
@@ -140,7 +174,8 @@ class Incomplete extends Error {
  * Answers null when the header already existed (a repeat: nothing was taken), the allocations when
  * every line was taken, and throws Incomplete when a line needs several warehouses or more than
  * there is: the caller rolls the statement's effects back and plans line by line (takeLine).
- * A flash-sale SKU's bucketed reservation belongs beside this function.
+ * A bucketed (flash-sale) SKU is left out (it has rows with bucket > 0): its line is Incomplete and
+ * goes line by line, where one bucket is taken (buckets.ts), so no statement locks all its buckets.
  */
 async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
   const ids = lines.map(() => newId('rsv'));
@@ -167,6 +202,8 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
         .where((eb) => eb.exists(eb.selectFrom('header').select('order_id')))
         // Only rows that could serve their line whole are locked: a sold-out SKU locks nothing here.
         .whereRef('stock.available', '>=', 'want.qty')
+        .where('stock.bucket', '=', 0)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('stock as b').select('b.bucket').whereRef('b.sku_id', '=', 'stock.sku_id').where('b.bucket', '>', 0))))
         .orderBy('stock.sku_id', (ob) => ob.collate('C'))
         .orderBy('stock.warehouse_id', (ob) => ob.collate('C'))
         .forUpdate('stock'),
@@ -192,6 +229,7 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
         }))
         .whereRef('stock.sku_id', '=', 'pick.sku_id')
         .whereRef('stock.warehouse_id', '=', 'pick.warehouse_id')
+        .where('stock.bucket', '=', 0)
         .whereRef('stock.available', '>=', 'pick.qty')
         .returning(['pick.id', 'stock.sku_id', 'stock.warehouse_id', 'pick.qty']),
     )
@@ -239,7 +277,7 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
           .onConflict((oc) => oc.column('order_id').doNothing())
           .executeTakeFirst();
         if (fresh.numInsertedOrUpdatedRows === 0n) return null;
-        const held: Allocation[] = [];
+        const held: Hold[] = [];
         const missing: Shortage[] = [];
         for (const line of lines) {
           if (missing.length > 0) {
@@ -262,6 +300,7 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
                 order_id: input.orderId,
                 sku_id: a.skuId,
                 warehouse_id: a.warehouseId,
+                bucket: a.bucket,
                 qty: a.qty,
                 state: 'HOLD' as const,
               })),
@@ -271,7 +310,7 @@ export async function reserve(em: EntityManager, input: ReserveInput): Promise<R
       }),
     );
     if (allocations === null) return recordedOutcome(em, input.orderId);
-    return { state: 'HOLD', allocations, replayed: false, orderState: 'HOLD' };
+    return { state: 'HOLD', allocations: perWarehouse(allocations), replayed: false, orderState: 'HOLD' };
   } catch (error) {
     if (!(error instanceof Rejected)) throw error;
     shortages = error.shortages;
@@ -297,15 +336,17 @@ async function recordedOutcome(em: EntityManager, orderId: string): Promise<Rese
   return { state: 'HOLD', allocations, replayed: true, orderState: header.state };
 }
 
-/** The allocations of an order's reservation, in (sku, warehouse) byte order. */
+/** The allocations of an order's reservation (its buckets summed per warehouse), in (sku, warehouse) byte order. */
 export const allocationsOf = (em: EntityManager, orderId: string): Promise<Allocation[]> =>
   db(em)
     .selectFrom('reservation')
-    .select(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty'])
+    .select((eb) => ['sku_id as skuId', 'warehouse_id as warehouseId', eb.fn.sum<number>('qty').as('qty')])
     .where('order_id', '=', orderId)
+    .groupBy(['sku_id', 'warehouse_id'])
     .orderBy('sku_id', (ob) => ob.collate('C'))
     .orderBy('warehouse_id', (ob) => ob.collate('C'))
-    .execute();
+    .execute()
+    .then((rows) => rows.map((r) => ({ ...r, qty: Number(r.qty) })));
 
 /** HOLD -> CONFIRMED: the held quantities become sold. Repeat: ok, no change. RELEASED, REJECTED, unknown: refused. */
 export function confirm(em: EntityManager, orderId: string): Promise<CommandResult> {

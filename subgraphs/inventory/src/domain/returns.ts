@@ -1,4 +1,4 @@
-import { dbNow, json, logger, sql, type EntityManager } from '@shop/kit';
+import { dbNow, json, logger, type EntityManager } from '@shop/kit';
 import { db } from '../persistence.js';
 
 export interface ReturnLine {
@@ -10,7 +10,8 @@ export interface ReturnLine {
 /**
  * A refunded order of which some parcels shipped: the parcels the refund stopped go back from sold
  * to available, once per order (reservation_return is the idempotency key); what shipped stays
- * sold. The order must be CONFIRMED (its stock sold), and a line can return at most what the
+ * sold. Each unit goes back to the stock bucket its hold took it from, and the hold counts it as
+ * returned, so sold stays the sum of its CONFIRMED holds' qty - returned (invariants.ts). The order must be CONFIRMED (its stock sold), and a line can return at most what the
  * order's reservation sold there.
  */
 export async function returnStopped(tx: EntityManager, orderId: string, lines: readonly ReturnLine[]): Promise<{ changed: boolean }> {
@@ -26,27 +27,39 @@ export async function returnStopped(tx: EntityManager, orderId: string, lines: r
   const byte = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const sorted = [...lines].sort((a, b) => byte(a.skuId, b.skuId) || byte(a.warehouseId, b.warehouseId));
   for (const line of sorted) {
-    const updated = await db(tx)
-      .updateTable('stock')
-      .set((eb) => ({ sold: eb('sold', '-', line.qty), available: eb('available', '+', line.qty), updated_at: dbNow() }))
+    // The units go back to the buckets the order's reservation took them from (buckets.ts), in bucket order.
+    const sources = await db(tx)
+      .selectFrom('reservation')
+      .select((eb) => ['id', 'bucket', eb('qty', '-', eb.ref('returned')).as('qty')])
+      .where('order_id', '=', orderId)
       .where('sku_id', '=', line.skuId)
       .where('warehouse_id', '=', line.warehouseId)
-      .where('sold', '>=', line.qty)
-      .where((eb) =>
-        eb(
-          eb.val(line.qty),
-          '<=',
-          eb
-            .selectFrom('reservation')
-            .select((r) => r.fn.coalesce(r.fn.sum<number>('qty'), sql<number>`0`).as('n'))
-            .where('order_id', '=', orderId)
-            .where('sku_id', '=', line.skuId)
-            .where('warehouse_id', '=', line.warehouseId)
-            .where('state', '=', 'CONFIRMED'),
-        ),
-      )
-      .executeTakeFirst();
-    if (updated.numUpdatedRows !== 1n) throw new Error(`order ${orderId} did not sell ${line.qty} of ${line.skuId} in ${line.warehouseId}: nothing returned`);
+      .where('state', '=', 'CONFIRMED')
+      .orderBy('bucket')
+      .execute();
+    if (sources.reduce((sum, r) => sum + r.qty, 0) < line.qty)
+      throw new Error(`order ${orderId} did not sell ${line.qty} of ${line.skuId} in ${line.warehouseId}: nothing returned`);
+    let remaining = line.qty;
+    for (const source of sources) {
+      const qty = Math.min(remaining, source.qty);
+      if (qty === 0) break;
+      const updated = await db(tx)
+        .updateTable('stock')
+        .set((eb) => ({ sold: eb('sold', '-', qty), available: eb('available', '+', qty), updated_at: dbNow() }))
+        .where('sku_id', '=', line.skuId)
+        .where('warehouse_id', '=', line.warehouseId)
+        .where('bucket', '=', source.bucket)
+        .where('sold', '>=', qty)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows !== 1n)
+        throw new Error(`stock of ${line.skuId} in ${line.warehouseId} (bucket ${source.bucket}) holds less sold than order ${orderId} returns (${qty})`);
+      await db(tx)
+        .updateTable('reservation')
+        .set((eb) => ({ returned: eb('returned', '+', qty), updated_at: dbNow() }))
+        .where('id', '=', source.id)
+        .execute();
+      remaining -= qty;
+    }
   }
   logger.info({ orderId, lines: sorted.length }, 'stopped parcels of a refunded order returned to stock');
   return { changed: true };

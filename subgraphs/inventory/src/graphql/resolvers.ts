@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { badInput, fetchSkuFacts, loader, parseId, requireAdmin, type SubgraphContext } from '@shop/kit';
 import { listWarehouses, parseOnHand, parseWarehouseId, setOnHand, stockBySkus, type WarehouseStockRow } from '../domain/stock.js';
+import { FLASH_STOCK_BUCKETS } from '../domain/buckets.js';
 import { Sku, Warehouse, WarehouseStock } from './types.js';
 
 export const toSku = (id: string, rows: WarehouseStockRow[]): Sku =>
@@ -37,8 +38,10 @@ export class SkuStockResolver {
     const warehouse = parseWarehouseId(warehouseId);
     const quantity = parseOnHand(onHand);
     const facts = await fetchSkuFacts([sku], ctx.correlationId);
-    if (!facts.has(sku)) throw badInput(`skuId "${sku}" is not a SKU of the catalog`, { field: 'skuId' });
-    await setOnHand(ctx.em, sku, warehouse, quantity);
+    const fact = facts.get(sku);
+    if (!fact) throw badInput(`skuId "${sku}" is not a SKU of the catalog`, { field: 'skuId' });
+    // A flash-sale SKU's stock is spread over buckets so its reservations lock different rows (domain/buckets.ts).
+    await setOnHand(ctx.em, sku, warehouse, quantity, fact.flashSale ? FLASH_STOCK_BUCKETS : 1);
     return toSku(sku, (await stockBySkus(ctx.em, [sku])).get(sku) ?? []);
   }
 }
