@@ -149,4 +149,52 @@ describe('flash sale across two gateways and two order processes', () => {
     expect((await click(admitted.token, other)).errors![0]!.extensions).toMatchObject({ reason: 'SOLD_OUT' });
     expect(skuId).not.toBe(other);
   });
+
+  it('keeps a flash SKU in buckets: buyers placing at once, all units piled in one bucket, hold exactly the units, rebalanced, the invariant holding throughout', async () => {
+    const units = 8;
+    const { skuId, first } = await openSale(units);
+    const buckets = await db.all<{ bucket: number }>(`SELECT bucket FROM inventory.stock WHERE sku_id = $1 ORDER BY bucket`, [skuId]);
+    expect(buckets.length).toBeGreaterThan(1);
+    // Every unit in bucket 0: the others are empty, so reservations must rebalance to take from them.
+    await db.all(`UPDATE inventory.stock SET available = CASE WHEN bucket = 0 THEN $2::int ELSE 0 END WHERE sku_id = $1`, [skuId, units]);
+    const sumsOf = () =>
+      db.one<{ available: number; reserved: number; sold: number; low: number }>(
+        `SELECT sum(available)::int AS available, sum(reserved)::int AS reserved, sum(sold)::int AS sold, least(min(available), min(reserved), min(sold))::int AS low
+           FROM inventory.stock WHERE sku_id = $1`,
+        [skuId],
+      );
+    let sampling = true;
+    const broken: unknown[] = [];
+    const sampler = (async () => {
+      while (sampling) {
+        const sums = (await sumsOf())!;
+        if (sums.available + sums.reserved + sums.sold !== units || sums.low < 0) broken.push(sums);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const others = await Promise.all(Array.from({ length: units - 1 }, () => buyer()));
+    const clicks = await Promise.all(others.map(async (token) => ({ token, res: await click(token, skuId) })));
+    const admitted = [first, ...clicks].filter((c) => c.res.data?.previewOrder);
+    expect(admitted).toHaveLength(units);
+    const placed = await Promise.all(admitted.map((c) => place(c.token, c.res.data!.previewOrder.previewId)));
+    const orderIds = placed.map((p) => p.data!.placeOrder.order.id as string);
+    await eventually(async () => ((await Promise.all(orderIds.map(statusOf))).every((o) => o.status === 'PENDING_PAYMENT') ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    sampling = false;
+    await sampler;
+    expect(broken).toEqual([]);
+    expect(await sumsOf()).toEqual({ available: 0, reserved: units, sold: 0, low: 0 });
+    const holds = await db.all<{ bucket: number; n: number }>(
+      `SELECT bucket, sum(qty)::int AS n FROM inventory.reservation WHERE sku_id = $1 AND state = 'HOLD' GROUP BY bucket ORDER BY bucket`,
+      [skuId],
+    );
+    expect(holds.reduce((n, h) => n + h.n, 0)).toBe(units);
+    expect(holds.some((h) => h.bucket !== 0)).toBe(true);
+    // Per bucket, reserved is what its holds took (subgraphs/inventory/src/domain/invariants.ts, per bucket).
+    const rows = await db.all<{ bucket: number; reserved: number }>(`SELECT bucket, reserved FROM inventory.stock WHERE sku_id = $1`, [skuId]);
+    for (const row of rows) expect(row.reserved).toBe(holds.find((h) => h.bucket === row.bucket)?.n ?? 0);
+    const sku = await gql(stack.gatewayUrl, `query($id: ID!) { sku(id: $id) { available } }`, { id: skuId }, await adminToken());
+    expect(sku.data).toEqual({ sku: { available: 0 } });
+  });
 });

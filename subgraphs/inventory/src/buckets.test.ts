@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, openDatabase } from '@shop/kit';
-import { FLASH_STOCK_BUCKETS, rebalanceBuckets, spread } from './domain/buckets.js';
+import { FLASH_STOCK_BUCKETS, spread, takeRebalanced } from './domain/buckets.js';
 import { stockInvariantViolations } from './domain/invariants.js';
 import { confirm, release, reserve } from './domain/reservations.js';
 import { returnStopped } from './domain/returns.js';
@@ -110,7 +110,7 @@ describe('bucketed hot stock (flash-sale SKUs)', () => {
     for (const row of await bucketsOf(skuId, w)) expect(row.reserved).toBe(held.find((h) => h.bucket === row.bucket)?.n ?? 0);
   });
 
-  it('a reservation that finds its bucket empty rebalances the rest evenly, and so does rebalanceBuckets', async () => {
+  it('a reservation that finds its bucket empty rebalances the rest evenly, and so does a rebalance with nothing to take', async () => {
     const w = wh('rb');
     const skuId = newId('sku');
     await setOnHand(orm.em.fork(), skuId, w, 64, 8);
@@ -124,9 +124,10 @@ describe('bucketed hot stock (flash-sale SKUs)', () => {
     expect(available + after.reduce((n, b) => n + b.reserved, 0)).toBe(64);
 
     await pileIntoBucketZero(skuId, w, available);
-    expect(await rebalanceBuckets(orm.em.fork(), skuId, w)).toBe(true);
+    const rebalance = (sku: string) => orm.em.fork().transactional((tx) => takeRebalanced(tx, sku, w, null));
+    expect(await rebalance(skuId)).toBe(8);
     expect((await bucketsOf(skuId, w)).map((b) => b.available)).toEqual(spread(available, 8));
-    expect(await rebalanceBuckets(orm.em.fork(), newId('sku'), w)).toBe(false);
+    expect(await rebalance(newId('sku'))).toBeNull();
     expect(await stockInvariantViolations(orm.em.fork(), [skuId])).toEqual([]);
   });
 

@@ -95,8 +95,3 @@ export async function takeRebalanced(
   logger.debug({ skuId, warehouseId, buckets: rows.length, available: total - qty }, 'stock buckets rebalanced');
   return take ? target : rows.length;
 }
-
-/** Rebalances a SKU's buckets in one warehouse (nothing taken); false when it has no stock rows there. */
-export async function rebalanceBuckets(em: EntityManager, skuId: string, warehouseId: string): Promise<boolean> {
-  return (await em.transactional((tx) => takeRebalanced(tx, skuId, warehouseId, null))) !== null;
-}
