@@ -11,6 +11,7 @@ import {
   DEVICE_ID_HEADER,
 } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
+import { deduplicateInFlight } from './fast-reads/index.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 
@@ -72,5 +73,8 @@ export const subgraphFetcher = (timeoutMs = envInt('SUBGRAPH_TIMEOUT_MS', 10_000
 
 export function buildService({ name, url }: ServiceEndpointDefinition): ShopDataSource {
   if (!isKnownSubgraph(name)) throw new Error(`the supergraph names a subgraph ${name} the gateway does not know: identities are signed per subgraph`);
-  return new ShopDataSource(name, { url: subgraphEndpoint(name, url), fetcher: subgraphFetcher() });
+  return new ShopDataSource(name, {
+    url: subgraphEndpoint(name, url),
+    fetcher: deduplicateInFlight(name, subgraphFetcher() as unknown as Parameters<typeof deduplicateInFlight>[1]) as unknown as Fetcher,
+  });
 }

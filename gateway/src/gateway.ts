@@ -11,6 +11,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { CORRELATION_HEADER, DomainError, checkSecrets, correlationIdFrom, envString, isProduction, logger, metricsPlugin, mountOperations } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
+import { fastReads, type FastReads } from './fast-reads/index.js';
 import { formatGatewayError } from './format-error.js';
 import { httpMetrics } from './http-metrics.js';
 import { mountPaymentCallback } from './payment-callback.js';
@@ -41,6 +42,8 @@ export interface Gateway {
   policy: EdgePolicy;
   /** orderStatusChanged over graphql-ws on the same path; undefined when the supergraph has no orders. */
   subscriptions?: SubscriptionServer;
+  /** The response cache of anonymous reads and its invalidation by events (fast-reads/). */
+  fastReads: FastReads;
   start(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting requests, drains those in flight, stops the gateway. Idempotent. */
   stop(): Promise<void>;
@@ -95,6 +98,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const reads = fastReads();
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({ supergraphSdl, buildService }),
@@ -112,6 +116,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ApolloServerPluginInlineTraceDisabled(),
       metricsPlugin(policy.operationLabel),
       subscriptionsOverHttpRefused,
+      ...reads.plugins,
     ],
   });
   await apollo.start();
@@ -145,6 +150,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     apollo,
     policy,
     subscriptions,
+    fastReads: reads,
     async start(port, host = '127.0.0.1') {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -164,6 +170,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         // Subscriptions first: their last reads still go through Apollo, and upgraded sockets are not drained by it.
         await subscriptions?.stop();
         await apollo.stop();
+        await reads.stop();
       })()),
   };
 }

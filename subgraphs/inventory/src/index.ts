@@ -3,7 +3,7 @@ import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { loadDemoStock } from './domain/demo.js';
 import { reservationRoutes } from './http/reservation-routes.js';
-import { buildInventorySchema } from './schema.js';
+import { INVENTORY_CACHE_HINTS, buildInventorySchema } from './schema.js';
 import { database } from './persistence.js';
 
 export { buildInventorySchema };
@@ -29,6 +29,7 @@ export async function start(port = subgraphPort('inventory')) {
     name: 'inventory',
     port,
     schema: await buildInventorySchema(),
+    cacheHints: INVENTORY_CACHE_HINTS,
     orm,
     routes: reservationRoutes(orm),
     readiness: messaging.readiness,
