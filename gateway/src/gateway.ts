@@ -18,6 +18,7 @@ import { mountPaymentCallback } from './payment-callback.js';
 import { loadPartnerManifest, persistedQueriesOptions } from './persisted-queries.js';
 import { edgePolicy, httpAdmission, type EdgePolicy } from './policy/edge-policy.js';
 import type { QueryLimits } from './policy/limits.js';
+import { rateLimiter, type RateLimits } from './rate-limit/index.js';
 import { subgraphChecks } from './readiness.js';
 import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
 import { attachSubscriptions, orderEvents, subscriptionsOverHttpRefused, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/index.js';
@@ -31,6 +32,10 @@ export interface GatewayOptions {
   queryLimits?: Partial<QueryLimits>;
   /** graphql-ws limits; default: the WS_* environment variables (see subscriptions/ws-server.ts). */
   subscriptionLimits?: Partial<SubscriptionLimits>;
+  /** Rate limits per client; default: GATEWAY_RATE_LIMITS (see rate-limit/index.ts). */
+  rateLimits?: Partial<RateLimits>;
+  /** Redis of the shared rate-limit counters; default: REDIS_URL. */
+  redisUrl?: string;
 }
 
 export interface Gateway {
@@ -99,6 +104,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const reads = fastReads();
+  const limiter = rateLimiter({ limits: options.rateLimits, redisUrl: options.redisUrl });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({ supergraphSdl, buildService }),
@@ -135,6 +141,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       next();
     },
     authenticate(policy),
+    limiter.middleware,
     express.json({ limit: BODY_LIMIT }),
     httpAdmission(policy),
     expressMiddleware(apollo, {
@@ -171,6 +178,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         await subscriptions?.stop();
         await apollo.stop();
         await reads.stop();
+        await limiter.stop();
       })()),
   };
 }

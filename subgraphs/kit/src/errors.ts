@@ -15,6 +15,8 @@ export const ErrorCode = {
   RISK_REJECTED: 'RISK_REJECTED',
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   PERSISTED_QUERY_NOT_ALLOWED: 'PERSISTED_QUERY_NOT_ALLOWED',
+  /** The gateway's per-client rate limit is spent: `retryAfter` says in how many seconds to try again (HTTP 429, Retry-After). */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** A service this operation needs (the payment provider, another subgraph) did not answer: retry later. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
@@ -75,6 +77,8 @@ export const PUBLIC_EXTENSIONS = [
   'validFrom',
   'validTo',
   'minSpend',
+  /** RATE_LIMITED: seconds until the client may try again. */
+  'retryAfter',
 ] as const;
 
 /** An error's extensions reduced to the public ones. */
