@@ -36,6 +36,8 @@ export interface GatewayOptions {
   rateLimits?: Partial<RateLimits>;
   /** Redis of the shared rate-limit counters; default: REDIS_URL. */
   redisUrl?: string;
+  /** Namespace of the rate-limit counters in Redis: replicas of one deployment share it (tests isolate themselves with one of their own). */
+  rateLimitNamespace?: string;
 }
 
 export interface Gateway {
@@ -104,7 +106,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const reads = fastReads();
-  const limiter = rateLimiter({ limits: options.rateLimits, redisUrl: options.redisUrl });
+  const limiter = rateLimiter({ limits: options.rateLimits, redisUrl: options.redisUrl, namespace: options.rateLimitNamespace });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({ supergraphSdl, buildService }),

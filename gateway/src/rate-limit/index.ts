@@ -63,13 +63,13 @@ export interface RateLimiter {
  * library's insurance limiter, in memory): requests are never refused because Redis is down, and
  * while it is down N replicas together let up to N times the limit through.
  */
-export function rateLimiter(options: { limits?: Partial<RateLimits>; redisUrl?: string } = {}): RateLimiter {
+export function rateLimiter(options: { limits?: Partial<RateLimits>; redisUrl?: string; namespace?: string } = {}): RateLimiter {
   const limits = rateLimitsFromEnv(undefined, options.limits);
   const redis = createRedis({ name: 'gateway-rate-limit', url: options.redisUrl, commandTimeoutMs: 200 });
   const limiterOf = (kind: Kind) =>
     new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: `ratelimit:${kind}`,
+      keyPrefix: `ratelimit:${options.namespace ?? 'gateway'}:${kind}`,
       points: limits[kind],
       duration: limits.window,
       rejectIfRedisNotReady: true,

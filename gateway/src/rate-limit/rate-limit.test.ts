@@ -16,6 +16,8 @@ async function closedPort(): Promise<number> {
 }
 
 const LIMITS = { anonymous: 4, user: 3, partner: 5, window: 60 };
+/** Counters of this file's gateways only: other test files' gateways count 127.0.0.1 too. */
+const NAMESPACE = `rate-limit-test-${Date.now()}`;
 const gateways: Gateway[] = [];
 let one: string;
 let two: string;
@@ -31,9 +33,9 @@ beforeAll(async () => {
     return (await gateway.start(0)).url;
   };
   // Two replicas sharing Redis (the same key prefix, as every replica of one deployment).
-  one = await start({ rateLimits: LIMITS });
-  two = await start({ rateLimits: LIMITS });
-  withoutRedis = await start({ rateLimits: LIMITS, redisUrl: `redis://127.0.0.1:${await closedPort()}` });
+  one = await start({ rateLimits: LIMITS, rateLimitNamespace: NAMESPACE });
+  two = await start({ rateLimits: LIMITS, rateLimitNamespace: NAMESPACE });
+  withoutRedis = await start({ rateLimits: LIMITS, rateLimitNamespace: NAMESPACE, redisUrl: `redis://127.0.0.1:${await closedPort()}` });
 });
 afterAll(async () => {
   for (const gateway of gateways) await gateway.stop();

@@ -8,6 +8,7 @@ export * from './db.js';
 export * from './schema.js';
 export * from './server.js';
 export * from './cache-hints.js';
+export * from './tracing.js';
 export * from './main.js';
 export * from './leader-lock.js';
 export * from './operations.js';

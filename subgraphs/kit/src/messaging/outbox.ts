@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import { newId } from '../ids.js';
+import { traceContextHeaders } from '../tracing.js';
 import { kysely, type KyselyDb } from '../persistence/kysely.js';
 import type { messagingEntities } from '../persistence/messaging-entities.js';
 
@@ -33,6 +34,9 @@ export async function emit<T extends EventType>(tx: EntityManager, options: Emit
     correlationId: options.correlationId,
     payload: options.payload,
   };
+  // With tracing on, the event carries the trace of the transaction that emitted it (relay.ts puts it in the AMQP headers).
+  const trace = traceContextHeaders();
+  if (trace.traceparent) envelope.trace = trace;
   await kysely<MessagingDb>(tx)
     .insertInto('outbox')
     .values({ event_id: envelope.eventId, type: envelope.type, routing_key: envelope.type, body: JSON.stringify(envelope) })
