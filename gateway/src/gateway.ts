@@ -11,6 +11,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { CORRELATION_HEADER, DomainError, checkSecrets, correlationIdFrom, envString, isProduction, logger, metricsPlugin, mountOperations } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
+import { mountExplorer } from './explorer.js';
 import { fastReads, type FastReads } from './fast-reads/index.js';
 import { formatGatewayError } from './format-error.js';
 import { httpMetrics } from './http-metrics.js';
@@ -134,6 +135,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   app.use(httpMetrics);
   mountOperations(app, { service: 'gateway', checks });
   mountPaymentCallback(app);
+  if (!production) mountExplorer(app, { graphqlPath: GRAPHQL_PATH });
   app.use(
     GRAPHQL_PATH,
     cors({ origin: options.corsOrigins ?? corsOriginsFromEnv(), maxAge: 600 }),
