@@ -106,8 +106,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const reads = fastReads();
+  // The limiter first: a malformed GATEWAY_RATE_LIMITS stops the start before anything connects.
   const limiter = rateLimiter({ limits: options.rateLimits, redisUrl: options.redisUrl, namespace: options.rateLimitNamespace });
+  const reads = fastReads();
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({ supergraphSdl, buildService }),
