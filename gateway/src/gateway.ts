@@ -13,6 +13,7 @@ import type { GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
 import { mountExplorer } from './explorer.js';
 import { fastReads, type FastReads } from './fast-reads/index.js';
+import { flashSaleEdge } from './flash-sale/admission-plugin.js';
 import { formatGatewayError } from './format-error.js';
 import { httpMetrics } from './http-metrics.js';
 import { mountPaymentCallback } from './payment-callback.js';
@@ -105,6 +106,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const policy = edgePolicy({ partnerOperations: loadPartnerManifest(), limits: options.queryLimits });
   const app = express();
   app.disable('x-powered-by');
+  const flashSale = flashSaleEdge();
   const httpServer = http.createServer(app);
   // The limiter first: a malformed GATEWAY_RATE_LIMITS stops the start before anything connects.
   const limiter = rateLimiter({ limits: options.rateLimits, redisUrl: options.redisUrl, namespace: options.rateLimitNamespace });
@@ -126,6 +128,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ApolloServerPluginInlineTraceDisabled(),
       metricsPlugin(policy.operationLabel),
       subscriptionsOverHttpRefused,
+      flashSale.plugin,
       ...reads.plugins,
     ],
   });
@@ -149,6 +152,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     limiter.middleware,
     express.json({ limit: BODY_LIMIT }),
     httpAdmission(policy),
+    flashSale.httpShortcut,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string, ...policy.clientFacts(req) }),
     }),
@@ -182,6 +186,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         // Subscriptions first: their last reads still go through Apollo, and upgraded sockets are not drained by it.
         await subscriptions?.stop();
         await apollo.stop();
+        flashSale.stop();
         await reads.stop();
         await limiter.stop();
       })()),

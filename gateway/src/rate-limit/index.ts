@@ -57,7 +57,7 @@ export interface RateLimiter {
  * client address for anonymous requests, counted in Redis so every gateway replica shares one budget
  * per client. Each answer carries the standard headers (`RateLimit-Policy`, `RateLimit-Limit`,
  * `RateLimit-Remaining`, `RateLimit-Reset`); a request over the budget is answered HTTP 429 with
- * `Retry-After` and the GraphQL error RATE_LIMITED, whose `retryAfter` says in how many seconds to try again.
+ * `Retry-After` and the GraphQL error RATE_LIMITED, whose `retryAfterMs` says when to try again (as FLASH_SALE_THROTTLED's).
  *
  * When Redis does not answer, each gateway process counts by itself with the same limits (the
  * library's insurance limiter, in memory): requests are never refused because Redis is down, and
@@ -106,7 +106,7 @@ export function rateLimiter(options: { limits?: Partial<RateLimits>; redisUrl?: 
           errors: [
             {
               message: `Too many requests: at most ${limits[kind]} every ${limits.window} s; try again in ${retryAfter} s`,
-              extensions: { code: ErrorCode.RATE_LIMITED, retryAfter },
+              extensions: { code: ErrorCode.RATE_LIMITED, retryAfterMs: retryAfter * 1000 },
             },
           ],
         });

@@ -4,6 +4,7 @@ import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphM
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { loadDemoStock } from './domain/demo.js';
+import { startFlashStockMirror } from './domain/flash-stock-mirror.js';
 import { reservationRoutes } from './http/reservation-routes.js';
 import { INVENTORY_CACHE_HINTS, buildInventorySchema } from './schema.js';
 import { database } from './persistence.js';
@@ -27,6 +28,7 @@ export async function start(port = subgraphPort('inventory')) {
     schema: 'inventory',
     consumers: (connection) => startInventoryConsumers(connection, orm),
   });
+  const mirror = startFlashStockMirror(orm.em.fork());
   return startSubgraph({
     name: 'inventory',
     port,
@@ -35,7 +37,10 @@ export async function start(port = subgraphPort('inventory')) {
     orm,
     routes: reservationRoutes(orm),
     readiness: messaging.readiness,
-    onShutdown: () => messaging.stop(),
+    onShutdown: async () => {
+      await mirror.stop();
+      await messaging.stop();
+    },
   });
 }
 

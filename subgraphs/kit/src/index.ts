@@ -33,3 +33,4 @@ export * from './order-lines.js';
 export * from './liveness.js';
 export * from './ops-metrics.js';
 export * from './redis.js';
+export * from './flash-admission.js';

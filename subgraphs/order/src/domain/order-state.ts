@@ -84,6 +84,11 @@ export interface TransitionOptions extends Omit<OrderMoveFacts, 'reason'> {
 
 export type TransitionResult = { changed: boolean; order: OrderRow };
 
+/** Work that follows every move of an order inside its transaction (the flash-sale admission's, flash-sale.ts). */
+export type OrderMoveHook = (tx: EntityManager, order: OrderRow, to: OrderStatus) => Promise<void>;
+const moveHooks = new Set<OrderMoveHook>();
+export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(hook);
+
 /**
  * Moves an order through the kit's one apply function: lock, check the table and the reason
  * guard, bump the version, audit, emit order.status-changed, all in the caller's transaction.
@@ -99,5 +104,6 @@ export async function moveOrder(tx: EntityManager, orderId: string, to: OrderSta
     facts: { ...options, reason },
     set: { cancel_reason: reason },
   });
+  if (changed) for (const hook of moveHooks) await hook(tx, row, to);
   return { changed, order: row };
 }

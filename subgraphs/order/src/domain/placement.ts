@@ -18,7 +18,7 @@ import { recordOrderEvent } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { couponUses, paymentTtlSeconds, quote } from './quote.js';
-import type { FlashSaleGate } from './flash-sale-gate.js';
+import { claimPlacement } from './flash-sale.js';
 import { assessRisk, currentRules, recordRiskDecision, riskRejected, type RiskClient, type RiskResult } from './risk/index.js';
 import { stockHeld } from './risk-review.js';
 
@@ -59,7 +59,6 @@ export async function placeOrder(
   identity: Identity,
   input: PlaceOrderInput,
   correlationId: string,
-  gate: FlashSaleGate,
   client: RiskClient = { clientIp: null, deviceId: null },
 ): Promise<PlaceOrderResult> {
   if (!CLIENT_REQ_ID.test(input.clientReqId)) throw badInput('clientReqId must be 1..64 characters of letters, digits and _ . : -', { field: 'clientReqId' });
@@ -94,9 +93,9 @@ export async function placeOrder(
     current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
   if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
 
-  if (current.flashSale) gate.admit(current.lines.map((l) => l.skuId));
-
   const orderId = newId('ord');
+  // A flash-sale order is written only for a buyer admitted at the preview, once per buyer (flash-sale.ts).
+  const unclaim = current.flashSale ? await claimPlacement(userId, current.lines, orderId) : undefined;
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
   let created: boolean;
@@ -170,11 +169,13 @@ export async function placeOrder(
       return true;
     });
   } catch (error) {
+    await unclaim?.();
     if (!(error instanceof RiskRefusal)) throw error;
     await em.transactional((tx) => recordRiskDecision(tx, error.risk));
     throw riskRejected();
   }
   if (!created) {
+    await unclaim?.();
     const winner = await findRequest(em, userId, input.clientReqId);
     if (!winner) throw new Error('order_request conflict without a committed winner');
     return replay(em, winner, previewId);

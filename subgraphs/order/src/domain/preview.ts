@@ -1,6 +1,7 @@
 import { badInput, json, newId, parseId, type EntityManager } from '@shop/kit';
 import { db } from '../persistence.js';
 import { findOwnAddress } from './addresses.js';
+import { admitPreview, giveBackAdmission } from './flash-sale.js';
 import { normaliseLines } from './pricing.js';
 import { previewTtlSeconds, quote, stockCheck } from './quote.js';
 
@@ -19,6 +20,8 @@ export interface PreviewResult {
   payable: number;
   stockCheck: 'PASS' | 'INSUFFICIENT';
   expiresAt: Date;
+  /** Flash-sale SKUs: the buyer's place among those admitted (flash-sale.ts). */
+  queuePosition: number | null;
 }
 
 /**
@@ -27,6 +30,23 @@ export interface PreviewResult {
  */
 export async function previewOrder(em: EntityManager, userId: string, input: PreviewInput, correlationId: string): Promise<PreviewResult> {
   const lines = normaliseLines(input.items.map((l, i) => ({ skuId: parseId('sku', l.skuId, `items[${i}].skuId`), qty: l.qty })));
+  const admission = { answered: false };
+  try {
+    return await previewLines(em, userId, input, lines, correlationId, admission);
+  } catch (error) {
+    if (!admission.answered) await giveBackAdmission(userId, lines);
+    throw error;
+  }
+}
+
+async function previewLines(
+  em: EntityManager,
+  userId: string,
+  input: PreviewInput,
+  lines: { skuId: string; qty: number }[],
+  correlationId: string,
+  admission: { answered: boolean },
+): Promise<PreviewResult> {
   const couponCode = input.couponCode?.trim() ? input.couponCode.trim().toUpperCase() : null;
   if (couponCode && !/^[A-Z0-9_-]{1,40}$/.test(couponCode)) throw badInput('couponCode is not a valid coupon code', { field: 'couponCode' });
   let country: string | null = null;
@@ -38,7 +58,17 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
     country = address.country;
   }
   const q = await quote(em, userId, lines, couponCode, country, correlationId);
-  const stock = await stockCheck(lines, correlationId);
+  // A flash-sale SKU admits the buyer here (one unit, shared admission): admitted means stock is left to promise.
+  let queuePosition: number | null = null;
+  if (q.flashSale) {
+    try {
+      queuePosition = await admitPreview(userId, lines, q.flashSaleStartsAt);
+    } catch (error) {
+      admission.answered = true; // a refusal is the admission's own answer: nothing to give back
+      throw error;
+    }
+  }
+  const stock = q.flashSale ? 'PASS' : await stockCheck(lines, correlationId);
   const previewId = newId('pvw');
   const expiresAt = new Date(Date.now() + previewTtlSeconds() * 1000);
   const b = q.breakdown;
@@ -60,5 +90,5 @@ export async function previewOrder(em: EntityManager, userId: string, input: Pre
       expires_at: expiresAt,
     })
     .execute();
-  return { previewId, currency: q.currency, ...b, stockCheck: stock, expiresAt };
+  return { previewId, currency: q.currency, ...b, stockCheck: stock, expiresAt, queuePosition };
 }

@@ -8,6 +8,8 @@ export interface Quote {
   breakdown: PriceBreakdown;
   couponCode: string | null;
   flashSale: boolean;
+  /** Flash-sale SKUs: when the sale opens (the catalog's Sku.flashSaleStartsAt). */
+  flashSaleStartsAt: Date | null;
 }
 
 /** Timestamps arrive as the driver's text: the coupon's window becomes Dates here (raw SQL once compared them as strings). */
@@ -75,6 +77,8 @@ export async function quote(
   if (currencies.size > 1) throw badInput(`an order is paid in one currency; these SKUs are priced in ${[...currencies].join(' and ')}`, { field: 'items' });
   const currency = [...currencies][0]!;
   const flashSale = lines.some((l) => facts.get(l.skuId)!.flashSale);
+  const starts = lines.map((l) => facts.get(l.skuId)!.flashSaleStartsAt).filter((s): s is string => s !== null);
+  const flashSaleStartsAt = starts.length ? new Date(Math.max(...starts.map((s) => new Date(s).getTime()))) : null;
 
   let coupon: Coupon | null = null;
   if (couponCode) {
@@ -89,7 +93,7 @@ export async function quote(
     }
   }
   const rate = await shippingRate(em, country);
-  return { lines: priced, currency, breakdown: priceOrder(priced, coupon, rate), couponCode: coupon?.code ?? null, flashSale };
+  return { lines: priced, currency, breakdown: priceOrder(priced, coupon, rate), couponCode: coupon?.code ?? null, flashSale, flashSaleStartsAt };
 }
 
 /** Whether every line can be reserved now, from the inventory subgraph (informational: placeOrder reserves for real). */
