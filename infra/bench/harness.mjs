@@ -63,6 +63,7 @@ const cleanup = () =>
  *   parameters: (options) => [string, unknown][],
  *   stopping?: string,
  *   ownStacks?: boolean,
+ *   stackEnv?: (options, logs: string) => Record<string, string>,
  *   failureCode: number,
  *   run: (context: { options, stack, database, reader, runId: string, logs: string, machine: [string, string][],
  *                    interrupted: () => boolean, onCleanup: (hook: () => unknown) => void,
@@ -72,6 +73,7 @@ const cleanup = () =>
  * `stopping` is what the first Ctrl-C announces. With `ownStacks` no stack is started before `run`
  * (`stack` is undefined): `run` starts each it needs with `startStack(suffix, { replicas, env })`, on the
  * same database, with the run id `<runId><suffix>`; every one is stopped at clean-up.
+ * `stackEnv` adds to every process's environment (each stack's logs directory is its second argument).
  */
 export async function runBenchmark(benchmark) {
   const stopping = benchmark.stopping ?? 'stopping the stack and dropping the database';
@@ -137,7 +139,7 @@ async function main(benchmark) {
   /** Starts a stack on the benchmark's database (run id `<runId><suffix>`), stopped at clean-up. */
   const launchStack = async (suffix, extra = {}) => {
     const startedAt = Date.now();
-    const env = { GATEWAY_RATE_LIMITS: unlimited, ...extra.env };
+    const env = { GATEWAY_RATE_LIMITS: unlimited, ...benchmark.stackEnv?.(options, `${root}artifacts/logs/${runId}${suffix}`), ...extra.env };
     const starting = startStack({ databaseUrl: database.url, runId: `${runId}${suffix}`, ...extra, env });
     stacksStarting.push(starting);
     const stack = await starting.catch((error) => {

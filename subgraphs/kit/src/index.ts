@@ -14,6 +14,7 @@ export * from './leader-lock.js';
 export * from './operations.js';
 export * from './context.js';
 export * from './metrics.js';
+export * from './statement-counter.js';
 export * from './pagination.js';
 export * from './graphql-types.js';
 export * from './catalog-client.js';

@@ -6,6 +6,7 @@ import { MikroORM as Orm } from '@mikro-orm/postgresql';
 import { start as startCatalog } from '@shop/catalog';
 import { database as inventoryDatabase, start as startInventory, stockInvariantViolations } from '@shop/inventory';
 import { start } from './index.js';
+import { signPreview, verifyPreview } from './domain/preview-token.js';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 
 process.env.ORDER_TIMEOUT_SWEEP_MS = '200';
@@ -159,8 +160,13 @@ describe('preview and placement', () => {
     expect(errorCode(await place(user(), p.previewId))).toBe('FORBIDDEN');
     expect(errorCode(await place(buyer, 'pvw_00000000000000000000000000000000'))).toBe('BAD_USER_INPUT');
     expect(errorCode(await place(buyer, p.previewId, 'bad key with spaces'))).toBe('BAD_USER_INPUT');
-    await sql(db.em.fork()).run("UPDATE ordering.preview SET expires_at = now() - interval '1 second' WHERE id = ?", [p.previewId]);
-    expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
+    // The preview is a signed token: one made to have expired, and one whose price was altered without its key.
+    const claims = verifyPreview(p.previewId, buyer.userId);
+    expect(errorCode(await place(buyer, signPreview({ ...claims, expiresAt: Date.now() - 1000 })))).toBe('PREVIEW_EXPIRED');
+    const [head, body, mac] = p.previewId.split('.');
+    const altered = { ...claims, lines: claims.lines.map((l) => ({ ...l, unitPrice: 1 })), total: 1, payable: 1 };
+    expect(body).toBe(Buffer.from(JSON.stringify(claims)).toString('base64url'));
+    expect(errorCode(await place(buyer, `${head}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${mac}`))).toBe('BAD_USER_INPUT');
     expect(await orderCount(buyer.userId)).toBe(0);
   });
 
@@ -171,6 +177,21 @@ describe('preview and placement', () => {
     await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
     expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
     expect(await orderCount(buyer.userId)).toBe(0);
+  });
+
+  it('answers a retry with its order after the prices changed or the preview expired (a replay, never PREVIEW_EXPIRED)', async () => {
+    const skuId = await createStockedSku(urls(), { price: 5000 });
+    const buyer = user();
+    const p = await preview(buyer, [{ skuId, qty: 1 }]);
+    const first = await place(buyer, p.previewId, 'retry-after-change');
+    expect(first.errors).toBeUndefined();
+    await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
+    const again = await place(buyer, p.previewId, 'retry-after-change');
+    expect(again.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    const claims = verifyPreview(p.previewId, buyer.userId);
+    const expired = await place(buyer, signPreview({ ...claims, expiresAt: Date.now() - 1000 }), 'retry-after-change');
+    expect(expired.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    expect(await orderCount(buyer.userId)).toBe(1);
   });
 
   it('creates one order for 20 concurrent calls with one key; 19 are replays', async () => {

@@ -74,27 +74,6 @@ export interface PreviewLine {
   unitPrice: number;
 }
 
-export const PreviewEntity = defineEntity({
-  name: 'Preview',
-  tableName: 'preview',
-  properties: {
-    id: p.text().primary(),
-    userId: p.text(),
-    lines: p.json<PreviewLine[]>(),
-    couponCode: p.text().nullable(),
-    addressId: p.text().nullable(),
-    currency: currency(),
-    total: p.integer(),
-    discount: p.integer(),
-    shippingFee: p.integer(),
-    payable: p.integer(),
-    stockCheck: p.text(),
-    flashSale: p.boolean(),
-    expiresAt: p.datetime(),
-    createdAt: p.datetime().defaultRaw('now()'),
-  },
-});
-
 export const OrderEntity = defineEntity({
   name: 'Order',
   tableName: 'orders',
@@ -226,7 +205,6 @@ export const entities = [
   AddressEntity,
   CouponEntity,
   ShippingRateEntity,
-  PreviewEntity,
   OrderEntity,
   OrderItemEntity,
   OrderRequestEntity,

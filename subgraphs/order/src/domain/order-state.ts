@@ -1,6 +1,6 @@
 import type { CancelReason, OrderStatus } from '@shop/schema';
 import { OrderStatus as ORDER_STATUSES } from '@shop/schema';
-import { DomainError, ErrorCode, applyTransition, defineMachine, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
+import { DomainError, ErrorCode, applyTransition, defineMachine, lockRow, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
 import type { Db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 
@@ -80,7 +80,12 @@ export interface TransitionOptions extends Omit<OrderMoveFacts, 'reason'> {
   reason?: CancelReason | null;
   /** Only move when the order is in one of these statuses; otherwise answer without a change. */
   onlyFrom?: readonly OrderStatus[];
+  /** The order as lockOrder read it in this transaction (saves reading it again). */
+  locked?: OrderRow;
 }
+
+/** Locks an order's row for a move in this transaction; undefined when there is none. */
+export const lockOrder = (tx: EntityManager, orderId: string): Promise<OrderRow | undefined> => lockRow(tx, storedOrder, orderId);
 
 export type TransitionResult = { changed: boolean; order: OrderRow };
 
@@ -97,11 +102,13 @@ export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(
  */
 export async function moveOrder(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
   const reason = options.reason ?? null;
+  const { locked, ...facts } = options;
   const { changed, row } = await applyTransition(tx, storedOrder, {
     id: orderId,
     to,
     onlyFrom: options.onlyFrom,
-    facts: { ...options, reason },
+    locked,
+    facts: { ...facts, reason },
     set: { cancel_reason: reason },
   });
   if (changed) for (const hook of moveHooks) await hook(tx, row, to);
