@@ -83,7 +83,15 @@ describe('tracing (OpenTelemetry, on when configured)', () => {
       token,
     );
     expect(placed.body.errors).toBeUndefined();
-    const traceId = placed.correlationId;
+    // Placing reserves synchronously (its order.created is withdrawn), so the event followed here is
+    // the cancellation's: inventory and payment consume order.status-changed to CANCELED.
+    const orderId = placed.body.data.placeOrder.order.id;
+    await eventually(async () =>
+      (await post(`query($id: ID!) { order(id: $id) { status } }`, { id: orderId }, token)).body.data?.order?.status === 'PENDING_PAYMENT' ? true : undefined,
+    );
+    const canceled = await post(`mutation($id: ID!) { cancelOrder(orderId: $id) { id status } }`, { id: orderId }, token);
+    expect(canceled.body.errors).toBeUndefined();
+    const traceId = canceled.correlationId;
     const consumed = await eventually(async () => spansOf(traceId).find((s) => s.kind === api.SpanKind.CONSUMER && s.name.startsWith('consume order.')));
     // The consumer's own queries are in the same trace, under its span.
     await eventually(async () =>
