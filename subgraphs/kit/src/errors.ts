@@ -15,6 +15,8 @@ export const ErrorCode = {
   RISK_REJECTED: 'RISK_REJECTED',
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   PERSISTED_QUERY_NOT_ALLOWED: 'PERSISTED_QUERY_NOT_ALLOWED',
+  /** The gateway's per-client rate limit is spent: `retryAfterMs` says when to try again (HTTP 429, Retry-After in seconds). */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** A service this operation needs (the payment provider, another subgraph) did not answer: retry later. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
@@ -75,7 +77,7 @@ export const PUBLIC_EXTENSIONS = [
    * ORDER_ALREADY_EXISTS ONE_PER_BUYER): why.
    */
   'reason',
-  /** FLASH_SALE_THROTTLED: when to try again (ms). */
+  /** FLASH_SALE_THROTTLED and RATE_LIMITED: when to try again (ms). */
   'retryAfterMs',
   'currency',
   'validFrom',

@@ -7,6 +7,8 @@ export * from './crypto.js';
 export * from './db.js';
 export * from './schema.js';
 export * from './server.js';
+export * from './cache-hints.js';
+export * from './tracing.js';
 export * from './main.js';
 export * from './leader-lock.js';
 export * from './operations.js';

@@ -1,3 +1,5 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkEncryptionKeys, checkSecrets } from '@shop/kit';
 import { loadDemoCoupons } from './domain/demo.js';
 import { flashOrderMoved, startFlashSale } from './domain/flash-sale.js';

@@ -4,6 +4,7 @@ import { Counter } from 'prom-client';
 import { parseEvent, type EventEnvelope, type EventType } from '@shop/schema';
 import { logger } from '../logger.js';
 import { registry } from '../metrics.js';
+import { inSpanFrom } from '../tracing.js';
 import { deadLetterExchange, deadLetterQueue, eventsExchange, queueName, testQueueExpiry } from './topology.js';
 import { kysely } from '../persistence/kysely.js';
 import type { MessagingDb } from './outbox.js';
@@ -137,7 +138,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         }
       }
       try {
-        const outcome = await applyEvent(options.orm, consumerId, options.handlers, event);
+        // With tracing on, the handler's spans (its queries) continue the trace of the event's emitter.
+        const outcome = await inSpanFrom(`consume ${event.type}`, msg.headers, { 'messaging.destination': queue, 'messaging.message.id': event.eventId }, () =>
+          applyEvent(options.orm, consumerId, options.handlers, event),
+        );
         handled.inc({ consumer: consumerId, outcome });
         return ConsumerStatus.ACK;
       } catch (err) {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import { newId } from '../ids.js';
+import { traceContextHeaders } from '../tracing.js';
 import { kysely, sql, type KyselyDb } from '../persistence/kysely.js';
 import type { messagingEntities } from '../persistence/messaging-entities.js';
 
@@ -49,6 +50,9 @@ export function outboxRow<T extends EventType>(options: EmitOptions<T>) {
     correlationId: options.correlationId,
     payload: options.payload,
   };
+  // With tracing on, the event carries the trace of the transaction that emitted it (relay.ts puts it in the AMQP headers).
+  const trace = traceContextHeaders();
+  if (trace.traceparent) envelope.trace = trace;
   const row = {
     event_id: envelope.eventId,
     type: envelope.type,
