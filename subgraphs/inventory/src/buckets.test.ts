@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, openDatabase } from '@shop/kit';
 import { FLASH_STOCK_BUCKETS, spread, takeRebalanced } from './domain/buckets.js';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDemoStock } from './domain/demo.js';
 import { stockInvariantViolations } from './domain/invariants.js';
 import { confirm, release, reserve } from './domain/reservations.js';
 import { returnStopped } from './domain/returns.js';
@@ -70,6 +74,21 @@ describe('bucketed hot stock (flash-sale SKUs)', () => {
     expect(Math.max(...(await bucketsOf(flash, w)).map((r) => r.available))).toBeLessThanOrEqual(3);
     await expect(setOnHand(orm.em.fork(), flash, w, 2)).rejects.toThrow(/at least 3/);
     expect(await stockInvariantViolations(orm.em.fork(), [flash, normal])).toEqual([]);
+  });
+
+  it('loads a demo flash SKU in buckets, once', async () => {
+    const w = wh('demo');
+    const [flash, normal] = [newId('sku'), newId('sku')];
+    const file = join(await mkdtemp(join(tmpdir(), 'demo-')), 'demo.json');
+    const skus = [
+      { id: flash, flashSale: true, stock: { [w]: 20 } },
+      { id: normal, stock: { [w]: 5 } },
+    ];
+    await writeFile(file, JSON.stringify({ products: [{ skus }] }));
+    await loadDemoStock(orm.em.fork(), file);
+    await loadDemoStock(orm.em.fork(), file);
+    expect((await bucketsOf(flash, w)).map((r) => r.available)).toEqual(spread(20, FLASH_STOCK_BUCKETS));
+    expect(await bucketsOf(normal, w)).toEqual([{ bucket: 0, available: 5, reserved: 0, sold: 0 }]);
   });
 
   it('many concurrent reservations of an unevenly spread flash SKU sell exactly its units, rebalancing buckets, the invariant holding throughout', async () => {
