@@ -2,6 +2,7 @@ import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphM
 import { loadDemoCoupons } from './domain/demo.js';
 import { FlashSaleGate } from './domain/flash-sale-gate.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
+import { startPartitionJob } from './domain/partitions.js';
 import { watchOperatorCases } from './domain/operator-cases.js';
 import { startOrderConsumers } from './events/consumers.js';
 import { runtime } from './graphql/resolvers.js';
@@ -13,7 +14,7 @@ export { buildOrderSchema };
 /** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
 export { database };
 
-/** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
+/** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, partition maintenance, serve. */
 export async function start(port = subgraphPort('order')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'ADDRESS_ENCRYPTION_KEY']);
   checkEncryptionKeys();
@@ -23,6 +24,7 @@ export async function start(port = subgraphPort('order')) {
   runtime.gate = new FlashSaleGate();
   const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });
   const timeouts = startTimeoutJob(orm.em.fork());
+  const partitions = startPartitionJob(orm.em.fork());
   return startSubgraph({
     name: 'order',
     port,
@@ -31,6 +33,7 @@ export async function start(port = subgraphPort('order')) {
     readiness: messaging.readiness,
     onShutdown: async () => {
       await timeouts.stop();
+      await partitions.stop();
       await messaging.stop();
     },
   });
