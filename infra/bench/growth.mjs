@@ -340,10 +340,11 @@ async function run({ options, stack, database, runId, interrupted, onCleanup }) 
     const relay = await measureRelay(db, options.events, `${runId}-r${i}`);
     const sweep = await measureSweep(db, options.expired, `${runId}-t${i}`);
     const place95 = load.placeLatency.summary();
-    const result = { size, rows, place: place95, placeErrors: load.errors.total, lists, relay, sweep, loadAverage: os.loadavg()[0] };
+    const perSecond = load.placed / (load.wallMs / 1000);
+    const result = { size, rows, place: place95, perSecond, placeErrors: load.errors.total, lists, relay, sweep, loadAverage: os.loadavg()[0] };
     results.push(result);
     say(
-      `size ${size}: placeOrder p95 ${ms(place95.p95)} (${place95.count} calls, ${load.errors.total} errors); order list p95 ${ms(lists.p95)} (${lists.count} reads, ${lists.errors} errors); relay publish p95 ${ms(relay.p95)}; sweep query ${ms(sweep.queryMs)}, ${options.expired} expired orders canceled in ${ms(sweep.batchMs)}; load average ${result.loadAverage.toFixed(2)}`,
+      `size ${size}: placeOrder p95 ${ms(place95.p95)} (${place95.count} calls, ${load.errors.total} errors, ${perSecond.toFixed(1)} orders/s); order list p95 ${ms(lists.p95)} (${lists.count} reads, ${lists.errors} errors); relay publish p95 ${ms(relay.p95)}; sweep query ${ms(sweep.queryMs)}, ${options.expired} expired orders canceled in ${ms(sweep.batchMs)}; load average ${result.loadAverage.toFixed(2)}`,
     );
   }
 
@@ -394,6 +395,8 @@ function printSummary(options, results) {
       f.label,
       `${f.values.map((v) => ms(v)).join(' / ')}  ratio ${f.ratio.toFixed(2)}  ${f.ok ? 'ok' : 'ABOVE'} (goal <= ${GOAL_RATIO})`,
     ]),
+    ['orders placed / s (concurrency, for the capacity model)', results.map((r) => r.perSecond.toFixed(1)).join(' / ')],
+    ['bytes per order (ordering schema / orders)', results.map((r) => `${Math.round(r.rows.bytes / r.rows.orders)} B`).join(' / ')],
     ['errors (placeOrder / order list)', results.map((r) => `${r.placeErrors}/${r.lists.errors}`).join(' / ')],
     ['retention', undefined],
     ...bounds(results, options).map((b) => [b.label, `${b.rows} <= ${b.bound}: ${b.ok ? 'ok' : 'ABOVE'}`]),
