@@ -41,21 +41,20 @@ export async function itemsByOrders(em: EntityManager, ids: readonly string[]): 
 }
 
 /**
- * How far back the first query of a user's order list looks (ORDER_LIST_RECENT_DAYS, default 90):
- * an order id is its creation time (UUIDv7), so `id >= idFloor(…)` reads only the partitions
- * of that window. A page it does not fill continues in the older partitions and the archive.
+ * How far back the first queries of a user's order list look (ORDER_LIST_RECENT_DAYS, default 90):
+ * an order id is its creation time (UUIDv7), so `id >= idFloor(…)` reads only the partitions of
+ * that window. A page they do not fill continues below it, in the older partitions.
  */
 const recentDays = () => envInt('ORDER_LIST_RECENT_DAYS', 90);
 
-/** The user's orders newest first (paged by id): recent partitions first, then older ones and the archive, merged by id. */
-export async function listOrders(
-  em: EntityManager,
-  userId: string,
-  limit: number,
-  after: string | undefined,
-  status: OrderStatus | undefined,
-): Promise<OrderRow[]> {
+/**
+ * The user's orders newest first (paged by id), live and archived merged by id: the recent window
+ * first (the live partitions from then to now, and the archive's index), then below it when the page is not full.
+ */
+export async function listOrders(em: EntityManager, userId: string, limit: number, after: string | undefined, status: OrderStatus | undefined): Promise<OrderRow[]> {
   const floor = idFloor('ord', new Date(Date.now() - recentDays() * 86_400_000));
+  // No order id is from the future (a day of margin for clocks): the partitions made ahead are not read.
+  const ceiling = idFloor('ord', new Date(Date.now() + 86_400_000));
   const page = (q: ReturnType<typeof db>, below: string | undefined, from: string | undefined, n: number) =>
     q
       .selectFrom('orders')
@@ -67,10 +66,11 @@ export async function listOrders(
       .orderBy('id', 'desc')
       .limit(n)
       .execute();
-  const recent = after === undefined || after > floor ? await page(db(em), after, floor, limit) : [];
+  const both = async (below: string | undefined, from: string | undefined, n: number) => {
+    const [live, cold] = await Promise.all([page(db(em), below, from, n), page(archived(em), below, from, n)]);
+    return [...live, ...cold].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, n);
+  };
+  const recent = after === undefined || after > floor ? await both(after ?? ceiling, floor, limit) : [];
   if (recent.length === limit) return recent;
-  const below = after !== undefined && after < floor ? after : floor;
-  const [older, cold] = await Promise.all([page(db(em), below, undefined, limit - recent.length), page(archived(em), below, undefined, limit - recent.length)]);
-  const rest = [...older, ...cold].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, limit - recent.length);
-  return [...recent, ...rest];
+  return [...recent, ...(await both(after !== undefined && after < floor ? after : floor, undefined, limit - recent.length))];
 }
