@@ -26,4 +26,4 @@ export const UNSET_ON_PURPOSE: Record<string, string> = {
 };
 
 /** Variables that carry credentials although the code reads them without secret(). */
-export const CREDENTIAL_VARIABLES = ['DATABASE_URL', 'AMQP_URL'];
+export const CREDENTIAL_VARIABLES = ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'];

@@ -1,10 +1,11 @@
-// Checks that PostgreSQL and RabbitMQ are reachable before anything starts, and says exactly
+// Checks that PostgreSQL, RabbitMQ and Redis are reachable before anything starts, and says exactly
 // what is missing and how to get it. Plain Node (no dependencies), so it runs before `npm ci`.
 import net from 'node:net';
 
 const targets = [
   { name: 'PostgreSQL', env: 'DATABASE_URL', url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/shop', port: 5432 },
   { name: 'RabbitMQ', env: 'AMQP_URL', url: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', port: 5672 },
+  { name: 'Redis', env: 'REDIS_URL', url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', port: 6379 },
 ];
 
 const reachable = ({ hostname, port }) =>
@@ -29,8 +30,8 @@ if (missing > 0) {
   console.error(`
 How to get them:
   • Debian/Ubuntu with the packaged servers:   bash infra/scripts/services.sh
-    (starts PostgreSQL and RabbitMQ; installs them with apt-get when run as root and they are missing)
+    (starts PostgreSQL, RabbitMQ and Redis; installs them with apt-get when run as root and they are missing)
   • With Docker:                                docker compose -f infra/docker-compose.yml up -d
-  • Elsewhere: point DATABASE_URL and AMQP_URL at your own servers (PostgreSQL 15+, RabbitMQ 3.10+).`);
+  • Elsewhere: point DATABASE_URL, AMQP_URL and REDIS_URL at your own servers (PostgreSQL 15+, RabbitMQ 3.10+, Redis 7+).`);
   process.exit(1);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts Debian's packaged PostgreSQL and RabbitMQ when they are not running (installing them with
+# Starts Debian's packaged PostgreSQL, RabbitMQ and Redis when they are not running (installing them with
 # apt-get when run as root and they are missing). Safe to run again: running servers are left alone.
 set -uo pipefail
 
@@ -27,4 +27,15 @@ if ! port_open 5672; then
   rabbitmq-server -detached || true
   wait_port 5672 || { echo "RabbitMQ did not come up on 127.0.0.1:5672"; exit 1; }
 fi
-echo "PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) are running"
+if ! port_open 6379; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "Redis is not installed; installing Debian's package (redis-server)..."
+    as_root apt-get update -qq && as_root apt-get install -y -qq redis-server || { echo "install Redis 7+ (apt-get install redis-server) and run this again"; exit 1; }
+  fi
+  echo "starting Redis"
+  # Nothing the shop keeps in Redis needs to survive a restart (see subgraphs/kit/src/redis.ts).
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/shop.log || true
+  wait_port 6379 || { echo "Redis did not come up on 127.0.0.1:6379"; exit 1; }
+fi
+echo "PostgreSQL (127.0.0.1:5432), RabbitMQ (127.0.0.1:5672) and Redis (127.0.0.1:6379) are running"

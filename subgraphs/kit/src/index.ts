@@ -30,3 +30,4 @@ export * from './state-machine/apply.js';
 export * from './order-lines.js';
 export * from './liveness.js';
 export * from './ops-metrics.js';
+export * from './redis.js';
