@@ -58,9 +58,12 @@ export class Migration20261202110000_partitions extends Migration {
         WHILE starts < now() + make_interval(days => ahead_days) LOOP
           ends := starts + make_interval(days => period_days);
           suffix := to_char(starts AT TIME ZONE 'UTC', 'YYYYMMDD');
+          -- Created apart, then attached: ATTACH takes a SHARE UPDATE EXCLUSIVE lock on the parent, which
+          -- live reads and writes do not wait for (CREATE TABLE ... PARTITION OF would lock them out).
           FOREACH t IN ARRAY ARRAY['orders', 'order_item', 'order_event'] LOOP
-            EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
-              t || '_p' || suffix, t, order_id_floor(starts), order_id_floor(ends));
+            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', t || '_p' || suffix, t);
+            EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
+              t, t || '_p' || suffix, order_id_floor(starts), order_id_floor(ends));
           END LOOP;
           created := created + 1;
           starts := ends;
