@@ -51,7 +51,13 @@ const recentDays = () => envInt('ORDER_LIST_RECENT_DAYS', 90);
  * The user's orders newest first (paged by id), live and archived merged by id: the recent window
  * first (the live partitions from then to now, and the archive's index), then below it when the page is not full.
  */
-export async function listOrders(em: EntityManager, userId: string, limit: number, after: string | undefined, status: OrderStatus | undefined): Promise<OrderRow[]> {
+export async function listOrders(
+  em: EntityManager,
+  userId: string,
+  limit: number,
+  after: string | undefined,
+  status: OrderStatus | undefined,
+): Promise<OrderRow[]> {
   const floor = idFloor('ord', new Date(Date.now() - recentDays() * 86_400_000));
   // No order id is from the future (a day of margin for clocks): the partitions made ahead are not read.
   const ceiling = idFloor('ord', new Date(Date.now() + 86_400_000));
