@@ -244,7 +244,7 @@ async function measureSweep(db, n, tag) {
     await db.query('BEGIN');
     const plan = await db.query(
       `EXPLAIN (ANALYZE, FORMAT JSON) SELECT id FROM ordering.orders WHERE status IN ('CREATED', 'PENDING_PAYMENT')
-         AND expire_at + make_interval(secs => 300) <= now() ORDER BY expire_at LIMIT 100 FOR UPDATE SKIP LOCKED`,
+         AND expire_at <= now() - make_interval(secs => 300) ORDER BY expire_at LIMIT 100 FOR UPDATE SKIP LOCKED`,
     );
     await db.query('ROLLBACK');
     runs.push(plan.rows[0]['QUERY PLAN'][0]['Execution Time']);
