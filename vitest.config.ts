@@ -22,6 +22,8 @@ export default defineConfig({
       { find: /^@shop\/(catalog|cart|order|inventory|payment|fulfillment)$/, replacement: here('./subgraphs/$1/src/index.ts') },
       { find: '@shop/infra/psp-simulator', replacement: here('./infra/src/psp-simulator/server.ts') },
       { find: '@shop/kit/testing', replacement: here('./subgraphs/kit/src/testing.ts') },
+      { find: '@shop/kit/tracing-start', replacement: here('./subgraphs/kit/src/tracing-start.ts') },
+      { find: /^@shop\/kit\/tracing$/, replacement: here('./subgraphs/kit/src/tracing.ts') },
       { find: '@shop/kit', replacement: here('./subgraphs/kit/src/index.ts') },
       { find: '@shop/schema', replacement: here('./schema/src/index.ts') },
     ],

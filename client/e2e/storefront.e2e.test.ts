@@ -677,4 +677,99 @@ describe('storefront', () => {
     }
     expect(pageErrors).toEqual([]);
   });
+
+  /** Creating a product is the console's job through the API; the storefront has no generated document for it. */
+  const CreateProduct = parse('mutation CreateProduct($input: CreateProductInput!) { createProduct(input: $input) { id skus { id } } }') as TypedDocumentNode<
+    { createProduct: { id: string; skus: { id: string }[] } },
+    {
+      input: {
+        title: string;
+        description: string;
+        category?: string;
+        skus: { title: string; price: number; currency: string; flashSale: boolean; flashSaleStartsAt?: string }[];
+      };
+    }
+  >;
+
+  it(
+    'sells a flash-sale item: the buyer queues, the outcome arrives live, one per buyer, and the next buyer sees it sold out',
+    { timeout: 180_000 },
+    async () => {
+      failureShot('flash-sale');
+      const admin = createShopClient({ url: GATEWAY, token: await tokenFor('admin') });
+      const title = `Midnight Lantern ${Date.now().toString(36)}`;
+      const { createProduct } = await admin.request(CreateProduct, {
+        input: {
+          title,
+          description: 'One lantern, one midnight: a flash sale.',
+          skus: [
+            { title: 'Lantern, flash sale', price: 9900, currency: 'CNY', flashSale: true, flashSaleStartsAt: new Date(Date.now() + 15_000).toISOString() },
+          ],
+        },
+      });
+      const skuId = createProduct.skus[0]!.id;
+      await admin.request(SetStockDocument, { skuId, warehouseId: 'wh-shanghai', onHand: 2 });
+
+      const shoppers: BrowserContext[] = [];
+      const signedIn = async (user: string) => {
+        const shopperContext = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+        shopperContext.setDefaultTimeout(STEP_MS);
+        shoppers.push(shopperContext);
+        const target = await shopperContext.newPage();
+        target.on('pageerror', (error) => pageErrors.push(error.message));
+        await target.goto(`${STOREFRONT}/sign-in?next=/products/${createProduct.id}`);
+        await target.getByLabel('Other user name').fill(user);
+        await target.getByRole('button', { name: 'Sign in', exact: true }).click();
+        await target.getByRole('heading', { name: title }).waitFor();
+        return target;
+      };
+      try {
+        const first = await signedIn(`${shopper}-flash-1`);
+        const row = optionRow(first, 'Lantern, flash sale');
+        await row.getByText('2 in stock').waitFor();
+        await row.getByText('One per customer.', { exact: false }).waitFor();
+        // Before the sale starts: a countdown, and the button waits.
+        await row
+          .getByTestId('flash-countdown')
+          .getByText(/The sale starts .*: in 0:\d\d\./)
+          .waitFor();
+        expect(await row.getByRole('button', { name: /^Buy now/ }).isDisabled()).toBe(true);
+        await shot(first, 'flash-sale-countdown');
+        // The first press after the sale opens may be asked to wait while the shop publishes the stock; the button says when.
+        const buy = row.getByRole('button', { name: /^Buy now/ });
+        await expect
+          .poll(
+            async () => {
+              if (await buy.isEnabled()) await buy.click();
+              return (await row.getByTestId('flash-state').textContent()) ?? '';
+            },
+            { timeout: 30_000, interval: 1500 },
+          )
+          .toMatch(/You got one!|You are in!|getting your item/);
+        // The outcome is pushed: no reload.
+        await row.getByText('You got one! Pay before', { exact: false }).waitFor({ timeout: 30_000 });
+        await expectAccessible(first, 'flash sale won');
+        await shot(first, 'flash-sale-won');
+        // One per buyer: a second press answers with the order this buyer has.
+        await buy.click();
+        await row.getByText('You already have an order in this sale (one per customer).').waitFor();
+        await row.getByRole('link', { name: 'See your order' }).waitFor();
+        await shot(first, 'flash-sale-one-per-buyer');
+
+        // The warehouse had only the one the first buyer holds (setStock keeps held units): the next buyer sees it sold out.
+        await admin.request(SetStockDocument, { skuId, warehouseId: 'wh-shanghai', onHand: 1 });
+        const second = await signedIn(`${shopper}-flash-2`);
+        const secondRow = optionRow(second, 'Lantern, flash sale');
+        await secondRow.getByText('Sold out').waitFor();
+        expect(await secondRow.getByRole('button', { name: /^Buy now/ }).isDisabled()).toBe(true);
+        await expectAccessible(second, 'flash sale sold out');
+        await shot(second, 'flash-sale-sold-out');
+        await second.setViewportSize(PHONE);
+        await shot(second, 'flash-sale-sold-out-phone');
+      } finally {
+        for (const c of shoppers) await c.close();
+      }
+      expect(pageErrors).toEqual([]);
+    },
+  );
 });

@@ -1,4 +1,5 @@
-import { unauthenticated, verifyClientToken, type Identity } from '@shop/kit';
+import { unauthenticated, type Identity } from '@shop/kit';
+import { verifiedIdentity } from './identity-cache.js';
 
 /** What the gateway knows about a request before planning it: who calls, and the id that follows it. */
 export interface GatewayContext {
@@ -18,5 +19,5 @@ export async function identityFromAuthorization(authorization: unknown): Promise
   if (typeof authorization !== 'string') throw unauthenticated('The authorization value must be a string "Bearer <token>"');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) throw unauthenticated('The authorization header must be "Bearer <token>"');
-  return verifyClientToken(match[1]!);
+  return verifiedIdentity(match[1]!);
 }

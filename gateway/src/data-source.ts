@@ -1,16 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceEndpointDefinition } from '@apollo/gateway';
-import {
-  CORRELATION_HEADER,
-  IDENTITY_HEADER,
-  SUBGRAPHS,
-  envInt,
-  signInternalIdentity,
-  subgraphUrl,
-  type SubgraphName,
-  CLIENT_IP_HEADER,
-  DEVICE_ID_HEADER,
-} from '@shop/kit';
+import { CORRELATION_HEADER, IDENTITY_HEADER, SUBGRAPHS, envInt, subgraphUrl, type SubgraphName, CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
+import { deduplicateInFlight } from './fast-reads/index.js';
+import { signedIdentity } from './identity-cache.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 
@@ -42,7 +34,7 @@ export class ShopDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (!headers) return;
     const context = options.context as Partial<GatewayContext>;
     if (context.correlationId) headers.set(CORRELATION_HEADER, context.correlationId);
-    if (context.identity) headers.set(IDENTITY_HEADER, await signInternalIdentity(context.identity, this.subgraph));
+    if (context.identity) headers.set(IDENTITY_HEADER, await signedIdentity(context.identity, this.subgraph));
     if (context.clientIp) headers.set(CLIENT_IP_HEADER, context.clientIp);
     if (context.deviceId) headers.set(DEVICE_ID_HEADER, context.deviceId);
   }
@@ -72,5 +64,8 @@ export const subgraphFetcher = (timeoutMs = envInt('SUBGRAPH_TIMEOUT_MS', 10_000
 
 export function buildService({ name, url }: ServiceEndpointDefinition): ShopDataSource {
   if (!isKnownSubgraph(name)) throw new Error(`the supergraph names a subgraph ${name} the gateway does not know: identities are signed per subgraph`);
-  return new ShopDataSource(name, { url: subgraphEndpoint(name, url), fetcher: subgraphFetcher() });
+  return new ShopDataSource(name, {
+    url: subgraphEndpoint(name, url),
+    fetcher: deduplicateInFlight(name, subgraphFetcher() as unknown as Parameters<typeof deduplicateInFlight>[1]) as unknown as Fetcher,
+  });
 }

@@ -133,6 +133,18 @@ describe('gateway: GraphQL', () => {
     expect(await response.text()).toMatch(/sandbox/i);
   });
 
+  it('serves a self-contained GraphiQL at /explorer: nothing loaded from another host, queries sent to /graphql', async () => {
+    const response = await fetch(`${base}/explorer`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await response.text();
+    expect(html).toContain('renderYogaGraphiQL');
+    expect(html).toContain('"endpoint":"/graphql"');
+    // No script, style sheet, font or image comes from elsewhere: the page works without internet.
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import\s+url\(["']?https?:/i);
+  });
+
   it('answers a CORS preflight from the storefront origin', async () => {
     const response = await fetch(url, {
       method: 'OPTIONS',

@@ -11,12 +11,16 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { CORRELATION_HEADER, DomainError, checkSecrets, correlationIdFrom, envString, isProduction, logger, metricsPlugin, mountOperations } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
+import { mountExplorer } from './explorer.js';
+import { fastReads, type FastReads } from './fast-reads/index.js';
+import { flashSaleEdge } from './flash-sale/admission-plugin.js';
 import { formatGatewayError } from './format-error.js';
 import { httpMetrics } from './http-metrics.js';
 import { mountPaymentCallback } from './payment-callback.js';
 import { loadPartnerManifest, persistedQueriesOptions } from './persisted-queries.js';
 import { edgePolicy, httpAdmission, type EdgePolicy } from './policy/edge-policy.js';
 import type { QueryLimits } from './policy/limits.js';
+import { rateLimiter, type RateLimits } from './rate-limit/index.js';
 import { subgraphChecks } from './readiness.js';
 import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
 import { attachSubscriptions, orderEvents, subscriptionsOverHttpRefused, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/index.js';
@@ -30,6 +34,12 @@ export interface GatewayOptions {
   queryLimits?: Partial<QueryLimits>;
   /** graphql-ws limits; default: the WS_* environment variables (see subscriptions/ws-server.ts). */
   subscriptionLimits?: Partial<SubscriptionLimits>;
+  /** Rate limits per client; default: GATEWAY_RATE_LIMITS (see rate-limit/index.ts). */
+  rateLimits?: Partial<RateLimits>;
+  /** Redis of the shared rate-limit counters; default: REDIS_URL. */
+  redisUrl?: string;
+  /** Namespace of the rate-limit counters in Redis: replicas of one deployment share it (tests isolate themselves with one of their own). */
+  rateLimitNamespace?: string;
 }
 
 export interface Gateway {
@@ -41,6 +51,8 @@ export interface Gateway {
   policy: EdgePolicy;
   /** orderStatusChanged over graphql-ws on the same path; undefined when the supergraph has no orders. */
   subscriptions?: SubscriptionServer;
+  /** The response cache of anonymous reads and its invalidation by events (fast-reads/). */
+  fastReads: FastReads;
   start(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting requests, drains those in flight, stops the gateway. Idempotent. */
   stop(): Promise<void>;
@@ -94,7 +106,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const policy = edgePolicy({ partnerOperations: loadPartnerManifest(), limits: options.queryLimits });
   const app = express();
   app.disable('x-powered-by');
+  const flashSale = flashSaleEdge();
   const httpServer = http.createServer(app);
+  // The limiter first: a malformed GATEWAY_RATE_LIMITS stops the start before anything connects.
+  const limiter = rateLimiter({ limits: options.rateLimits, redisUrl: options.redisUrl, namespace: options.rateLimitNamespace });
+  const reads = fastReads();
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({ supergraphSdl, buildService }),
@@ -112,6 +128,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       ApolloServerPluginInlineTraceDisabled(),
       metricsPlugin(policy.operationLabel),
       subscriptionsOverHttpRefused,
+      flashSale.plugin,
+      ...reads.plugins,
     ],
   });
   await apollo.start();
@@ -121,6 +139,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   app.use(httpMetrics);
   mountOperations(app, { service: 'gateway', checks });
   mountPaymentCallback(app);
+  if (!production) mountExplorer(app, { graphqlPath: GRAPHQL_PATH });
   app.use(
     GRAPHQL_PATH,
     cors({ origin: options.corsOrigins ?? corsOriginsFromEnv(), maxAge: 600 }),
@@ -130,8 +149,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       next();
     },
     authenticate(policy),
+    limiter.middleware,
     express.json({ limit: BODY_LIMIT }),
     httpAdmission(policy),
+    flashSale.httpShortcut,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => ({ identity: res.locals.identity, correlationId: res.locals.correlationId as string, ...policy.clientFacts(req) }),
     }),
@@ -145,6 +166,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     apollo,
     policy,
     subscriptions,
+    fastReads: reads,
     async start(port, host = '127.0.0.1') {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -164,6 +186,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         // Subscriptions first: their last reads still go through Apollo, and upgraded sockets are not drained by it.
         await subscriptions?.stop();
         await apollo.stop();
+        flashSale.stop();
+        await reads.stop();
+        await limiter.stop();
       })()),
   };
 }

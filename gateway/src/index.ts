@@ -1,3 +1,5 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { envInt, listenHost, logger, stopOnSignals } from '@shop/kit';
 import { createGateway } from './gateway.js';
 

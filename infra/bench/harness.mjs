@@ -28,7 +28,8 @@ export const gatewayReady = (stack) =>
     .catch(() => false);
 
 let interrupted = false;
-let stackStarting;
+/** Stacks started (or starting), stopped at clean-up. */
+const stacksStarting = [];
 let database;
 let reader;
 let cleaning;
@@ -39,8 +40,8 @@ const cleanup = () =>
   (cleaning ??= (async () => {
     for (const hook of cleanupHooks) await hook();
     await reader?.end().catch(() => {});
-    if (stackStarting)
-      await stackStarting.then(
+    for (const starting of stacksStarting)
+      await starting.then(
         (s) => s.stop(),
         () => {},
       );
@@ -61,12 +62,18 @@ const cleanup = () =>
  *   preflight?: (options) => { exitCode?: number, machine?: [string, string][] },
  *   parameters: (options) => [string, unknown][],
  *   stopping?: string,
+ *   ownStacks?: boolean,
+ *   stackEnv?: (options, logs: string) => Record<string, string>,
  *   failureCode: number,
  *   run: (context: { options, stack, database, reader, runId: string, logs: string, machine: [string, string][],
- *                    interrupted: () => boolean, onCleanup: (hook: () => unknown) => void }) => Promise<number>,
+ *                    interrupted: () => boolean, onCleanup: (hook: () => unknown) => void,
+ *                    startStack: (suffix: string, extra?: object) => Promise<object> }) => Promise<number>,
  * }} benchmark
  * `preflight` checks the host before anything starts: an exitCode ends the run, machine rows join the banner.
- * `stopping` is what the first Ctrl-C announces.
+ * `stopping` is what the first Ctrl-C announces. With `ownStacks` no stack is started before `run`
+ * (`stack` is undefined): `run` starts each it needs with `startStack(suffix, { replicas, env })`, on the
+ * same database, with the run id `<runId><suffix>`; every one is stopped at clean-up.
+ * `stackEnv` adds to every process's environment (each stack's logs directory is its second argument).
  */
 export async function runBenchmark(benchmark) {
   const stopping = benchmark.stopping ?? 'stopping the stack and dropping the database';
@@ -126,15 +133,28 @@ async function main(benchmark) {
   );
   say();
 
-  say('starting the stack...');
-  const startedAt = Date.now();
-  stackStarting = startStack({ databaseUrl: database.url, runId });
-  const stack = await stackStarting.catch((error) => {
-    throw new SetupError(`the stack failed to start: ${error.message}`);
-  });
-  if (interrupted) return 130;
+  // Benchmarks measure throughput from one machine's address and a few tokens: the gateway's per-client
+  // rate limits (gateway/src/rate-limit) would refuse the load, so they are set out of reach.
+  const unlimited = 'user=1000000000,partner=1000000000,anonymous=1000000000';
+  /** Starts a stack on the benchmark's database (run id `<runId><suffix>`), stopped at clean-up. */
+  const launchStack = async (suffix, extra = {}) => {
+    const startedAt = Date.now();
+    const env = { GATEWAY_RATE_LIMITS: unlimited, ...benchmark.stackEnv?.(options, `${root}artifacts/logs/${runId}${suffix}`), ...extra.env };
+    const starting = startStack({ databaseUrl: database.url, runId: `${runId}${suffix}`, ...extra, env });
+    stacksStarting.push(starting);
+    const stack = await starting.catch((error) => {
+      throw new SetupError(`the stack failed to start: ${error.message}`);
+    });
+    say(`stack ready in ${seconds(Date.now() - startedAt)} (gateway ${stack.gatewayUrl}; logs in ${root}artifacts/logs/${runId}${suffix})`);
+    return stack;
+  };
+  let stack;
+  if (!benchmark.ownStacks) {
+    say('starting the stack...');
+    stack = await launchStack('');
+    if (interrupted) return 130;
+  }
   const logs = `${root}artifacts/logs/${runId}`;
-  say(`stack ready in ${seconds(Date.now() - startedAt)} (gateway ${stack.gatewayUrl}; logs in ${logs})`);
 
   return benchmark.run({
     options,
@@ -146,5 +166,6 @@ async function main(benchmark) {
     machine,
     interrupted: () => interrupted,
     onCleanup: (hook) => cleanupHooks.push(hook),
+    startStack: launchStack,
   });
 }

@@ -5,6 +5,10 @@ export const USAGE = `npm run bench:orders -- [options]
 
 Places orders through the gateway of a freshly started stack (own database, own broker names) and
 prints latency and throughput figures, the SLO check (placeOrder p95 <= 300 ms) and the stock invariants.
+Beside it, it runs the database floor (half before, half after the load): the minimal order transaction through node-pg, with as many connections
+as --concurrency, against the same server; then it prints the stack's rate as a share of the floor's
+(goal >= 0.3) and the SQL statements and transactions per previewed-and-placed order that every process
+counted, asynchronous consumers included (goals <= 15 and <= 3).
 
   --users N            simulated buyers, one token each               (BENCH_USERS, default 200)
   --orders-per-user M  orders each buyer places                       (BENCH_ORDERS_PER_USER, default 5)
@@ -14,6 +18,9 @@ prints latency and throughput figures, the SLO check (placeOrder p95 <= 300 ms) 
   --hot                less hot-SKU stock than demand: exercises STOCK_NOT_ENOUGH (BENCH_HOT=1)
   --qty Q              units of the hot SKU per order                 (BENCH_QTY, default 1)
   --duration SECONDS   stop starting new orders after this long       (BENCH_DURATION, default 75)
+  --floor SECONDS      how long the database floor runs, half before and half after the load, 0 to skip
+                       (BENCH_FLOOR, default 20)
+  --profile            every process writes a CPU profile (node --cpu-prof) into <logs>/profiles when it stops
   --help
 
 Database: a new database shop_bench_<timestamp> on the server of DATABASE_URL
@@ -21,7 +28,7 @@ Database: a new database shop_bench_<timestamp> on the server of DATABASE_URL
 Exit code: 0 when the invariants hold (even when the SLO fails), 1 when an invariant is broken,
 2 when the stack or the set-up failed, 130 when interrupted.`;
 
-/** @returns {{ help: boolean, users: number, ordersPerUser: number, concurrency: number, stock: number, hot: boolean, qty: number, durationS: number, demand: number }} */
+/** @returns {{ help: boolean, users: number, ordersPerUser: number, concurrency: number, stock: number, hot: boolean, qty: number, durationS: number, demand: number, floorS: number, profile: boolean }} */
 export function readOptions(argv = process.argv.slice(2), env = process.env) {
   const { values, help, pick, int } = readFlags(argv, env, {
     users: { type: 'string' },
@@ -31,6 +38,8 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
     hot: { type: 'boolean' },
     qty: { type: 'string' },
     duration: { type: 'string' },
+    floor: { type: 'string' },
+    profile: { type: 'boolean' },
   });
   const users = int('users', 'BENCH_USERS', 200, { max: 100_000 });
   const ordersPerUser = int('orders-per-user', 'BENCH_ORDERS_PER_USER', 5, { max: 10_000 });
@@ -38,6 +47,11 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
   // The order subgraph accepts at most 99 units of one SKU per order.
   const qty = int('qty', 'BENCH_QTY', 1, { max: 99 });
   const durationS = int('duration', 'BENCH_DURATION', 75, { max: 86_400 });
+  const floorS = int('floor', 'BENCH_FLOOR', 20, { min: 0, max: 3_600 });
+  const profile = values.profile ?? false;
+  // Node accepts --cpu-prof in NODE_OPTIONS from version 22 on (npm run uses the pinned Node 24).
+  if (profile && Number(process.versions.node.split('.')[0]) < 22)
+    throw new Error(`--profile needs Node 22 or later (this is ${process.version}): run it through npm run`);
   const hot = values.hot ?? ['1', 'true', 'yes'].includes(String(env.BENCH_HOT ?? '').toLowerCase());
   const demand = users * ordersPerUser * qty;
   const rawStock = pick('stock', 'BENCH_STOCK', undefined);
@@ -48,5 +62,5 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
       : hot
         ? Math.max(qty, Math.floor(demand / 5))
         : Math.min(demand, 2_000_000);
-  return { help, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand };
+  return { help, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand, floorS, profile };
 }

@@ -1,9 +1,14 @@
 // npm run bench:orders: places orders through the gateway of the whole built system, started as real
 // processes against a database of its own, with N concurrent buyers; prints throughput, latency, the
 // SLO check (seed-design §4.2: placeOrder p95 <= 300 ms) and the stock invariants (§12.1 oversell_count == 0).
+// Beside it, in the same run: the database floor (floor.mjs: the minimal order transaction at the same
+// concurrency against the same server) and the SQL statements and transactions per order every process
+// counted (db-counters.mjs), each with its goal (issue 11).
 // Plain Node ESM; needs `turbo run build` first (the npm script does it). Options: see options.mjs.
 import os from 'node:os';
 import { readSnapshot, waitForSettle } from './database.mjs';
+import { difference, perOrder, readCounters } from './db-counters.mjs';
+import { runFloor } from './floor.mjs';
 import { gqlOrThrow } from './gateway-client.mjs';
 import { gatewayReady, mintClientToken, runBenchmark, say, saySummary, SetupError } from './harness.mjs';
 import { checkInvariants } from './invariants.mjs';
@@ -12,17 +17,38 @@ import { readOptions, USAGE } from './options.mjs';
 import { ms } from './stats.mjs';
 
 const SLO_P95_MS = 300;
+/** Goals of issue 11: the stack's order rate as a share of the database floor's, and the database work per order. */
+const GOAL_FLOOR_RATIO = 0.3;
+const GOAL_STATEMENTS = 15;
+const GOAL_TRANSACTIONS = 3;
+/** How long the idle stack is watched to measure its background database work. */
+const IDLE_MS = 5000;
 const WAREHOUSES = ['bench-wh-a', 'bench-wh-b'];
 const MAX_ON_HAND = 1_000_000;
 
 /** Everything after the stack is ready: set-up, the order load, the invariants and the summary. */
-async function run({ options, stack, reader, runId, logs, machine, interrupted }) {
+async function run({ options, stack, database, reader, runId, logs, machine, interrupted }) {
   const adminToken = await mintClientToken({ userId: `bench-admin-${runId}`, roles: ['admin'] });
   const { hotSkuId, coldSkuIds, set } = await setUp(stack.gatewayUrl, adminToken, options).catch((error) => {
     throw new SetupError(error.message);
   });
   const tokens = await Promise.all(Array.from({ length: options.users }, (_, u) => mintClientToken({ userId: `bench-${runId}-u${u}`, roles: [] })));
   say(`set up: 1 product, ${1 + coldSkuIds.length} SKUs, stock in ${WAREHOUSES.join(' and ')}, ${tokens.length} buyer tokens`);
+
+  // The floor runs half its time before the load and half after: on a shared machine the load of
+  // others moves it, and the mean of both sides is what the stack's rate is compared with.
+  const floorHalf = async (when) => {
+    say(`database floor ${when}: the minimal order transaction, ${options.concurrency} connections, ${options.floorS / 2} s...`);
+    const half = await runFloor({ databaseUrl: database.url, concurrency: options.concurrency, durationS: options.floorS / 2, shouldStop: interrupted });
+    say(`database floor ${when}: ${half.rate.toFixed(1)} transactions/s (${half.transactions} in ${(half.wallMs / 1000).toFixed(1)} s)`);
+    return half;
+  };
+  const floorBefore = options.floorS > 0 ? await floorHalf('before the load') : undefined;
+  if (interrupted()) return 130;
+  say(`measuring the idle stack's background database work for ${IDLE_MS / 1000} s...`);
+  const idleStart = await readCounters(stack, reader);
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const loadStart = await readCounters(stack, reader);
   say();
 
   const total = options.users * options.ordersPerUser;
@@ -48,6 +74,16 @@ async function run({ options, stack, reader, runId, logs, machine, interrupted }
 
   say('waiting for the asynchronous paths to settle...');
   const settled = await waitForSettle(reader);
+  const loadEnd = await quietCounters(stack, reader, difference(idleStart, loadStart));
+  const database_ = perOrder(difference(loadStart, loadEnd), difference(idleStart, loadStart), Math.max(1, load.placed));
+  const floorAfter = floorBefore ? await floorHalf('after the load') : undefined;
+  if (interrupted()) return 130;
+  const floor = floorBefore && {
+    rate: (floorBefore.rate + floorAfter.rate) / 2,
+    before: floorBefore.rate,
+    after: floorAfter.rate,
+    statementsPerTransaction: floorBefore.statementsPerTransaction,
+  };
   const snapshot = await readSnapshot(reader, [...set.keys()]);
   const gatewayAvailable = await availableThroughGateway(stack.gatewayUrl, adminToken, [...set.keys()]);
   const checks = checkInvariants(snapshot, {
@@ -60,7 +96,7 @@ async function run({ options, stack, reader, runId, logs, machine, interrupted }
   });
   const ready = await gatewayReady(stack);
 
-  printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine });
+  printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database: database_ });
   const broken = checks.some((c) => !c.ok);
   const answered = load.placeLatency.count;
   if (!ready || answered === 0) {
@@ -69,6 +105,22 @@ async function run({ options, stack, reader, runId, logs, machine, interrupted }
   }
   say(broken ? '\nRESULT: INVARIANT BROKEN' : '\nRESULT: invariants hold');
   return broken ? 1 : 0;
+}
+
+/**
+ * The counters once the consumers the orders triggered are done: the outboxes being drained does not
+ * mean every consumer has committed, so read until one second adds no more than twice the idle rate.
+ */
+async function quietCounters(stack, reader, idle, timeoutMs = 30_000) {
+  const idlePerS = (idle.statements * 1000) / Math.max(1, idle.ms);
+  const until = Date.now() + timeoutMs;
+  let last = await readCounters(stack, reader);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await readCounters(stack, reader);
+    if (now.statements - last.statements <= Math.max(2, 2 * idlePerS) || Date.now() > until) return now;
+    last = now;
+  }
 }
 
 /** As an admin through the gateway: one product with a hot SKU and three cold ones, stock in two warehouses. */
@@ -126,6 +178,17 @@ async function setUp(url, token, options) {
   return { hotSkuId, coldSkuIds, set };
 }
 
+/** Each goal of issue 11: [label, holds, figure]. */
+function goals({ floor, load, wallS, place, database }) {
+  const ratio = floor ? load.placed / wallS / floor.rate : Number.NaN;
+  return [
+    [`stack / floor >= ${GOAL_FLOOR_RATIO}`, ratio >= GOAL_FLOOR_RATIO, floor ? ratio.toFixed(3) : 'floor skipped'],
+    [`placeOrder p95 <= ${SLO_P95_MS} ms`, place.p95 <= SLO_P95_MS, ms(place.p95)],
+    [`SQL statements / order <= ${GOAL_STATEMENTS}`, database.statements <= GOAL_STATEMENTS, database.statements.toFixed(1)],
+    [`transactions / order <= ${GOAL_TRANSACTIONS}`, database.transactions <= GOAL_TRANSACTIONS, database.transactions.toFixed(2)],
+  ];
+}
+
 async function availableThroughGateway(url, token, skuIds) {
   const result = new Map();
   for (const id of skuIds) {
@@ -135,7 +198,7 @@ async function availableThroughGateway(url, token, skuIds) {
   return result;
 }
 
-function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine }) {
+function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database }) {
   const wallS = load.wallMs / 1000;
   const place = load.placeLatency.summary();
   const placed = load.placedLatency.summary();
@@ -173,6 +236,29 @@ function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, m
       : []),
     ['previewOrder p50 / p95 / p99 / max', `${ms(preview.p50)} / ${ms(preview.p95)} / ${ms(preview.p99)} / ${ms(preview.max)}  (${preview.count} calls)`],
     ['SLO (seed-design §4.2)', `placeOrder p95 <= ${SLO_P95_MS} ms: ${slo} (${ms(place.p95)})`],
+    ['database floor', undefined],
+    ...(floor
+      ? [
+          [
+            'floor: minimal order transactions / s',
+            `${floor.rate.toFixed(1)} (mean of ${floor.before.toFixed(1)} before and ${floor.after.toFixed(1)} after the load; ${floor.statementsPerTransaction} statements in one transaction, ${options.concurrency} connections)`,
+          ],
+          ['stack: orders placed / s', (load.placed / wallS).toFixed(1)],
+          ['ratio stack / floor', (load.placed / wallS / floor.rate).toFixed(3)],
+        ]
+      : [['floor', 'skipped (--floor 0)']]),
+    ['database work per placed order', undefined],
+    ['SQL statements / order', `${database.statements.toFixed(1)}  (every process's db_statements_total, less the idle background)`],
+    ['transactions / order', `${database.transactions.toFixed(2)}  (PostgreSQL's own count: ${database.server.toFixed(2)})`],
+    [
+      'idle background / s',
+      `${database.background.statements.toFixed(1)} statements, ${database.background.transactions.toFixed(1)} transactions (server ${database.background.server.toFixed(1)})`,
+    ],
+    ...[...database.per]
+      .filter(([, v]) => v.statements > 0)
+      .map(([name, v]) => [`  ${name}`, `${v.statements.toFixed(1)} statements, ${v.transactions.toFixed(2)} transactions`]),
+    ['goals (issue 11)', undefined],
+    ...goals({ floor, load, wallS, place, database }).map(([label, ok, detail]) => [`${ok ? 'PASS' : 'FAIL'} ${label}`, detail]),
     ['stock of the hot SKU', undefined],
     ...hotRows.map((r) => [r.warehouseId, `set ${set.get(hotSkuId).get(r.warehouseId)}  available ${r.available}  reserved ${r.reserved}  sold ${r.sold}`]),
     ['invariants', undefined],
@@ -194,7 +280,10 @@ await runBenchmark({
     ['mode', options.hot ? 'hot (stock below demand)' : 'normal'],
     ['hot SKU stock', `${options.stock} (demand ${options.demand}, ${options.qty} per order, over ${WAREHOUSES.length} warehouses)`],
     ['duration cap', `${options.durationS} s`],
+    ['database floor', options.floorS > 0 ? `${options.floorS} s at concurrency ${options.concurrency}` : 'skipped'],
   ],
+  // --profile: every process writes a CPU profile (node --cpu-prof) when it stops, into the logs directory.
+  stackEnv: (options, logs) => (options.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${logs}/profiles`.trim() } : {}),
   failureCode: 2,
   run,
 });

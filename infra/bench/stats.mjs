@@ -16,6 +16,9 @@ export class Latencies {
   get count() {
     return this.#values.length;
   }
+  values() {
+    return this.#values;
+  }
   summary() {
     const sorted = [...this.#values].sort((a, b) => a - b);
     const mean = sorted.length ? sorted.reduce((s, v) => s + v, 0) / sorted.length : Number.NaN;
@@ -38,6 +41,9 @@ export class Tally {
   }
   get(key) {
     return this.#counts.get(key) ?? 0;
+  }
+  entries() {
+    return this.#counts.entries();
   }
   get total() {
     let sum = 0;

@@ -6,6 +6,7 @@ import { useI18n } from '../i18n/i18n';
 import { errorCode } from '../lib/error-messages';
 import { Link } from '../router';
 import { useSession } from '../session';
+import { FlashSaleBuy } from './FlashSaleBuy';
 
 /**
  * How often the product page reads stock again while it is visible: one batched read of the SKUs'
@@ -50,7 +51,9 @@ function SkuRow({ sku, inCart, onAdded }: { sku: SkuFieldsFragment; inCart: numb
           {soldOut ? t('product.soldOut') : t('product.inStock', { n: sku.available })}
         </div>
       </div>
-      {session ? (
+      {session && sku.flashSale ? (
+        <FlashSaleBuy sku={sku} />
+      ) : session ? (
         <div className="row">
           <label>
             {t('product.quantity')}

@@ -13,6 +13,8 @@ export const envelopeSchema = z.object({
   aggregateId: z.string().min(1).max(100),
   correlationId: z.string().min(1).max(100),
   payload: z.unknown(),
+  /** W3C trace context (traceparent, tracestate) of the transaction that emitted the event, when tracing is on. */
+  trace: z.record(z.string(), z.string().max(512)).optional(),
 });
 
 const id = z.string().min(1).max(100);
@@ -81,6 +83,8 @@ export interface EventEnvelope<T extends EventType = EventType> {
   aggregateId: string;
   correlationId: string;
   payload: EventPayload<T>;
+  /** W3C trace context of the emitting transaction, when tracing is on (kit tracing.ts). */
+  trace?: Record<string, string>;
 }
 
 export const isEventType = (type: string): type is EventType => Object.hasOwn(eventSchemas, type);

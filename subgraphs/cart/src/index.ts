@@ -1,3 +1,5 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { buildCartSchema } from './schema.js';
 import { database } from './persistence.js';

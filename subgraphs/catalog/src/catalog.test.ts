@@ -32,6 +32,17 @@ describe('catalog subgraph', () => {
     expect(found.data!.products.edges.map((e: any) => e.node.id)).toEqual([product.id]);
   });
 
+  it('keeps when a flash sale starts, and refuses a start time on a SKU that is not a flash-sale SKU', async () => {
+    const startsAt = '2031-11-11T00:00:00.000Z';
+    const Q = `mutation($input: CreateProductInput!) { createProduct(input: $input) { skus { flashSale flashSaleStartsAt } } }`;
+    const sku = (flashSale: boolean) => ({ title: 'midnight', price: 100, currency: 'CNY', flashSale, flashSaleStartsAt: startsAt });
+    const created = await callSubgraph(server.url, Q, { input: { title: `Lantern ${tag}`, description: '', skus: [sku(true)] } }, admin());
+    expect(created.data!.createProduct.skus).toEqual([{ flashSale: true, flashSaleStartsAt: startsAt }]);
+    const refused = await callSubgraph(server.url, Q, { input: { title: `Lantern ${tag}`, description: '', skus: [sku(false)] } }, admin());
+    expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+    expect(refused.errors![0]!.extensions).toMatchObject({ field: 'skus[0].flashSaleStartsAt' });
+  });
+
   it('refuses createProduct to a customer and to an anonymous caller', async () => {
     const input = { title: 'x', description: '', skus: [{ title: 'a', price: 1, currency: 'CNY' }] };
     expect(errorCode(await callSubgraph(server.url, CREATE, { input }, user()))).toBe('FORBIDDEN');

@@ -1,6 +1,8 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { openDatabase, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { loadDemoCatalog } from './domain/demo.js';
-import { buildCatalogSchema } from './schema.js';
+import { CATALOG_CACHE_HINTS, buildCatalogSchema } from './schema.js';
 import { database } from './persistence.js';
 
 export { buildCatalogSchema };
@@ -13,7 +15,7 @@ export async function start(port = subgraphPort('catalog')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
   if (process.env.DEMO_DATA) await loadDemoCatalog(orm.em.fork(), process.env.DEMO_DATA);
-  return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm });
+  return startSubgraph({ name: 'catalog', port, schema: await buildCatalogSchema(), orm, cacheHints: CATALOG_CACHE_HINTS });
 }
 
 runSubgraphMain(import.meta.url, 'catalog', database, start);

@@ -1,4 +1,4 @@
-import { buildSubgraph, isId, type SubgraphContext } from '@shop/kit';
+import { buildSubgraph, isId, type CacheHints, type SubgraphContext } from '@shop/kit';
 import type { GraphQLSchema } from 'graphql';
 import { ProductResolver, SkuResolver, productLoader, skuLoader, toProduct, toSku } from './graphql/resolvers.js';
 
@@ -24,3 +24,22 @@ export function buildCatalogSchema(): Promise<GraphQLSchema> {
     },
   });
 }
+
+/**
+ * How long the gateway may keep catalog answers (kit cache-hints.ts): products, SKUs and prices a
+ * long time (no mutation changes them today; createProduct is new data), listings, searches and
+ * categories less, since a new product joins them. Stock (`available`) is inventory's, hinted there.
+ */
+export const CATALOG_CACHE_HINTS: CacheHints = {
+  'Query.product': 300,
+  'Query.sku': 300,
+  Product: 300,
+  Sku: 300,
+  Money: 300,
+  'Query.products': 30,
+  'Query.categories': 30,
+  ProductConnection: 30,
+  ProductEdge: 30,
+  PageInfo: 30,
+  Category: 30,
+};

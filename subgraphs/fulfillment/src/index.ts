@@ -1,3 +1,5 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { deadLetterBroker, internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';

@@ -1,9 +1,12 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { startInventoryConsumers } from './events/consumers.js';
 import { registerInventoryGauges } from './domain/metrics.js';
 import { loadDemoStock } from './domain/demo.js';
+import { startFlashStockMirror } from './domain/flash-stock-mirror.js';
 import { reservationRoutes } from './http/reservation-routes.js';
-import { buildInventorySchema } from './schema.js';
+import { INVENTORY_CACHE_HINTS, buildInventorySchema } from './schema.js';
 import { database } from './persistence.js';
 
 export { buildInventorySchema };
@@ -25,14 +28,19 @@ export async function start(port = subgraphPort('inventory')) {
     schema: 'inventory',
     consumers: (connection) => startInventoryConsumers(connection, orm),
   });
+  const mirror = startFlashStockMirror(orm.em.fork());
   return startSubgraph({
     name: 'inventory',
     port,
     schema: await buildInventorySchema(),
+    cacheHints: INVENTORY_CACHE_HINTS,
     orm,
     routes: reservationRoutes(orm),
     readiness: messaging.readiness,
-    onShutdown: () => messaging.stop(),
+    onShutdown: async () => {
+      await mirror.stop();
+      await messaging.stop();
+    },
   });
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId, openDatabase } from '@shop/kit';
+import { dbStatements, dbTransactions, newId, openDatabase } from '@shop/kit';
 import { loadDemoStock } from './domain/demo.js';
 import { planLine } from './domain/allocation.js';
 import { confirm, expiredHolds, release, reserve } from './domain/reservations.js';
@@ -109,6 +109,41 @@ describe('reservations', () => {
     expect(await totals(skuId)).toEqual({ available: 5, reserved: 0, sold: 0 });
     expect(await confirm(orm.em.fork(), orderId)).toEqual({ ok: false, state: 'RELEASED', changed: false });
     expect(await confirm(orm.em.fork(), newId('ord'))).toEqual({ ok: false, state: 'UNKNOWN', changed: false });
+  });
+
+  it('reserves an order whose lines each fit one warehouse in one statement, from the warehouse with the most available', async () => {
+    const [a, b] = [wh('one-a'), wh('one-b')];
+    const hot = await skuWithStock({ [a]: 5, [b]: 9 });
+    const cold = await skuWithStock({ [a]: 4, [b]: 2 });
+    const orderId = newId('ord');
+    const value = async (counter: typeof dbStatements) => (await counter.get()).values[0]?.value ?? 0;
+    const [statements, transactions] = [await value(dbStatements), await value(dbTransactions)];
+    const outcome = await reserve(orm.em.fork(), {
+      orderId,
+      lines: [
+        { skuId: hot, qty: 3 },
+        { skuId: cold, qty: 1 },
+      ],
+      expireAt: inAnHour(),
+    });
+    expect((await value(dbStatements)) - statements).toBe(1);
+    expect((await value(dbTransactions)) - transactions).toBe(1);
+    expect(outcome).toEqual({
+      state: 'HOLD',
+      replayed: false,
+      orderState: 'HOLD',
+      allocations: [
+        { skuId: hot, warehouseId: b, qty: 3 },
+        { skuId: cold, warehouseId: a, qty: 1 },
+      ].sort((x, y) => (x.skuId < y.skuId ? -1 : 1)),
+    });
+    expect(await stockOf(hot)).toEqual([
+      { warehouseId: a, available: 5, reserved: 0, sold: 0 },
+      { warehouseId: b, available: 6, reserved: 3, sold: 0 },
+    ]);
+    // A repeat takes nothing and answers what was recorded.
+    expect(await reserve(orm.em.fork(), { orderId, lines: [{ skuId: hot, qty: 3 }], expireAt: inAnHour() })).toMatchObject({ state: 'HOLD', replayed: true });
+    expect(await totals(hot)).toEqual({ available: 11, reserved: 3, sold: 0 });
   });
 
   it('splits a line across warehouses by descending available and records each part', async () => {

@@ -1,4 +1,4 @@
-import { buildSubgraph, isId, opsMetricsResolver, type SubgraphContext } from '@shop/kit';
+import { buildSubgraph, isId, opsMetricsResolver, type CacheHints, type SubgraphContext } from '@shop/kit';
 import type { GraphQLSchema } from 'graphql';
 import { SkuStockResolver, WarehouseResolver, stockLoader, toSku } from './graphql/resolvers.js';
 
@@ -21,3 +21,11 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
     },
   });
 }
+
+/**
+ * How long the gateway may keep stock (kit cache-hints.ts): `available` a few seconds only; a
+ * reservation's or a rejection's event drops the cached answers of its SKUs at once
+ * (gateway/src/response-cache), so a sell-out shows within about a second. Per-warehouse stock is
+ * for operators and has no hint.
+ */
+export const INVENTORY_CACHE_HINTS: CacheHints = { Sku: 5 };

@@ -5,6 +5,8 @@ export interface SkuFacts {
   productId: string;
   title: string;
   flashSale: boolean;
+  /** When a flash-sale SKU's sale opens (ISO date-time); null: open. */
+  flashSaleStartsAt: string | null;
   price: { amount: number; currency: string };
 }
 
@@ -16,5 +18,13 @@ export interface SkuFacts {
  */
 export function fetchSkuFacts(ids: readonly string[], correlationId: string, timeoutMs = 2000): Promise<Map<string, SkuFacts>> {
   const caller = process.env.SERVICE_NAME ?? 'subgraph';
-  return fetchEntities<SkuFacts>(caller, 'catalog', 'Sku', ids, 'title flashSale productId price { amount currency }', correlationId, timeoutMs);
+  return fetchEntities<SkuFacts>(
+    caller,
+    'catalog',
+    'Sku',
+    ids,
+    'title flashSale flashSaleStartsAt productId price { amount currency }',
+    correlationId,
+    timeoutMs,
+  );
 }

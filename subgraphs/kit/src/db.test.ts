@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { migrateOnStart, openDatabase } from './db.js';
+import { kysely } from './persistence/kysely.js';
+import { classifyStatement, dbStatements, dbTransactions } from './statement-counter.js';
 
 class Migration20261124000100_first extends Migration {
   override up(): void {
@@ -47,5 +49,38 @@ describe('migrations at start or as a step', () => {
     await (await openDatabase({ ...options(schema, both), migrate: true })).close();
     const orm = await openDatabase({ ...options(schema, both), migrate: false });
     await orm.close();
+  });
+});
+
+describe('statement and transaction counters (db_statements_total, db_transactions_total)', () => {
+  const value = async (counter: typeof dbStatements) => (await counter.get()).values[0]?.value ?? 0;
+
+  it('classifies transaction control apart from statements', () => {
+    expect(['BEGIN', 'begin isolation level serializable', 'START TRANSACTION'].map(classifyStatement)).toEqual(['begin', 'begin', 'begin']);
+    expect(['commit', 'ROLLBACK', 'end'].map(classifyStatement)).toEqual(['end', 'end', 'end']);
+    expect(['savepoint s1', 'release savepoint s1', 'rollback to savepoint s1'].map(classifyStatement)).toEqual(['control', 'control', 'control']);
+    expect(['select 1', 'insert into probe values ($1)', 'with x as (select 1) select * from x'].map(classifyStatement)).toEqual([
+      'statement',
+      'statement',
+      'statement',
+    ]);
+  });
+
+  it('counts each statement of a pooled connection, an explicit transaction once, and a statement outside one as a transaction', async () => {
+    const orm = await openDatabase({ ...options(`kit_count_${Date.now().toString(36)}`, [Migration20261124000100_first]), migrate: true });
+    try {
+      const em = orm.em.fork();
+      await kysely<{ probe: { id: string } }>(em).selectFrom('probe').select('id').execute(); // connects the pool
+      const [statements, transactions] = [await value(dbStatements), await value(dbTransactions)];
+      await em.transactional(async (tx) => {
+        await kysely<{ probe: { id: string } }>(tx).insertInto('probe').values({ id: 'a' }).execute();
+        await kysely<{ probe: { id: string } }>(tx).insertInto('probe').values({ id: 'b' }).execute();
+      });
+      await kysely<{ probe: { id: string } }>(em).selectFrom('probe').select('id').execute();
+      expect((await value(dbStatements)) - statements).toBe(3);
+      expect((await value(dbTransactions)) - transactions).toBe(2);
+    } finally {
+      await orm.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { databaseUrl, envInt, isProduction } from './config.js';
 import { kysely } from './persistence/kysely.js';
 import { logger } from './logger.js';
+import { countStatements } from './statement-counter.js';
 
 export type { EntityManager };
 
@@ -91,6 +92,12 @@ export function releaseDeadConnections(pool: pg.Pool): void {
   });
 }
 
+/** Every pool of a subgraph: dead connections released, statements and transactions counted. */
+function onPoolCreated(pool: pg.Pool): void {
+  releaseDeadConnections(pool);
+  countStatements(pool);
+}
+
 /** Creates the database named in the URL when it is missing (a fresh machine has only `postgres`). */
 export async function ensureDatabase(url = databaseUrl()): Promise<void> {
   const target = new URL(url);
@@ -150,7 +157,7 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
   const orm = await MikroORM.init({
     clientUrl: url,
     // Unqualified SQL (raw queries) resolves to the subgraph's own schema on every pooled connection.
-    driverOptions: { options: `-c search_path=${options.schema}`, ...sessionLimits(), onPoolCreated: releaseDeadConnections },
+    driverOptions: { options: `-c search_path=${options.schema}`, ...sessionLimits(), onPoolCreated: onPoolCreated },
     schema: options.schema,
     entities: [...options.entities] as NonNullable<Options['entities']>,
     namingStrategy: PostgresNamingStrategy,

@@ -15,6 +15,8 @@ export const ErrorCode = {
   RISK_REJECTED: 'RISK_REJECTED',
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   PERSISTED_QUERY_NOT_ALLOWED: 'PERSISTED_QUERY_NOT_ALLOWED',
+  /** The gateway's per-client rate limit is spent: `retryAfterMs` says when to try again (HTTP 429, Retry-After in seconds). */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** A service this operation needs (the payment provider, another subgraph) did not answer: retry later. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
@@ -69,8 +71,14 @@ export const PUBLIC_EXTENSIONS = [
   /** QUERY_LIMIT_EXCEEDED (and the subscription count limit): which limit, its value; a coupon's per-customer limit. */
   'limit',
   'max',
-  /** BAD_USER_INPUT of a coupon (field couponCode): why it does not apply, and the figure that decides it. */
+  /**
+   * BAD_USER_INPUT of a coupon (field couponCode): why it does not apply, and the figure that decides it;
+   * a flash-sale refusal (FLASH_SALE_THROTTLED RATE / QUEUE_FULL / OPENING, STOCK_NOT_ENOUGH SOLD_OUT,
+   * ORDER_ALREADY_EXISTS ONE_PER_BUYER): why.
+   */
   'reason',
+  /** FLASH_SALE_THROTTLED and RATE_LIMITED: when to try again (ms). */
+  'retryAfterMs',
   'currency',
   'validFrom',
   'validTo',

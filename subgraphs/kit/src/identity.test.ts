@@ -48,3 +48,29 @@ describe('forwarded identities', () => {
     await expect(verifyInternalIdentity(token, 'payment')).rejects.toThrow(/not valid/);
   });
 });
+
+describe('forwarded identities, signed and verified once per lifetime', () => {
+  it('reuses a signed identity per subject and audience, still refuses it for another subgraph, and forgets both caches when the secret changes', async () => {
+    const alice = { userId: `u-cache-${Date.now()}`, roles: ['admin'] };
+    const first = await signInternalIdentity(alice, 'order');
+    expect(await signInternalIdentity(alice, 'order')).toBe(first);
+    expect(await signInternalIdentity({ ...alice, roles: [] }, 'order')).not.toBe(first);
+    const forInventory = await signInternalIdentity(alice, 'inventory');
+    expect(forInventory).not.toBe(first);
+    await expect(verifyInternalIdentity(first, 'order')).resolves.toEqual(alice);
+    await expect(verifyInternalIdentity(first, 'order')).resolves.toEqual(alice);
+    await expect(verifyInternalIdentity(first, 'inventory')).rejects.toThrow(/not valid/);
+
+    const saved = process.env.INTERNAL_IDENTITY_SECRET;
+    process.env.INTERNAL_IDENTITY_SECRET = 'another-internal-secret-of-at-least-32-chars';
+    try {
+      await expect(verifyInternalIdentity(first, 'order')).rejects.toThrow(/not valid/);
+      const fresh = await signInternalIdentity(alice, 'order');
+      expect(fresh).not.toBe(first);
+      await expect(verifyInternalIdentity(fresh, 'order')).resolves.toEqual(alice);
+    } finally {
+      if (saved === undefined) delete process.env.INTERNAL_IDENTITY_SECRET;
+      else process.env.INTERNAL_IDENTITY_SECRET = saved;
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { envInt, secret, type SubgraphName } from './config.js';
 import { unauthenticated, forbidden } from './errors.js';
@@ -36,31 +37,83 @@ const clientAudience = (): string | undefined => process.env.JWT_AUDIENCE || und
 const encode = (value: string): Uint8Array => new TextEncoder().encode(value);
 
 /**
+ * The HS256 key of a secret, imported once per process (and again only when the secret's value
+ * changes): handing jose the raw bytes would import them on every sign and verify.
+ */
+const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+function hmacKey(value: string): Promise<webcrypto.CryptoKey> {
+  let key = keys.get(value);
+  if (!key) {
+    if (keys.size >= 8) keys.clear(); // only replaced secrets pile up here
+    key = webcrypto.subtle.importKey('raw', encode(value), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    keys.set(value, key);
+  }
+  return key;
+}
+
+/**
+ * Signed forwarded identities, reused while they have at least half their lifetime left: the
+ * gateway forwards one per subgraph call and a subgraph signs one per internal call, and a token
+ * is valid for any request of its subject to its audience until it expires anyway. Bounded: the
+ * map is emptied when it grows past SIGNED_CACHE_MAX entries.
+ */
+const SIGNED_CACHE_MAX = 10_000;
+const signed = new Map<string, { token: string; reuseUntil: number }>();
+/** Verified forwarded identities until their expiry, bounded the same way. */
+const verified = new Map<string, { identity: Identity; expiresAt: number }>();
+let cachedUnder: string | undefined;
+/** Both caches hold only what the current INTERNAL_IDENTITY_SECRET signed: a new value empties them. */
+function identityCaches() {
+  const value = secret('INTERNAL_IDENTITY_SECRET');
+  if (value !== cachedUnder) {
+    signed.clear();
+    verified.clear();
+    cachedUnder = value;
+  }
+  return { signed, verified };
+}
+
+/**
  * Signs the identity the gateway forwards to one subgraph. It is a short-lived HS256 token under a
  * secret only the gateway and subgraphs hold (INTERNAL_IDENTITY_SECRET), not the client's JWT
  * secret: a caller that reaches a subgraph directly cannot make one up, and one subgraph cannot
  * replay what it received against another (the audience names the subgraph).
  */
 export async function signInternalIdentity(identity: Identity, subgraph: SubgraphName): Promise<string> {
-  return new SignJWT({ roles: identity.roles })
+  const cacheKey = `${subgraph}\u0000${identity.userId}\u0000${identity.roles.join('\u0000')}`;
+  const now = Date.now();
+  const { signed } = identityCaches();
+  const reusable = signed.get(cacheKey);
+  if (reusable && reusable.reuseUntil > now) return reusable.token;
+  const token = await new SignJWT({ roles: identity.roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(identity.userId)
     .setIssuer(INTERNAL_ISSUER)
     .setAudience(internalAudience(subgraph))
     .setIssuedAt()
     .setExpirationTime(`${INTERNAL_TTL_SECONDS}s`)
-    .sign(encode(secret('INTERNAL_IDENTITY_SECRET')));
+    .sign(await hmacKey(secret('INTERNAL_IDENTITY_SECRET')));
+  if (signed.size >= SIGNED_CACHE_MAX) signed.clear();
+  signed.set(cacheKey, { token, reuseUntil: now + (INTERNAL_TTL_SECONDS * 1000) / 2 });
+  return token;
 }
 
 /** Verifies an identity forwarded to `subgraph`; throws UNAUTHENTICATED when it is forged, expired, malformed or for another subgraph. */
 export async function verifyInternalIdentity(token: string, subgraph: SubgraphName): Promise<Identity> {
+  const cacheKey = `${subgraph}\u0000${token}`;
+  const { verified } = identityCaches();
+  const known = verified.get(cacheKey);
+  if (known && known.expiresAt > Date.now()) return known.identity;
   try {
-    const { payload } = await jwtVerify(token, encode(secret('INTERNAL_IDENTITY_SECRET')), {
+    const { payload } = await jwtVerify(token, await hmacKey(secret('INTERNAL_IDENTITY_SECRET')), {
       algorithms: ['HS256'],
       audience: internalAudience(subgraph),
       issuer: INTERNAL_ISSUER,
     });
-    return toIdentity(payload.sub, payload.roles);
+    const identity = toIdentity(payload.sub, payload.roles);
+    if (verified.size >= SIGNED_CACHE_MAX) verified.clear();
+    verified.set(cacheKey, { identity, expiresAt: payload.exp! * 1000 });
+    return identity;
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) throw unauthenticated('The forwarded identity is not valid');
     throw error;
@@ -76,7 +129,7 @@ export async function verifyInternalIdentity(token: string, subgraph: SubgraphNa
 export async function verifyClientToken(token: string): Promise<Identity> {
   let identity: Identity;
   try {
-    const { payload } = await jwtVerify(token, encode(secret('JWT_SECRET')), {
+    const { payload } = await jwtVerify(token, await hmacKey(secret('JWT_SECRET')), {
       algorithms: ['HS256'],
       requiredClaims: ['sub', 'exp'],
       issuer: clientIssuer(),
@@ -110,7 +163,7 @@ export async function mintClientToken(identity: Identity, ttlSeconds = 3600): Pr
   const audience = clientAudience();
   if (issuer) jwt.setIssuer(issuer);
   if (audience) jwt.setAudience(audience);
-  return jwt.sign(encode(secret('JWT_SECRET')));
+  return jwt.sign(await hmacKey(secret('JWT_SECRET')));
 }
 
 function toIdentity(sub: unknown, roles: unknown): Identity {

@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import { nameActiveSpan } from './tracing.js';
 
 /** One registry per process, served at /metrics in Prometheus text format. */
 export const registry = new Registry();
@@ -56,6 +57,7 @@ export const metricsPlugin = (labelOf: OperationLabel): ApolloServerPlugin => ({
       async willSendResponse(ctx) {
         const operation = labelOf(ctx);
         stop({ operation });
+        nameActiveSpan(operation);
         graphqlRequests.inc({ operation, outcome: ctx.errors?.length ? 'error' : 'ok' });
       },
     };

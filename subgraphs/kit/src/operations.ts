@@ -4,6 +4,7 @@ import { isProduction } from './config.js';
 import { CORRELATION_HEADER } from './identity.js';
 import { registry } from './metrics.js';
 import { runChecks, type ReadinessCheck } from './readiness.js';
+import { activeTraceId } from './tracing.js';
 
 /**
  * The operator routes every process serves the same way (gateway and subgraphs):
@@ -56,11 +57,14 @@ const operatorOnly: RequestHandler = (req, res, next) => {
 const SAFE_CORRELATION = /^[\w.:-]{1,100}$/;
 
 /**
- * The one correlation-id sanitizer (gateway and subgraphs): the caller's x-correlation-id when it is
- * a sane token (letters, digits, `_ . : -`, at most 100), otherwise a fresh UUID. What reaches logs
+ * The one correlation-id sanitizer (gateway and subgraphs): with tracing on, the trace id of the
+ * request (so logs, events and traces share one id); otherwise the caller's x-correlation-id when it
+ * is a sane token (letters, digits, `_ . : -`, at most 100), else a fresh UUID. What reaches logs
  * and events is never a client's free text.
  */
 export function correlationIdFrom(headers: Record<string, string | string[] | undefined>): string {
+  const traceId = activeTraceId();
+  if (traceId) return traceId;
   const value = headers[CORRELATION_HEADER];
   return typeof value === 'string' && SAFE_CORRELATION.test(value) ? value : randomUUID();
 }

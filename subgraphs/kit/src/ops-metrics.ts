@@ -2,6 +2,7 @@ import { Ctx, Directive, Field, Float, ObjectType, Query, Resolver } from 'type-
 import type { SubgraphContext } from './context.js';
 import { requireAdmin } from './identity.js';
 import { registry } from './metrics.js';
+import { consoleRegistry } from './windowed-metrics.js';
 
 @Directive('@shareable')
 @ObjectType({ description: 'one key metric (seed-design §12) as the answering process computes it now' })
@@ -16,11 +17,11 @@ export class OpsMetric {
   help!: string;
 }
 
-/** Reads the named metrics from this process's registry (computed gauges compute now). */
+/** Reads the named metrics of this process, from /metrics' registry or the console's (computed gauges compute now). */
 export async function readMetrics(names: readonly string[]): Promise<OpsMetric[]> {
   const found: OpsMetric[] = [];
   for (const name of names) {
-    const metric = registry.getSingleMetric(name);
+    const metric = registry.getSingleMetric(name) ?? consoleRegistry.getSingleMetric(name);
     if (!metric) continue;
     const { help, values } = await metric.get();
     const value = values.reduce((sum, v) => sum + (Number.isFinite(v.value) ? v.value : 0), 0);

@@ -14,6 +14,7 @@ import { metricsPlugin, rootFieldLabel } from './metrics.js';
 import { correlationIdFrom, mountOperations } from './operations.js';
 import { type ReadinessCheck } from './readiness.js';
 import { roundTrip, watchDatabase } from './liveness.js';
+import { cacheHintsPlugin, type CacheHints } from './cache-hints.js';
 import type { SubgraphContext } from './context.js';
 
 export { runChecks, withTimeout, type ReadinessCheck } from './readiness.js';
@@ -32,6 +33,8 @@ export interface SubgraphServerOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Extra HTTP routes (internal endpoints such as the payment callback). */
   routes?: (app: Express) => void;
+  /** How long the subgraph's public data may be cached (cache-hints.ts); none: every answer is uncacheable. */
+  cacheHints?: CacheHints;
   /** Called on shutdown after HTTP stops accepting work, before the database closes. */
   onShutdown?: () => Promise<void>;
 }
@@ -64,6 +67,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       metricsPlugin(rootFieldLabel),
+      ...(options.cacheHints ? [cacheHintsPlugin(options.cacheHints)] : []),
     ],
   });
   await apollo.start();

@@ -1,10 +1,16 @@
-import { Gauge } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { registry } from './metrics.js';
 
 /**
- * Samples over a sliding time window, for the gauges seed-design §12 names (order_create_qps,
- * order_create_p95_ms, reserve_success_rate, ...): Prometheus alerts read them directly.
+ * The operations console's figures of one process (order_create_p95_ms, reserve_success_rate, ...
+ * over a sliding window), read by readMetrics (ops-metrics.ts) and never served at /metrics: a
+ * per-process percentile or rate cannot be combined across replicas. Prometheus computes the same
+ * names across replicas from the histograms and counters on /metrics, with the recording rules of
+ * infra/monitoring/rules.yml.
  */
+export const consoleRegistry = new Registry();
+
+/** Samples over a sliding time window, for the console's per-process figures (consoleGauge). */
 export class SlidingWindow {
   private samples: { at: number; value: number; ok: boolean }[] = [];
 
@@ -46,14 +52,18 @@ export class SlidingWindow {
   }
 }
 
-/** A gauge whose value is computed when Prometheus scrapes. */
-export function computedGauge(name: string, help: string, compute: () => number | Promise<number>): Gauge {
+/** A gauge whose value is computed when Prometheus scrapes (a state: a count of rows, a backlog). */
+export function computedGauge(name: string, help: string, compute: () => number | Promise<number>, registers: Registry[] = [registry]): Gauge {
   return new Gauge({
     name,
     help,
-    registers: [registry],
+    registers,
     async collect() {
       this.set(await compute());
     },
   });
 }
+
+/** A figure of this process for the operations console only (consoleRegistry), computed when read. */
+export const consoleGauge = (name: string, help: string, compute: () => number | Promise<number>): Gauge =>
+  computedGauge(name, help, compute, [consoleRegistry]);

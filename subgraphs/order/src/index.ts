@@ -1,11 +1,13 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkEncryptionKeys, checkSecrets } from '@shop/kit';
 import { loadDemoCoupons } from './domain/demo.js';
-import { FlashSaleGate } from './domain/flash-sale-gate.js';
+import { flashOrderMoved, startFlashSale } from './domain/flash-sale.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
+import { afterOrderMove } from './domain/order-state.js';
 import { startPartitionJob } from './domain/partitions.js';
 import { watchOperatorCases } from './domain/operator-cases.js';
 import { startOrderConsumers } from './events/consumers.js';
-import { runtime } from './graphql/resolvers.js';
 import { buildOrderSchema } from './schema.js';
 import { database } from './persistence.js';
 
@@ -21,7 +23,8 @@ export async function start(port = subgraphPort('order')) {
   const orm = await openDatabase(database);
   watchOperatorCases(orm);
   if (process.env.DEMO_DATA) await loadDemoCoupons(orm.em.fork(), process.env.DEMO_DATA);
-  runtime.gate = new FlashSaleGate();
+  const flash = startFlashSale();
+  afterOrderMove(flashOrderMoved);
   const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });
   const timeouts = startTimeoutJob(orm.em.fork());
   const partitions = startPartitionJob(orm.em.fork());
@@ -35,6 +38,7 @@ export async function start(port = subgraphPort('order')) {
       await timeouts.stop();
       await partitions.stop();
       await messaging.stop();
+      flash.stop();
     },
   });
 }

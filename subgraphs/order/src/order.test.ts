@@ -6,6 +6,7 @@ import { MikroORM as Orm } from '@mikro-orm/postgresql';
 import { start as startCatalog } from '@shop/catalog';
 import { database as inventoryDatabase, start as startInventory, stockInvariantViolations } from '@shop/inventory';
 import { start } from './index.js';
+import { signPreview, verifyPreview } from './domain/preview-token.js';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 
 process.env.ORDER_TIMEOUT_SWEEP_MS = '200';
@@ -14,6 +15,7 @@ process.env.ORDER_PAYMENT_GRACE_SECONDS = '0';
 // A small flash-sale entrance: 10 admissions at once per SKU, then 1 a second.
 process.env.FLASH_SALE_BURST = '10';
 process.env.FLASH_SALE_RATE = '1';
+process.env.FLASH_SALE_SYNC_MS = '100';
 
 type Server = { url: string; stop(): Promise<void> };
 let catalog: Server, inventory: Server, order: Server;
@@ -35,7 +37,7 @@ afterAll(async () => {
 });
 
 const urls = () => ({ catalog: catalog.url, inventory: inventory.url });
-const PREVIEW = `mutation($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId total { amount currency } discount { amount } shippingFee { amount } payable { amount } stockCheck expiresAt } }`;
+const PREVIEW = `mutation($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId total { amount currency } discount { amount } shippingFee { amount } payable { amount } stockCheck expiresAt queuePosition } }`;
 const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status cancelReason expireAt payable { amount } items { sku { id } qty unitPrice { amount } } } } }`;
 const ORDER = `query($id: ID!) { order(id: $id) { id status cancelReason version } }`;
 
@@ -158,8 +160,13 @@ describe('preview and placement', () => {
     expect(errorCode(await place(user(), p.previewId))).toBe('FORBIDDEN');
     expect(errorCode(await place(buyer, 'pvw_00000000000000000000000000000000'))).toBe('BAD_USER_INPUT');
     expect(errorCode(await place(buyer, p.previewId, 'bad key with spaces'))).toBe('BAD_USER_INPUT');
-    await sql(db.em.fork()).run("UPDATE ordering.preview SET expires_at = now() - interval '1 second' WHERE id = ?", [p.previewId]);
-    expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
+    // The preview is a signed token: one made to have expired, and one whose price was altered without its key.
+    const claims = verifyPreview(p.previewId, buyer.userId);
+    expect(errorCode(await place(buyer, signPreview({ ...claims, expiresAt: Date.now() - 1000 })))).toBe('PREVIEW_EXPIRED');
+    const [head, body, mac] = p.previewId.split('.');
+    const altered = { ...claims, lines: claims.lines.map((l) => ({ ...l, unitPrice: 1 })), total: 1, payable: 1 };
+    expect(body).toBe(Buffer.from(JSON.stringify(claims)).toString('base64url'));
+    expect(errorCode(await place(buyer, `${head}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${mac}`))).toBe('BAD_USER_INPUT');
     expect(await orderCount(buyer.userId)).toBe(0);
   });
 
@@ -170,6 +177,21 @@ describe('preview and placement', () => {
     await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
     expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
     expect(await orderCount(buyer.userId)).toBe(0);
+  });
+
+  it('answers a retry with its order after the prices changed or the preview expired (a replay, never PREVIEW_EXPIRED)', async () => {
+    const skuId = await createStockedSku(urls(), { price: 5000 });
+    const buyer = user();
+    const p = await preview(buyer, [{ skuId, qty: 1 }]);
+    const first = await place(buyer, p.previewId, 'retry-after-change');
+    expect(first.errors).toBeUndefined();
+    await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
+    const again = await place(buyer, p.previewId, 'retry-after-change');
+    expect(again.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    const claims = verifyPreview(p.previewId, buyer.userId);
+    const expired = await place(buyer, signPreview({ ...claims, expiresAt: Date.now() - 1000 }), 'retry-after-change');
+    expect(expired.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
+    expect(await orderCount(buyer.userId)).toBe(1);
   });
 
   it('creates one order for 20 concurrent calls with one key; 19 are replays', async () => {
@@ -315,18 +337,34 @@ describe('lifecycle', () => {
 });
 
 describe('flash sale', () => {
-  it('admits a burst, throttles the rest, and reserves asynchronously without overselling', async () => {
+  const previewCall = (who: Identity, skuId: string) => callSubgraph(order.url, PREVIEW, { input: { items: [{ skuId, qty: 1 }] } }, who);
+  /** The first preview registers the SKU; inventory publishes its stock to Redis within a sync (FLASH_SALE_SYNC_MS). */
+  const opened = (skuId: string) =>
+    eventually(async () => {
+      const res = await previewCall(user(), skuId);
+      return errorCode(res) === 'FLASH_SALE_THROTTLED' && res.errors![0]!.extensions!.reason === 'OPENING' ? undefined : res;
+    });
+
+  it('admits no more buyers than units at the preview, writes an order only for them, and reserves asynchronously', async () => {
     const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 5 }, flashSale: true });
+    const first = await opened(skuId);
+    expect(first.data!.previewOrder).toMatchObject({ queuePosition: 1, stockCheck: 'PASS' });
     const buyers = Array.from({ length: 20 }, () => user());
-    const previews = await Promise.all(buyers.map((b) => preview(b, [{ skuId, qty: 1 }])));
-    const results = await Promise.all(buyers.map((b, i) => place(b, previews[i]!.previewId)));
-    const admitted = results.filter((r) => r.data?.placeOrder);
-    const throttled = results.filter((r) => errorCode(r) === 'FLASH_SALE_THROTTLED');
-    expect(admitted.length + throttled.length).toBe(20);
-    expect(throttled.length).toBeGreaterThanOrEqual(9);
-    // The queued path: accepted as CREATED, then inventory decides from order.created.
-    expect(admitted.every((r) => r.data!.placeOrder.order.status === 'CREATED')).toBe(true);
-    const ids = admitted.map((r) => r.data!.placeOrder.order.id as string);
+    const answers = await Promise.all(buyers.map((b) => previewCall(b, skuId)));
+    const admitted = buyers.flatMap((b, i) =>
+      answers[i]!.data?.previewOrder ? [{ buyer: b, previewId: answers[i]!.data!.previewOrder.previewId as string }] : [],
+    );
+    // Five units, one promised to the first buyer: four more admitted; the burst (10) is not what bounds them.
+    expect(admitted).toHaveLength(4);
+    const refused = answers.filter((r) => r.errors);
+    expect(refused.map(errorCode)).toEqual(Array(16).fill('STOCK_NOT_ENOUGH'));
+    expect(refused[0]!.errors![0]!.extensions).toMatchObject({ reason: 'SOLD_OUT', skuId });
+    for (const b of buyers.filter((b) => !admitted.some((a) => a.buyer === b))) expect(await orderCount(b.userId)).toBe(0);
+
+    // The queued path: accepted as CREATED at once, then inventory decides from order.created.
+    const results = await Promise.all(admitted.map((a) => place(a.buyer, a.previewId)));
+    expect(results.map((r) => r.data?.placeOrder.order.status)).toEqual(Array(4).fill('CREATED'));
+    const ids = results.map((r) => r.data!.placeOrder.order.id as string);
     const settled = await eventually(
       async () => {
         const statuses = await Promise.all(ids.map(statusOf));
@@ -334,8 +372,40 @@ describe('flash sale', () => {
       },
       { timeoutMs: 20_000 },
     );
-    expect(settled.filter((st) => st.status === 'PENDING_PAYMENT')).toHaveLength(Math.min(5, ids.length));
-    expect(settled.filter((st) => st.status === 'CANCELED').every((st) => st.cancel_reason === 'OUT_OF_STOCK')).toBe(true);
-    expect(await available(skuId)).toBe(String(5 - Math.min(5, ids.length)));
+    expect(settled.map((st) => st.status)).toEqual(Array(4).fill('PENDING_PAYMENT'));
+    expect(await available(skuId)).toBe('1');
+
+    // One live attempt per buyer: a second preview or placement answers the order the buyer has.
+    const again = await previewCall(admitted[0]!.buyer, skuId);
+    expect(errorCode(again)).toBe('ORDER_ALREADY_EXISTS');
+    expect(again.errors![0]!.extensions).toMatchObject({ orderId: ids[0], reason: 'ONE_PER_BUYER' });
+    // Without an admission nothing is written, whatever the preview.
+    const stranger = user();
+    const normal = await createStockedSku(urls(), { stock: { 'wh-a': 5 } });
+    const otherPreview = await preview(stranger, [{ skuId: normal, qty: 1 }]);
+    expect(otherPreview.queuePosition ?? null).toBeNull();
+    await expect(preview(stranger, [{ skuId, qty: 2 }])).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('answers sold out without writing, and sells again once a canceled order returns its unit', async () => {
+    const skuId = await createStockedSku(urls(), { stock: { 'wh-a': 1 }, flashSale: true });
+    const winner = user();
+    const res = await eventually(async () => {
+      const r = await previewCall(winner, skuId);
+      return r.data?.previewOrder ? r : undefined;
+    });
+    const placed = await place(winner, res.data!.previewOrder.previewId);
+    const orderId = placed.data!.placeOrder.order.id as string;
+    await eventually(async () => ((await statusOf(orderId)).status === 'PENDING_PAYMENT' ? true : undefined), { timeoutMs: 20_000 });
+    const late = user();
+    expect(errorCode(await previewCall(late, skuId))).toBe('STOCK_NOT_ENOUGH');
+    expect(await orderCount(late.userId)).toBe(0);
+
+    await callSubgraph(order.url, `mutation($id: ID!) { cancelOrder(orderId: $id) { id } }`, { id: orderId }, winner);
+    const resumed = await eventually(async () => {
+      const r = await previewCall(late, skuId);
+      return r.data?.previewOrder ? r : undefined;
+    });
+    expect(resumed.data!.previewOrder.queuePosition).toBe(1);
   });
 });

@@ -1,3 +1,5 @@
+// First: tracing (when configured) must start before the modules it instruments load.
+import '@shop/kit/tracing-start';
 import { envInt, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
 import { scheduleReconciliation } from './domain/reconciliation-schedule.js';
 import { watchOperatorCases } from './domain/operator-cases.js';

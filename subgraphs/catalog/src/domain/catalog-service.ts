@@ -36,6 +36,7 @@ export async function createProduct(em: EntityManager, input: NewProduct, ids?: 
         priceAmount: sku.price,
         currency: sku.currency,
         flashSale: sku.flashSale ?? false,
+        flashSaleStartsAt: sku.flashSaleStartsAt ?? null,
       });
     });
     return product;

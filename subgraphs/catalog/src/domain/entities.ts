@@ -35,6 +35,8 @@ export const SkuEntity = defineEntity({
     priceAmount: p.integer(),
     currency: p.string().columnType('char(3)'),
     flashSale: p.boolean().default(false),
+    /** When a flash-sale SKU's sale opens; null: open as soon as it is stocked. */
+    flashSaleStartsAt: p.datetime().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
   checks: [

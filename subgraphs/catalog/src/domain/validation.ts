@@ -8,6 +8,7 @@ export interface NewSku {
   price: number;
   currency: string;
   flashSale?: boolean | null;
+  flashSaleStartsAt?: Date | null;
 }
 export interface NewProduct {
   title: string;
@@ -64,7 +65,16 @@ export function validateNewProduct(input: NewProduct): NewProduct {
       if (!/^[A-Z]{3}$/.test(sku.currency)) {
         throw badInput(`skus[${i}].currency must be an ISO-4217 code such as "CNY", got "${sku.currency}"`, { field: `skus[${i}].currency` });
       }
-      return { title: text(sku.title, `skus[${i}].title`, 200), price: sku.price, currency: sku.currency, flashSale: sku.flashSale ?? false };
+      const startsAt = sku.flashSaleStartsAt ?? null;
+      if (startsAt && !sku.flashSale) throw badInput(`skus[${i}].flashSaleStartsAt is for flash-sale SKUs only`, { field: `skus[${i}].flashSaleStartsAt` });
+      if (startsAt && Number.isNaN(startsAt.getTime())) throw badInput(`skus[${i}].flashSaleStartsAt is not a date`, { field: `skus[${i}].flashSaleStartsAt` });
+      return {
+        title: text(sku.title, `skus[${i}].title`, 200),
+        price: sku.price,
+        currency: sku.currency,
+        flashSale: sku.flashSale ?? false,
+        flashSaleStartsAt: startsAt,
+      };
     }),
   };
 }

@@ -16,6 +16,7 @@ export const toSku = (row: SkuRow): Sku =>
     title: row.title,
     price: Money.of(row.priceAmount, row.currency),
     flashSale: row.flashSale,
+    flashSaleStartsAt: row.flashSaleStartsAt ? new Date(row.flashSaleStartsAt) : null,
   });
 
 export const skuLoader = (ctx: SubgraphContext) => loader(ctx, 'sku', (ids) => skusByIds(ctx.em, ids));

@@ -57,6 +57,12 @@ export class Sku {
 
   @Field(() => Boolean, { description: 'true for flash-sale SKUs: rate limited and ordered through the queued path' })
   flashSale!: boolean;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'flash-sale SKUs: when the sale opens (clicks before it are answered FLASH_SALE_THROTTLED, reason NOT_STARTED); null: open',
+  })
+  flashSaleStartsAt?: Date | null;
 }
 
 @ObjectType()
@@ -98,6 +104,9 @@ export class CreateSkuInput {
 
   @Field(() => Boolean, { nullable: true, defaultValue: false })
   flashSale?: boolean | null;
+
+  @Field(() => Date, { nullable: true, description: 'flash-sale SKUs only: when the sale opens' })
+  flashSaleStartsAt?: Date | null;
 }
 
 @InputType()

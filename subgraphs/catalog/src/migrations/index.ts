@@ -1,5 +1,6 @@
 import { Migration20261124000001_catalog } from './Migration20261124000001_catalog.js';
 import { Migration20261202000002_product_media } from './Migration20261202000002_product_media.js';
+import { Migration20261202112000_flash_sale_starts_at } from './Migration20261202112000_flash_sale_starts_at.js';
 
 /** Every migration of the catalog schema, oldest first. */
-export const migrations = [Migration20261124000001_catalog, Migration20261202000002_product_media];
+export const migrations = [Migration20261124000001_catalog, Migration20261202000002_product_media, Migration20261202112000_flash_sale_starts_at];

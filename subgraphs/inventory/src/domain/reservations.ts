@@ -1,4 +1,4 @@
-import { applyTransition, json, lockRow, logger, newId, type EntityManager, dbNow } from '@shop/kit';
+import { applyTransition, json, jsonArrayFrom, lockRow, logger, newId, sql, type EntityManager, dbNow } from '@shop/kit';
 import { db } from '../persistence.js';
 import { planLine, type WarehouseAvailability } from './allocation.js';
 import { reservationMachine, storedReservation, type OrderReservationState } from './reservation-state.js';
@@ -123,10 +123,113 @@ async function takeLine(tx: EntityManager, line: ReserveLine): Promise<{ allocat
   return { allocations: [...taken.entries()].map(([warehouseId, qty]) => ({ skuId: line.skuId, warehouseId, qty })) };
 }
 
+/** Thrown inside the transaction when the one-statement reservation could not take every line: rolls it back. */
+class Incomplete extends Error {
+  constructor() {
+    super('not every line fits one warehouse');
+  }
+}
+
+/**
+ * A normal order's reservation in one statement, for the common case where one warehouse can serve
+ * each line whole (the one with the most available, as planLine prefers): it claims the order's
+ * header, locks the wanted SKUs' stock rows in (sku, warehouse) byte order, takes each line from its
+ * warehouse with the conditional `available >= qty`, and records the holds (only rows that can
+ * serve their line whole are locked). A hot row stays locked from this statement to the COMMIT
+ * that follows it, not across a round trip per line as line-by-line planning needs.
+ * Answers null when the header already existed (a repeat: nothing was taken), the allocations when
+ * every line was taken, and throws Incomplete when a line needs several warehouses or more than
+ * there is: the caller rolls the statement's effects back and plans line by line (takeLine).
+ * A flash-sale SKU's bucketed reservation belongs beside this function.
+ */
+async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
+  const ids = lines.map(() => newId('rsv'));
+  const row = await db(tx)
+    .with('header', (q) =>
+      q
+        .insertInto('reservation_order')
+        .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .returning('order_id'),
+    )
+    .with('want', (q) =>
+      q.selectNoFrom((eb) => [
+        eb.fn<string>('unnest', [sql`${ids}::text[]`]).as('id'),
+        eb.fn<string>('unnest', [sql`${lines.map((l) => l.skuId)}::text[]`]).as('sku_id'),
+        eb.fn<number>('unnest', [sql`${lines.map((l) => l.qty)}::int[]`]).as('qty'),
+      ]),
+    )
+    .with('locked', (q) =>
+      q
+        .selectFrom('stock')
+        .innerJoin('want', 'want.sku_id', 'stock.sku_id')
+        .select(['want.id', 'stock.sku_id', 'stock.warehouse_id', 'stock.available', 'want.qty'])
+        .where((eb) => eb.exists(eb.selectFrom('header').select('order_id')))
+        // Only rows that could serve their line whole are locked: a sold-out SKU locks nothing here.
+        .whereRef('stock.available', '>=', 'want.qty')
+        .orderBy('stock.sku_id', (ob) => ob.collate('C'))
+        .orderBy('stock.warehouse_id', (ob) => ob.collate('C'))
+        .forUpdate('stock'),
+    )
+    .with('pick', (q) =>
+      q
+        .selectFrom('locked')
+        .distinctOn('locked.sku_id')
+        .select(['locked.id', 'locked.sku_id', 'locked.warehouse_id', 'locked.qty'])
+        .whereRef('locked.available', '>=', 'locked.qty')
+        .orderBy('locked.sku_id')
+        .orderBy('locked.available', 'desc')
+        .orderBy('locked.warehouse_id', (ob) => ob.collate('C')),
+    )
+    .with('taken', (q) =>
+      q
+        .updateTable('stock')
+        .from('pick')
+        .set((eb) => ({
+          available: eb('stock.available', '-', eb.ref('pick.qty')),
+          reserved: eb('stock.reserved', '+', eb.ref('pick.qty')),
+          updated_at: dbNow(),
+        }))
+        .whereRef('stock.sku_id', '=', 'pick.sku_id')
+        .whereRef('stock.warehouse_id', '=', 'pick.warehouse_id')
+        .whereRef('stock.available', '>=', 'pick.qty')
+        .returning(['pick.id', 'stock.sku_id', 'stock.warehouse_id', 'pick.qty']),
+    )
+    .with('held', (q) =>
+      q
+        .insertInto('reservation')
+        .columns(['id', 'order_id', 'sku_id', 'warehouse_id', 'qty', 'state'])
+        .expression((eb) =>
+          eb
+            .selectFrom('taken')
+            .select((e) => ['taken.id', e.val(input.orderId).as('order_id'), 'taken.sku_id', 'taken.warehouse_id', 'taken.qty', e.val('HOLD').as('state')]),
+        )
+        .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
+    )
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('header')
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .as('fresh'),
+      jsonArrayFrom(eb.selectFrom('held').select(['held.skuId', 'held.warehouseId', 'held.qty'])).as('held'),
+    ])
+    .executeTakeFirstOrThrow();
+  if (Number(row.fresh) === 0) return null;
+  if (row.held.length !== lines.length) throw new Incomplete();
+  return [...row.held].sort((a, b) => (a.skuId < b.skuId ? -1 : a.skuId > b.skuId ? 1 : 0));
+}
+
 /** Holds stock for every line of an order, or nothing (all-or-nothing). Idempotent per orderId. */
 export async function reserve(em: EntityManager, input: ReserveInput): Promise<ReserveOutcome> {
   const lines = mergeLines(input.lines);
   let shortages: Shortage[];
+  // First in one statement (reserveWhole); when a line does not fit one warehouse, line by line.
+  const whole = await withRetry('reserve', () => em.transactional((tx) => reserveWhole(tx, input, lines))).catch((error: unknown) => {
+    if (error instanceof Incomplete) return 'incomplete' as const;
+    throw error;
+  });
+  if (whole === null) return recordedOutcome(em, input.orderId);
+  if (whole !== 'incomplete') return { state: 'HOLD', allocations: whole, replayed: false, orderState: 'HOLD' };
   try {
     const allocations = await withRetry('reserve', () =>
       em.transactional(async (tx) => {

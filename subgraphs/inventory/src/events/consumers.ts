@@ -1,4 +1,4 @@
-import { emit, logger, startConsumer, type EventHandlers } from '@shop/kit';
+import { emit, logger, onlyWhen, startConsumer, type EventHandlers } from '@shop/kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Connection } from 'rabbitmq-client';
 import { allocationsOf, confirm, release, reserve } from '../domain/reservations.js';
@@ -40,38 +40,42 @@ export const inventorySagaHandlers: EventHandlers = {
       });
     }
   },
-  'order.status-changed': async (tx, e) => {
-    const { orderId, to } = e.payload;
-    if (to === 'PAID') {
-      const result = await confirm(tx, orderId);
-      if (!result.ok && result.state === 'RELEASED') {
-        logger.info({ orderId, eventId: e.eventId }, 'PAID arrived after the refund released the stock: nothing to confirm');
-        return;
-      }
-      if (!result.ok) throw new Error(`order ${orderId} is PAID but its reservation is ${result.state}`);
-      await emit(tx, {
-        type: 'inventory.stock-confirmed',
-        aggregateId: orderId,
-        correlationId: e.correlationId,
-        payload: { orderId, allocations: await allocationsOf(tx, orderId) },
-      });
-    } else if (to === 'REFUNDED' && e.payload.restockItems?.length) {
-      const result = await returnStopped(tx, orderId, e.payload.restockItems);
-      if (result.changed)
-        await emit(tx, { type: 'inventory.stock-released', aggregateId: orderId, correlationId: e.correlationId, payload: { orderId, restocked: true } });
-    } else if (to === 'CANCELED' || (to === 'REFUNDED' && e.payload.restock === true)) {
-      const result = await release(tx, orderId, { restock: to === 'REFUNDED' });
-      if (!result.ok) throw new Error(`could not release the stock of order ${orderId}: reservation is ${result.state}`);
-      if (result.changed) recordReleaseLag(Math.max(0, (Date.now() - Date.parse(e.occurredAt)) / 1000));
-      if (result.changed)
+  // Stock moves when an order is paid, canceled or refunded; its other status changes cost nothing.
+  'order.status-changed': onlyWhen(
+    (e) => e.payload.to === 'PAID' || e.payload.to === 'CANCELED' || e.payload.to === 'REFUNDED',
+    async (tx, e) => {
+      const { orderId, to } = e.payload;
+      if (to === 'PAID') {
+        const result = await confirm(tx, orderId);
+        if (!result.ok && result.state === 'RELEASED') {
+          logger.info({ orderId, eventId: e.eventId }, 'PAID arrived after the refund released the stock: nothing to confirm');
+          return;
+        }
+        if (!result.ok) throw new Error(`order ${orderId} is PAID but its reservation is ${result.state}`);
         await emit(tx, {
-          type: 'inventory.stock-released',
+          type: 'inventory.stock-confirmed',
           aggregateId: orderId,
           correlationId: e.correlationId,
-          payload: { orderId, restocked: to === 'REFUNDED' },
+          payload: { orderId, allocations: await allocationsOf(tx, orderId) },
         });
-    }
-  },
+      } else if (to === 'REFUNDED' && e.payload.restockItems?.length) {
+        const result = await returnStopped(tx, orderId, e.payload.restockItems);
+        if (result.changed)
+          await emit(tx, { type: 'inventory.stock-released', aggregateId: orderId, correlationId: e.correlationId, payload: { orderId, restocked: true } });
+      } else if (to === 'CANCELED' || (to === 'REFUNDED' && e.payload.restock === true)) {
+        const result = await release(tx, orderId, { restock: to === 'REFUNDED' });
+        if (!result.ok) throw new Error(`could not release the stock of order ${orderId}: reservation is ${result.state}`);
+        if (result.changed) recordReleaseLag(Math.max(0, (Date.now() - Date.parse(e.occurredAt)) / 1000));
+        if (result.changed)
+          await emit(tx, {
+            type: 'inventory.stock-released',
+            aggregateId: orderId,
+            correlationId: e.correlationId,
+            payload: { orderId, restocked: to === 'REFUNDED' },
+          });
+      }
+    },
+  ),
 };
 
 export function startInventoryConsumers(connection: Connection, orm: MikroORM) {

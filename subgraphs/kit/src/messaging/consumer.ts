@@ -4,6 +4,7 @@ import { Counter } from 'prom-client';
 import { parseEvent, type EventEnvelope, type EventType } from '@shop/schema';
 import { logger } from '../logger.js';
 import { registry } from '../metrics.js';
+import { inSpanFrom } from '../tracing.js';
 import { deadLetterExchange, deadLetterQueue, eventsExchange, queueName, testQueueExpiry } from './topology.js';
 import { kysely } from '../persistence/kysely.js';
 import type { MessagingDb } from './outbox.js';
@@ -11,12 +12,28 @@ import { declareDelayQueues, decideRetry, defaultRetryPolicy, sendToDeadLetters,
 
 const handled = new Counter({
   name: 'events_consumed_total',
-  help: 'Events handled by consumers, by outcome (ok, duplicate, retry, dead_letter)',
+  help: 'Events handled by consumers, by outcome (ok, duplicate, ignored, retry, dead_letter)',
   labelNames: ['consumer', 'outcome'] as const,
   registers: [registry],
 });
 
-export type EventHandlers = { [T in EventType]?: (tx: EntityManager, event: EventEnvelope<T>) => Promise<void> };
+export type EventHandler<T extends EventType> = ((tx: EntityManager, event: EventEnvelope<T>) => Promise<void>) & {
+  /** Whether the handler does anything with this event (onlyWhen); an event it ignores costs no transaction. */
+  relevant?: (event: EventEnvelope<T>) => boolean;
+};
+export type EventHandlers = { [T in EventType]?: EventHandler<T> };
+
+/**
+ * A handler that acts only on the events `relevant` accepts: the others are acked without a
+ * transaction or an inbox row, since a handler that changes nothing needs no deduplication (an
+ * order's status changes reach every consumer bound to them, and most act on a few statuses).
+ */
+export function onlyWhen<T extends EventType>(
+  relevant: (event: EventEnvelope<T>) => boolean,
+  handler: (tx: EntityManager, event: EventEnvelope<T>) => Promise<void>,
+): EventHandler<T> {
+  return Object.assign((tx: EntityManager, event: EventEnvelope<T>) => handler(tx, event), { relevant });
+}
 
 export interface ConsumerOptions {
   connection: Connection;
@@ -59,8 +76,9 @@ export async function declareDeadLetterQueue(connection: Connection, queue: stri
  * Throws what the handler throws (the transaction is rolled back). Tests use it to deliver a saga's
  * events in chosen orders through the same path as the broker.
  */
-export async function applyEvent(orm: MikroORM, consumerId: string, handlers: EventHandlers, event: EventEnvelope): Promise<'ok' | 'duplicate'> {
-  const handler = handlers[event.type] as ((tx: EntityManager, e: EventEnvelope) => Promise<void>) | undefined;
+export async function applyEvent(orm: MikroORM, consumerId: string, handlers: EventHandlers, event: EventEnvelope): Promise<'ok' | 'duplicate' | 'ignored'> {
+  const handler = handlers[event.type] as EventHandler<EventType> | undefined;
+  if (handler?.relevant && !handler.relevant(event)) return 'ignored';
   let duplicate = false;
   await orm.em.fork().transactional(async (tx) => {
     const res = await kysely<MessagingDb>(tx)
@@ -120,7 +138,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         }
       }
       try {
-        const outcome = await applyEvent(options.orm, consumerId, options.handlers, event);
+        // With tracing on, the handler's spans (its queries) continue the trace of the event's emitter.
+        const outcome = await inSpanFrom(`consume ${event.type}`, msg.headers, { 'messaging.destination': queue, 'messaging.message.id': event.eventId }, () =>
+          applyEvent(options.orm, consumerId, options.handlers, event),
+        );
         handled.inc({ consumer: consumerId, outcome });
         return ConsumerStatus.ACK;
       } catch (err) {

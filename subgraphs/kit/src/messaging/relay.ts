@@ -9,6 +9,7 @@ import { kysely, dbClock, sql } from '../persistence/kysely.js';
 import type { MessagingDb } from './outbox.js';
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics.js';
+import { tracingEnabled } from '../tracing.js';
 
 const published = new Counter({ name: 'outbox_published_total', help: 'Events published by the outbox relay', registers: [registry] });
 const backlog = new Gauge({ name: 'outbox_backlog', help: 'Unpublished outbox rows seen by the last relay pass', registers: [registry] });
@@ -24,6 +25,16 @@ const held = new Gauge({
   labelNames: ['schema'] as const,
   registers: [registry],
 });
+
+/** The trace context an event carries in its body (outbox.ts), for the AMQP headers consumers read. */
+const traceOf = (body: unknown): Record<string, string> => {
+  try {
+    const envelope = (typeof body === 'string' ? JSON.parse(body) : body) as { trace?: Record<string, string> };
+    return envelope.trace ?? {};
+  } catch {
+    return {};
+  }
+};
 
 /** Backoff of an unroutable row: 1 s, 2 s, 4 s … up to a minute; a binding that appears is picked up within that. */
 const unroutableRetrySeconds = (attempts: number): number => Math.min(60, 2 ** Math.min(attempts, 6));
@@ -102,6 +113,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
               contentType: 'application/json',
               durable: true,
               mandatory: !(isEventType(row.type) && EVENTS_WITHOUT_CONSUMERS.has(row.type)),
+              ...(tracingEnabled() ? { headers: traceOf(row.body) } : {}),
             },
             row.body,
           ),

@@ -74,27 +74,6 @@ export interface PreviewLine {
   unitPrice: number;
 }
 
-export const PreviewEntity = defineEntity({
-  name: 'Preview',
-  tableName: 'preview',
-  properties: {
-    id: p.text().primary(),
-    userId: p.text(),
-    lines: p.json<PreviewLine[]>(),
-    couponCode: p.text().nullable(),
-    addressId: p.text().nullable(),
-    currency: currency(),
-    total: p.integer(),
-    discount: p.integer(),
-    shippingFee: p.integer(),
-    payable: p.integer(),
-    stockCheck: p.text(),
-    flashSale: p.boolean(),
-    expiresAt: p.datetime(),
-    createdAt: p.datetime().defaultRaw('now()'),
-  },
-});
-
 /**
  * Orders, their items and their audit trail are range-partitioned by order id, i.e. by time (ids are
  * UUIDv7): Migration20261202110000_partitions creates the partitioned tables and the archive schema,
@@ -235,7 +214,6 @@ export const entities = [
   AddressEntity,
   CouponEntity,
   ShippingRateEntity,
-  PreviewEntity,
   OrderEntity,
   OrderItemEntity,
   OrderRequestEntity,

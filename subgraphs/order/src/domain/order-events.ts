@@ -11,24 +11,27 @@ export interface OrderEvent {
   version?: number;
 }
 
+/** The order_event row of a status move (recordOrderEvent writes it; placement writes the first within its one INSERT). */
+export const orderEventRow = (event: OrderEvent & { to: string; version: number }) => ({
+  id: newId('evt'),
+  order_id: event.orderId,
+  event_type: event.type,
+  from_status: event.from ?? null,
+  to_status: event.to,
+  version: event.version,
+  payload: json(event.payload),
+});
+
 /** The one writer of order_event, the audit trail of an order: its moves and the facts recorded beside them. */
 export async function recordOrderEvent(tx: EntityManager, event: OrderEvent): Promise<void> {
-  const payload = json(event.payload);
   if (event.to !== undefined && event.version !== undefined) {
     await db(tx)
       .insertInto('order_event')
-      .values({
-        id: newId('evt'),
-        order_id: event.orderId,
-        event_type: event.type,
-        from_status: event.from ?? null,
-        to_status: event.to,
-        version: event.version,
-        payload,
-      })
+      .values(orderEventRow({ ...event, to: event.to, version: event.version }))
       .execute();
     return;
   }
+  const payload = json(event.payload);
   await db(tx)
     .insertInto('order_event')
     .columns(['id', 'order_id', 'event_type', 'from_status', 'to_status', 'version', 'payload'])

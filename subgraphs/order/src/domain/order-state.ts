@@ -1,6 +1,6 @@
 import type { CancelReason, OrderStatus } from '@shop/schema';
 import { OrderStatus as ORDER_STATUSES } from '@shop/schema';
-import { DomainError, ErrorCode, applyTransition, defineMachine, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
+import { DomainError, ErrorCode, applyTransition, defineMachine, lockRow, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
 import type { Db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 
@@ -80,9 +80,19 @@ export interface TransitionOptions extends Omit<OrderMoveFacts, 'reason'> {
   reason?: CancelReason | null;
   /** Only move when the order is in one of these statuses; otherwise answer without a change. */
   onlyFrom?: readonly OrderStatus[];
+  /** The order as lockOrder read it in this transaction (saves reading it again). */
+  locked?: OrderRow;
 }
 
+/** Locks an order's row for a move in this transaction; undefined when there is none. */
+export const lockOrder = (tx: EntityManager, orderId: string): Promise<OrderRow | undefined> => lockRow(tx, storedOrder, orderId);
+
 export type TransitionResult = { changed: boolean; order: OrderRow };
+
+/** Work that follows every move of an order inside its transaction (the flash-sale admission's, flash-sale.ts). */
+export type OrderMoveHook = (tx: EntityManager, order: OrderRow, to: OrderStatus) => Promise<void>;
+const moveHooks = new Set<OrderMoveHook>();
+export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(hook);
 
 /**
  * Moves an order through the kit's one apply function: lock, check the table and the reason
@@ -92,12 +102,15 @@ export type TransitionResult = { changed: boolean; order: OrderRow };
  */
 export async function moveOrder(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
   const reason = options.reason ?? null;
+  const { locked, ...facts } = options;
   const { changed, row } = await applyTransition(tx, storedOrder, {
     id: orderId,
     to,
     onlyFrom: options.onlyFrom,
-    facts: { ...options, reason },
+    locked,
+    facts: { ...facts, reason },
     set: { cancel_reason: reason },
   });
+  if (changed) for (const hook of moveHooks) await hook(tx, row, to);
   return { changed, order: row };
 }

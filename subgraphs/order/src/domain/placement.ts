@@ -3,24 +3,25 @@ import {
   ErrorCode,
   badInput,
   callInternal,
-  emit,
+  outboxRow,
   envInt,
-  forbidden,
   logger,
   newId,
   advisoryXactLock,
-  parseId,
+  releaseEvent,
+  withdrawEvent,
   type EntityManager,
   type Identity,
 } from '@shop/kit';
 import { db } from '../persistence.js';
-import { recordOrderEvent } from './order-events.js';
+import { orderEventRow } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { couponUses, paymentTtlSeconds, quote } from './quote.js';
-import type { FlashSaleGate } from './flash-sale-gate.js';
+import { claimPlacement } from './flash-sale.js';
 import { assessRisk, currentRules, recordRiskDecision, riskRejected, type RiskClient, type RiskResult } from './risk/index.js';
 import { stockHeld } from './risk-review.js';
+import { requireUnexpired, verifyPreview } from './preview-token.js';
 
 /** Thrown inside the placement transaction when risk control refuses: rolls the claim back. */
 class RiskRefusal extends Error {
@@ -59,47 +60,51 @@ export async function placeOrder(
   identity: Identity,
   input: PlaceOrderInput,
   correlationId: string,
-  gate: FlashSaleGate,
   client: RiskClient = { clientIp: null, deviceId: null },
 ): Promise<PlaceOrderResult> {
   if (!CLIENT_REQ_ID.test(input.clientReqId)) throw badInput('clientReqId must be 1..64 characters of letters, digits and _ . : -', { field: 'clientReqId' });
-  const previewId = parseId('pvw', input.previewId, 'previewId');
   const userId = identity.userId;
+  const preview = verifyPreview(input.previewId, userId);
+  const previewId = preview.id;
 
-  const earlier = await findRequest(em, userId, input.clientReqId);
-  if (earlier) return replay(em, earlier, previewId);
-
-  const preview = await db(em)
-    .selectFrom('preview as p')
-    .leftJoin('address as a', 'a.id', 'p.address_id')
-    .selectAll('p')
-    .select('a.country')
-    .where('p.id', '=', previewId)
-    .executeTakeFirst();
-  if (!preview) throw badInput(`preview ${previewId} does not exist`, { field: 'previewId' });
-  if (preview.user_id !== userId) throw forbidden('This preview belongs to another user');
-  if (new Date(preview.expires_at).getTime() <= Date.now())
-    throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'The preview has expired: preview the order again');
-
-  // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
-  const current = await quote(em, userId, preview.lines, preview.coupon_code, preview.country, correlationId).catch((error: unknown) => {
-    if (error instanceof DomainError) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
+  // A retry of a placed order answers that order, however old its preview or whatever changed since:
+  // the request record is read only when this preview cannot be placed as it stands (or, below, when
+  // the claim finds the key taken), so a first placement does not pay for the lookup.
+  let current: Awaited<ReturnType<typeof quote>>;
+  try {
+    requireUnexpired(preview);
+    // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
+    current = await quote(em, userId, preview.lines, preview.couponCode, preview.country, correlationId).catch((error: unknown) => {
+      if (error instanceof DomainError)
+        throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
+      throw error;
+    });
+    const changed =
+      current.breakdown.total !== preview.total ||
+      current.breakdown.discount !== preview.discount ||
+      current.breakdown.shippingFee !== preview.shippingFee ||
+      current.breakdown.payable !== preview.payable ||
+      current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
+    if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
+    // A retried flash-sale order is answered before its placement is claimed again (flash-sale.ts).
+    if (current.flashSale) {
+      const earlier = await findRequest(em, userId, input.clientReqId);
+      if (earlier) return replay(em, earlier, previewId);
+    }
+  } catch (error) {
+    const earlier = await findRequest(em, userId, input.clientReqId);
+    if (earlier) return replay(em, earlier, previewId);
     throw error;
-  });
-  const changed =
-    current.breakdown.total !== preview.total ||
-    current.breakdown.discount !== preview.discount ||
-    current.breakdown.shippingFee !== preview.shipping_fee ||
-    current.breakdown.payable !== preview.payable ||
-    current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
-  if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
-
-  if (current.flashSale) gate.admit(current.lines.map((l) => l.skuId));
+  }
 
   const orderId = newId('ord');
+  // A flash-sale order is written only for a buyer admitted at the preview, once per buyer (flash-sale.ts).
+  const unclaim = current.flashSale ? await claimPlacement(userId, current.lines, orderId) : undefined;
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
+  const countsUserOrders = rules.some((r) => r.enabled && r.kind === 'ORDERS_PER_USER');
   let created: boolean;
+  let createdEvent: { eventId: string } | undefined;
   try {
     created = await em.transactional(async (tx) => {
       const claimed = await db(tx)
@@ -109,9 +114,9 @@ export async function placeOrder(
         .executeTakeFirst();
       if (claimed.numInsertedOrUpdatedRows === 0n) return false; // another request with this key won; answer with its order
       // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order to wait for an
-      // admin. The user's orders are counted under a per-user lock held until this order commits, so
-      // concurrent attempts of one user are counted one after the other: a per-user limit holds.
-      await advisoryXactLock(tx, `risk:user:${userId}`);
+      // admin. With a per-user rule enabled, the user's orders are counted under a per-user lock held
+      // until this order commits, so concurrent attempts of one user are counted one after the other.
+      if (countsUserOrders) await advisoryXactLock(tx, `risk:user:${userId}`);
       const risk = await assessRisk(
         tx,
         { userId, deviceId: client.deviceId, ip: client.clientIp, payable: current.breakdown.payable, currency: current.currency },
@@ -119,43 +124,12 @@ export async function placeOrder(
       );
       if (risk.action === 'REJECT') throw new RiskRefusal(risk);
       const b = current.breakdown;
-      await db(tx)
-        .insertInto('orders')
-        .values({
-          id: orderId,
-          user_id: userId,
-          status: 'CREATED',
-          currency: current.currency,
-          total: b.total,
-          discount: b.discount,
-          shipping_fee: b.shippingFee,
-          payable: b.payable,
-          coupon_code: current.couponCode,
-          address_id: preview.address_id,
-          preview_id: previewId,
-          flash_sale: current.flashSale,
-          expire_at: expireAt,
-          device_id: client.deviceId,
-          client_ip: client.clientIp,
-          risk_review: risk.action === 'REVIEW',
-        })
-        .execute();
-      if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
-      await db(tx)
-        .insertInto('order_item')
-        .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
-        .execute();
-      if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
-      await recordOrderEvent(tx, {
-        orderId,
-        type: 'ORDER_CREATED',
-        from: null,
-        to: 'CREATED',
-        version: 1,
-        payload: { clientReqId: input.clientReqId, previewId, ...b },
-      });
-      await emit(tx, {
+      // A normal order's reservation is the synchronous call below: order.created is its fallback,
+      // held back until that call has had its time, withdrawn with the outcome (reserveNow) and
+      // published at once when the call fails; a crash in between publishes it when the time is up.
+      const created = outboxRow({
         type: 'order.created',
+        ...(current.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
         aggregateId: orderId,
         correlationId,
         payload: {
@@ -167,21 +141,76 @@ export async function placeOrder(
           flashSale: current.flashSale,
         },
       });
+      createdEvent = created.envelope;
+      // The order, its items, its first audit row and its event in one statement (the items'
+      // foreign key is checked at the statement's end, when the order row is there).
+      await db(tx)
+        .with('o', (q) =>
+          q
+            .insertInto('orders')
+            .values({
+              id: orderId,
+              user_id: userId,
+              status: 'CREATED',
+              currency: current.currency,
+              total: b.total,
+              discount: b.discount,
+              shipping_fee: b.shippingFee,
+              payable: b.payable,
+              coupon_code: current.couponCode,
+              address_id: preview.addressId,
+              preview_id: previewId,
+              flash_sale: current.flashSale,
+              expire_at: expireAt,
+              device_id: client.deviceId,
+              client_ip: client.clientIp,
+              risk_review: risk.action === 'REVIEW',
+            })
+            .returning('id'),
+        )
+        .with('i', (q) =>
+          q
+            .insertInto('order_item')
+            .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
+            .returning('order_id'),
+        )
+        .with('e', (q) =>
+          q
+            .insertInto('order_event')
+            .values(
+              orderEventRow({
+                orderId,
+                type: 'ORDER_CREATED',
+                from: null,
+                to: 'CREATED',
+                version: 1,
+                payload: { clientReqId: input.clientReqId, previewId, ...b },
+              }),
+            )
+            .returning('id'),
+        )
+        .insertInto('outbox')
+        .values(created.row)
+        .execute();
+      if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
+      if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
       return true;
     });
   } catch (error) {
+    await unclaim?.();
     if (!(error instanceof RiskRefusal)) throw error;
     await em.transactional((tx) => recordRiskDecision(tx, error.risk));
     throw riskRejected();
   }
   if (!created) {
+    await unclaim?.();
     const winner = await findRequest(em, userId, input.clientReqId);
     if (!winner) throw new Error('order_request conflict without a committed winner');
     return replay(em, winner, previewId);
   }
 
-  if (!current.flashSale) await reserveNow(em, orderId, current.lines, expireAt, correlationId);
-  const order = await findOrder(em, orderId);
+  const order =
+    (!current.flashSale && (await reserveNow(em, orderId, current.lines, expireAt, correlationId, createdEvent!.eventId))) || (await findOrder(em, orderId));
   if (!order) throw new Error(`order ${orderId} vanished after commit`);
   if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
   return { order, replayed: false };
@@ -219,12 +248,26 @@ async function useCoupon(tx: EntityManager, code: string, userId: string, orderI
   await db(tx).insertInto('coupon_use').values({ code, user_id: userId, order_id: orderId }).execute();
 }
 
+/** How long placeOrder waits for inventory's synchronous reservation (RESERVE_TIMEOUT_MS, default 8000). */
+const reserveTimeoutMs = (): number => envInt('RESERVE_TIMEOUT_MS', 8000);
+/** How much longer than that the fallback order.created is held back. */
+const FALLBACK_MARGIN_MS = 5000;
+
 /**
  * The synchronous reservation of a normal order. On HOLD the order waits for payment; on REJECTED
- * it is canceled as OUT_OF_STOCK. If inventory does not answer, the order stays CREATED and the
- * asynchronous path (order.created → inventory → stock-reserved/rejected) finishes it.
+ * it is canceled as OUT_OF_STOCK; either way the held-back order.created is withdrawn in the same
+ * transaction, so inventory does not reserve again and nothing answers back. Answers the order as
+ * it now is. If inventory does not answer, the order stays CREATED, order.created goes out at once
+ * and the asynchronous path (order.created → inventory → stock-reserved/rejected) finishes it.
  */
-async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: string; qty: number }[], expireAt: Date, correlationId: string): Promise<void> {
+async function reserveNow(
+  em: EntityManager,
+  orderId: string,
+  lines: { skuId: string; qty: number }[],
+  expireAt: Date,
+  correlationId: string,
+  createdEventId: string,
+): Promise<OrderRow | undefined> {
   let answer: ReserveAnswer;
   try {
     answer = await callInternal<ReserveAnswer>(
@@ -233,17 +276,17 @@ async function reserveNow(em: EntityManager, orderId: string, lines: { skuId: st
       '/internal/v1/reservations',
       { orderId, lines: lines.map((l) => ({ skuId: l.skuId, qty: l.qty })), expireAt: expireAt.toISOString() },
       correlationId,
-      envInt('RESERVE_TIMEOUT_MS', 8000),
+      reserveTimeoutMs(),
     );
   } catch (error) {
     logger.warn({ err: error, orderId }, 'synchronous reservation failed; the order continues on the asynchronous path');
-    return;
+    await releaseEvent(em, createdEventId);
+    return undefined;
   }
-  await em.transactional(async (tx) => {
-    if (answer.state === 'HOLD') {
-      await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations });
-    } else {
-      await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } });
-    }
+  return em.transactional(async (tx) => {
+    await withdrawEvent(tx, createdEventId);
+    if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations })).order;
+    return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } }))
+      .order;
   });
 }

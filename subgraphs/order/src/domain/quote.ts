@@ -1,4 +1,4 @@
-import { badInput, envInt, fetchEntities, fetchSkuFacts, type EntityManager, type Selectable } from '@shop/kit';
+import { badInput, envInt, fetchEntities, fetchSkuFacts, type EntityManager, type Selectable, type SkuFacts } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { couponProblem, priceOrder, type Coupon, type PriceBreakdown, type PricedLine, type ShippingRate } from './pricing.js';
 
@@ -8,6 +8,8 @@ export interface Quote {
   breakdown: PriceBreakdown;
   couponCode: string | null;
   flashSale: boolean;
+  /** Flash-sale SKUs: when the sale opens (the catalog's Sku.flashSaleStartsAt). */
+  flashSaleStartsAt: Date | null;
 }
 
 /** Timestamps arrive as the driver's text: the coupon's window becomes Dates here (raw SQL once compared them as strings). */
@@ -37,21 +39,71 @@ export async function couponUses(em: EntityManager, code: string, userId: string
   return Number(row?.n ?? 0);
 }
 
+/** How long an order process keeps the shipping rates (edited by SQL on `ordering.shipping_rate`; an edit applies within this). */
+export const SHIPPING_RATES_TTL_MS = 5000;
+let rates: { byDestination: Map<string, ShippingRate>; at: number } | undefined;
+let loadingRates: Promise<Map<string, ShippingRate>> | undefined;
+
+/** Every shipping rate, read at most once per SHIPPING_RATES_TTL_MS per process (the table holds one row per destination). */
+async function shippingRates(em: EntityManager): Promise<Map<string, ShippingRate>> {
+  if (rates && Date.now() - rates.at < SHIPPING_RATES_TTL_MS) return rates.byDestination;
+  loadingRates ??= (async () => {
+    try {
+      // On a pooled connection of its own, shared by concurrent callers whatever their transactions do.
+      const rows = await db(em.fork()).selectFrom('shipping_rate').select(['destination', 'base_fee', 'per_item_fee', 'free_over']).execute();
+      const byDestination = new Map(
+        rows.map((r) => [r.destination, { destination: r.destination, baseFee: r.base_fee, perItemFee: r.per_item_fee, freeOver: r.free_over }]),
+      );
+      rates = { byDestination, at: Date.now() };
+      return byDestination;
+    } finally {
+      loadingRates = undefined;
+    }
+  })();
+  return loadingRates;
+}
+
+/** The destination's own rate, else the default '*'. */
 async function shippingRate(em: EntityManager, country: string | null): Promise<ShippingRate> {
-  const row = await db(em)
-    .selectFrom('shipping_rate')
-    .select(['destination', 'base_fee', 'per_item_fee', 'free_over'])
-    .where('destination', 'in', [country ?? '*', '*'])
-    .orderBy((eb) => eb('destination', '=', '*'))
-    .limit(1)
-    .executeTakeFirst();
-  if (!row) throw new Error("no shipping rate for '*'");
-  return { destination: row.destination, baseFee: row.base_fee, perItemFee: row.per_item_fee, freeOver: row.free_over };
+  const all = await shippingRates(em);
+  const rate = (country !== null ? all.get(country) : undefined) ?? all.get('*');
+  if (!rate) throw new Error("no shipping rate for '*'");
+  return rate;
 }
 
 /**
- * Prices order lines from the catalog's current prices, the coupon's rules and the shipping rate
- * of the destination. Used by previewOrder, and again by placeOrder to detect a change.
+ * How long an order process reuses a SKU's catalog facts (price, flash-sale flag) for previews.
+ * placeOrder always asks the catalog, so a price changed meanwhile is still caught there
+ * (PREVIEW_EXPIRED, seed §17 example 7); a popular SKU's previews cost the catalog one call per
+ * process per this time.
+ */
+export const PREVIEW_PRICES_TTL_MS = 2000;
+const recentFacts = new Map<string, { facts: SkuFacts; at: number }>();
+
+async function skuFacts(ids: readonly string[], correlationId: string, recent: boolean): Promise<Map<string, SkuFacts>> {
+  if (!recent) return fetchSkuFacts(ids, correlationId);
+  const now = Date.now();
+  const found = new Map<string, SkuFacts>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const hit = recentFacts.get(id);
+    if (hit && now - hit.at < PREVIEW_PRICES_TTL_MS) found.set(id, hit.facts);
+    else missing.push(id);
+  }
+  if (missing.length === 0) return found;
+  const fetched = await fetchSkuFacts(missing, correlationId);
+  if (recentFacts.size > 10_000) recentFacts.clear();
+  for (const [id, facts] of fetched) {
+    recentFacts.set(id, { facts, at: now });
+    found.set(id, facts);
+  }
+  return found;
+}
+
+/**
+ * Prices order lines from the catalog's prices, the coupon's rules and the shipping rate of the
+ * destination. Used by previewOrder (`recentPrices`: facts up to PREVIEW_PRICES_TTL_MS old), and
+ * again by placeOrder with the catalog's current prices to detect a change.
  */
 export async function quote(
   em: EntityManager,
@@ -60,11 +112,12 @@ export async function quote(
   couponCode: string | null,
   country: string | null,
   correlationId: string,
-  now = new Date(),
+  { now = new Date(), recentPrices = false }: { now?: Date; recentPrices?: boolean } = {},
 ): Promise<Quote> {
-  const facts = await fetchSkuFacts(
+  const facts = await skuFacts(
     lines.map((l) => l.skuId),
     correlationId,
+    recentPrices,
   );
   const priced: PricedLine[] = lines.map((line) => {
     const sku = facts.get(line.skuId);
@@ -75,6 +128,8 @@ export async function quote(
   if (currencies.size > 1) throw badInput(`an order is paid in one currency; these SKUs are priced in ${[...currencies].join(' and ')}`, { field: 'items' });
   const currency = [...currencies][0]!;
   const flashSale = lines.some((l) => facts.get(l.skuId)!.flashSale);
+  const starts = lines.map((l) => facts.get(l.skuId)!.flashSaleStartsAt).filter((s): s is string => s !== null);
+  const flashSaleStartsAt = starts.length ? new Date(Math.max(...starts.map((s) => new Date(s).getTime()))) : null;
 
   let coupon: Coupon | null = null;
   if (couponCode) {
@@ -89,7 +144,7 @@ export async function quote(
     }
   }
   const rate = await shippingRate(em, country);
-  return { lines: priced, currency, breakdown: priceOrder(priced, coupon, rate), couponCode: coupon?.code ?? null, flashSale };
+  return { lines: priced, currency, breakdown: priceOrder(priced, coupon, rate), couponCode: coupon?.code ?? null, flashSale, flashSaleStartsAt };
 }
 
 /** Whether every line can be reserved now, from the inventory subgraph (informational: placeOrder reserves for real). */

@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode, badInput, sql, type EntityManager, type Identity } from '@shop/kit';
 import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
-import { moveOrder, type OrderRow } from './order-state.js';
+import { lockOrder, moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { paymentTtlSeconds } from './quote.js';
 
@@ -14,8 +14,9 @@ import { paymentTtlSeconds } from './quote.js';
 
 /** Where an order goes once its stock is held: REVIEW when risk control flagged it, else PENDING_PAYMENT. */
 export async function stockHeld(tx: EntityManager, orderId: string, correlationId: string, audit: Record<string, unknown>) {
-  const flagged = await db(tx).selectFrom('orders').select('risk_review').where('id', '=', orderId).executeTakeFirst();
-  return moveOrder(tx, orderId, flagged?.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit });
+  const locked = await lockOrder(tx, orderId);
+  if (!locked) throw new Error(`order ${orderId} does not exist`);
+  return moveOrder(tx, orderId, locked.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, locked });
 }
 
 /** Orders waiting in REVIEW, oldest first (ids are time-ordered), after the cursor's id. */

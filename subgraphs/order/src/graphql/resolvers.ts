@@ -15,7 +15,6 @@ import {
   type SubgraphContext,
 } from '@shop/kit';
 import { addAddress, listAddresses } from '../domain/addresses.js';
-import type { FlashSaleGate } from '../domain/flash-sale-gate.js';
 import { cancelOrder } from '../domain/lifecycle.js';
 import { itemsByOrders, listOrders, ordersByIds, type OrderRow } from '../domain/orders.js';
 import { placeOrder } from '../domain/placement.js';
@@ -64,9 +63,6 @@ const refundsLoader = (ctx: SubgraphContext) =>
 /** Owner, admin, or a subgraph calling with its service identity. */
 export const maySee = (ctx: SubgraphContext, row: OrderRow): boolean =>
   ctx.identity !== undefined && (row.user_id === ctx.identity.userId || isAdmin(ctx.identity) || isService(ctx.identity));
-
-/** The order subgraph has one flash-sale gate per process, set at start-up. */
-export const runtime: { gate?: FlashSaleGate } = {};
 
 @Resolver(() => Order)
 export class OrderResolver {
@@ -117,17 +113,17 @@ export class OrderResolver {
       payable: Money.of(p.payable, p.currency),
       stockCheck: p.stockCheck,
       expiresAt: p.expiresAt,
+      queuePosition: p.queuePosition,
     });
   }
 
   @Mutation(() => PlaceOrderResult)
   async placeOrder(@Ctx() ctx: SubgraphContext, @Arg('input', () => PlaceOrderInput) input: PlaceOrderInput): Promise<PlaceOrderResult> {
     const identity = requireUser(ctx);
-    if (!runtime.gate) throw new Error('the order subgraph was not started');
     const startedAt = Date.now();
     let result: Awaited<ReturnType<typeof placeOrder>>;
     try {
-      result = await placeOrder(ctx.em, identity, input, ctx.correlationId, runtime.gate, riskClient(ctx));
+      result = await placeOrder(ctx.em, identity, input, ctx.correlationId, riskClient(ctx));
     } catch (error) {
       recordPlacement(startedAt, false);
       throw error;

@@ -110,6 +110,12 @@ export class OrderPreview {
 
   @Field(() => Date)
   expiresAt!: Date;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'flash-sale SKUs: the buyer is admitted, with this many admitted buyers (this one included) waiting for stock; null otherwise',
+  })
+  queuePosition?: number | null;
 }
 
 @ObjectType()

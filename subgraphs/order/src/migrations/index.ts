@@ -7,6 +7,7 @@ import { Migration20261202000040_refund_policy } from './Migration20261202000040
 import { Migration20261202000050_risk_review } from './Migration20261202000050_risk_review.js';
 import { Migration20261202000060_address_removal } from './Migration20261202000060_address_removal.js';
 import { Migration20261202072143_refund_version } from './Migration20261202072143_refund_version.js';
+import { Migration20261202105014_drop_preview } from './Migration20261202105014_drop_preview.js';
 import { Migration20261202110000_partitions } from './Migration20261202110000_partitions.js';
 
 /** Every migration of the ordering schema, oldest first. */
@@ -20,5 +21,6 @@ export const migrations = [
   Migration20261202000050_risk_review,
   Migration20261202000060_address_removal,
   Migration20261202072143_refund_version,
+  Migration20261202105014_drop_preview,
   Migration20261202110000_partitions,
 ];

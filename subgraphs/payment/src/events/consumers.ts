@@ -1,4 +1,4 @@
-import { startConsumer, type connectBroker, type EventHandlers, type openDatabase } from '@shop/kit';
+import { onlyWhen, startConsumer, type connectBroker, type EventHandlers, type openDatabase } from '@shop/kit';
 import { compensateRejectedPayment, executeRequestedRefund } from '../domain/refunds.js';
 import { orderClosed } from '../domain/operator-cases.js';
 
@@ -9,7 +9,8 @@ type Orm = Awaited<ReturnType<typeof openDatabase>>;
 export const orderEventHandlers: EventHandlers = {
   'order.payment-rejected': compensateRejectedPayment,
   'order.refund-requested': executeRequestedRefund,
-  'order.status-changed': orderClosed,
+  // Only a cancel concerns a payment (orderClosed); the other status changes cost nothing.
+  'order.status-changed': onlyWhen((e) => e.payload.to === 'CANCELED', orderClosed),
 };
 
 /** Queue "payment.order-events": compensations and after-sale refunds, one transaction per event with inbox dedup. */

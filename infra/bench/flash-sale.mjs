@@ -1,0 +1,357 @@
+// npm run bench:flash-sale: seed-design §2 scaled to this machine. A flash-sale SKU with S units, 15 × S
+// clicks from distinct buyers (each a previewOrder, then a placeOrder when admitted) through a bounded pool,
+// once against one gateway and one order process, once against two of each (behind round-robin proxies).
+// Prints decisions/s, latencies of refused and admitted clicks, order rows per refused click, time to sell
+// out, units sold, oversold, orders left unsettled, and whether each goal holds. Plain Node ESM; needs
+// `turbo run build` first (the npm script does it).
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { waitForSettle } from './database.mjs';
+import { readFlags } from './flags.mjs';
+import { gql, gqlOrThrow } from './gateway-client.mjs';
+import { mintClientToken, runBenchmark, say, saySummary, SetupError } from './harness.mjs';
+import { Latencies, Tally, ms, table } from './stats.mjs';
+
+const { FlashAdmission, createRedis, flashSaleSettings } = await import('../../subgraphs/kit/dist/index.js');
+
+const USAGE = `npm run bench:flash-sale -- [options]
+
+A flash sale through the gateway of freshly started stacks (own database, own broker names and Redis keys):
+one SKU with S units, clicks-per-unit × S clicks from distinct buyers, C at a time; each click previews the
+order and, when admitted, places it. Runs with 1 gateway + 1 order process, then 2 + 2.
+
+  --units S            units for sale                                (BENCH_UNITS, default 300)
+  --clicks-per-unit K  clicks per unit, each from its own buyer      (BENCH_CLICKS_PER_UNIT, default 15)
+  --concurrency C      clicks in flight at once (worker pool)        (BENCH_CONCURRENCY, default 150)
+  --shapes LIST        replicas of gateway and order per run         (BENCH_SHAPES, default 1,2)
+  --help
+
+Admission settings are the system's (FLASH_SALE_RATE, FLASH_SALE_BURST, FLASH_SALE_QUEUE from the environment,
+else their defaults). Exit code: 0 when every goal holds in every run, 1 when one does not, 2 when a stack
+or the set-up failed, 130 when interrupted.`;
+
+const GOALS = { decisionsPerS: 1000, refusedP95Ms: 100, rowsPerRefused: 0.01 };
+const WAREHOUSE = 'bench-wh-flash';
+const PREVIEW = `mutation FlashPreview($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId queuePosition } }`;
+/** Attempts per call when the system failed it. */
+const RETRIES = 3;
+const PLACE = `mutation FlashPlace($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status } } }`;
+
+function readOptions(argv = process.argv.slice(2), env = process.env) {
+  const { help, pick, int } = readFlags(argv, env, {
+    units: { type: 'string' },
+    'clicks-per-unit': { type: 'string' },
+    concurrency: { type: 'string' },
+    shapes: { type: 'string' },
+  });
+  const units = int('units', 'BENCH_UNITS', 300, { max: 100_000 });
+  const clicksPerUnit = int('clicks-per-unit', 'BENCH_CLICKS_PER_UNIT', 15, { max: 1000 });
+  const concurrency = int('concurrency', 'BENCH_CONCURRENCY', 150, { max: 2000 });
+  const shapes = String(pick('shapes', 'BENCH_SHAPES', '1,2'))
+    .split(',')
+    .map((s) => {
+      const n = Number(s.trim());
+      if (!Number.isInteger(n) || n < 1 || n > 4) throw new Error(`--shapes must list replica counts in 1..4, got "${s}"`);
+      return n;
+    });
+  return { help, units, clicksPerUnit, concurrency, shapes, clicks: units * clicksPerUnit };
+}
+
+/** As an admin: risk rules off (every buyer comes from this machine), one product with one flash-sale SKU and its units. */
+async function setUp(url, token, units) {
+  for (const id of ['ip-velocity', 'user-velocity', 'device-velocity']) {
+    await gqlOrThrow(url, `mutation($id: ID!) { setRiskRule(id: $id, enabled: false) { id } }`, { id }, token, 'setRiskRule');
+  }
+  const created = await gqlOrThrow(
+    url,
+    `mutation($input: CreateProductInput!) { createProduct(input: $input) { skus { id } } }`,
+    {
+      input: {
+        title: `Flash sale ${new Date().toISOString()}`,
+        description: 'created by npm run bench:flash-sale',
+        skus: [{ title: 'flash', price: 19900, currency: 'CNY', flashSale: true }],
+      },
+    },
+    token,
+    'createProduct',
+  );
+  const skuId = created.createProduct.skus[0].id;
+  await gqlOrThrow(
+    url,
+    `mutation($s: ID!, $w: ID!, $n: Int!) { setStock(skuId: $s, warehouseId: $w, onHand: $n) { id } }`,
+    { s: skuId, w: WAREHOUSE, n: units },
+    token,
+    'setStock',
+  );
+  return skuId;
+}
+
+/** Opens the sale: registers the SKU with the shared admission and waits until inventory has published its units. */
+async function openSale(admission, skuId, units) {
+  await admission.register(skuId);
+  const deadline = Date.now() + 15_000;
+  while ((await admission.state(skuId)).available !== units) {
+    if (Date.now() > deadline) throw new SetupError(`inventory did not publish the flash SKU's ${units} units to Redis within 15 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Units of the SKU held or sold in PostgreSQL. */
+const unitsTaken = async (reader, skuId) =>
+  (
+    await reader.query(`SELECT coalesce(sum(reserved + sold), 0)::int AS n, coalesce(min(available), 0)::int AS low FROM inventory.stock WHERE sku_id = $1`, [
+      skuId,
+    ])
+  ).rows[0];
+
+/** The clicks: a pool of `concurrency` workers over distinct buyers; watches the stock to time the sell-out. */
+async function runClicks({ url, tokens, skuId, concurrency, reader, units, shouldStop }) {
+  const r = {
+    refused: new Latencies(),
+    admitted: new Latencies(),
+    preview: new Latencies(),
+    outcomes: new Tally(),
+    errors: new Tally(),
+    admittedAt: [],
+    refusedAt: [],
+    placed: 0,
+    retries: 0,
+    soldOutMs: undefined,
+    wallMs: 0,
+  };
+  let next = 0;
+  const began = performance.now();
+  let clicking = true;
+  const watcher = (async () => {
+    while (clicking || r.soldOutMs === undefined) {
+      const taken = await unitsTaken(reader, skuId);
+      if (taken.n >= units && r.soldOutMs === undefined) r.soldOutMs = performance.now() - began;
+      if (!clicking && performance.now() - began > r.wallMs + 30_000) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  })();
+  /** As a shopper's app does: a call that failed for the system (not a refusal) is sent again, the same way (placeOrder keeps its clientReqId). */
+  const call = async (query, variables, token) => {
+    for (let attempt = 1; ; attempt++) {
+      const res = await gql(url, query, variables, token);
+      const failed = res.transport || res.code === 'INTERNAL_SERVER_ERROR' || res.code === 'SERVICE_UNAVAILABLE';
+      if (!failed || attempt === RETRIES) return res;
+      r.retries += 1;
+    }
+  };
+  const click = async (i) => {
+    const started = performance.now();
+    const preview = await call(PREVIEW, { input: { items: [{ skuId, qty: 1 }] } }, tokens[i]);
+    r.preview.add(preview.ms);
+    if (preview.transport || (!preview.errors && !preview.data?.previewOrder)) {
+      r.errors.add(`preview ${preview.transport ?? 'EMPTY'}`);
+      return;
+    }
+    if (preview.errors) {
+      r.refused.add(performance.now() - started);
+      r.refusedAt.push(performance.now() - began);
+      const reason = preview.errors[0]?.extensions?.reason;
+      r.outcomes.add(`${preview.code}${reason ? `/${reason}` : ''}`);
+      return;
+    }
+    r.admittedAt.push(performance.now() - began);
+    const place = await call(PLACE, { input: { previewId: preview.data.previewOrder.previewId, clientReqId: `flash-${i}` } }, tokens[i]);
+    if (place.transport || (!place.errors && !place.data?.placeOrder)) {
+      r.errors.add(`place ${place.transport ?? 'EMPTY'}`);
+      return;
+    }
+    r.admitted.add(performance.now() - started);
+    if (place.errors) {
+      const reason = place.errors[0]?.extensions?.reason;
+      r.outcomes.add(`admitted, then ${place.code}${reason ? `/${reason}` : ''}`);
+      return;
+    }
+    r.placed += 1;
+    r.outcomes.add(`admitted, placed ${place.data.placeOrder.order.status}`);
+  };
+  const worker = async () => {
+    while (!shouldStop()) {
+      const i = next++;
+      if (i >= tokens.length) return;
+      await click(i);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  r.wallMs = performance.now() - began;
+  clicking = false;
+  await watcher;
+  return r;
+}
+
+/** How fast the edge answered refusals once they began: the cost of a refused click alone. */
+function refusalRate(times) {
+  if (times.length < 2) return 'n/a';
+  const spanMs = Math.max(...times) - Math.min(...times);
+  return spanMs > 0 ? `${((times.length / spanMs) * 1000).toFixed(0)} (${times.length} in ${(spanMs / 1000).toFixed(2)} s)` : 'n/a';
+}
+
+/** The most admissions in any one second of the run, cluster-wide. */
+function peakPerSecond(times) {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi] - sorted[lo] >= 1000) lo++;
+    peak = Math.max(peak, hi - lo + 1);
+  }
+  return peak;
+}
+
+async function oneShape({ replicas, options, runId, reader, startStack, interrupted }) {
+  say();
+  say(`=== ${replicas} gateway${replicas > 1 ? 's' : ''} + ${replicas} order process${replicas > 1 ? 'es' : ''} ===`);
+  const suffix = `-r${replicas}`;
+  const stack = await startStack(suffix, replicas > 1 ? { replicas: { gateway: replicas, order: replicas } } : {});
+  const adminToken = await mintClientToken({ userId: `bench-admin-${runId}${suffix}`, roles: ['admin'] });
+  const skuId = await setUp(stack.gatewayUrl, adminToken, options.units).catch((error) => {
+    throw new SetupError(error.message);
+  });
+  // The bench reads and opens the sale under the stack's Redis key prefix (kit redis.ts).
+  process.env.SHOP_RUN_ID = `${runId}${suffix}`;
+  const redis = createRedis({ name: 'bench-flash-sale' });
+  try {
+    const admission = new FlashAdmission(redis);
+    await openSale(admission, skuId, options.units);
+    const tokens = await Promise.all(Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-b${i}`, roles: [] })));
+    say(`sale open: ${options.units} units, ${tokens.length} buyers, ${options.concurrency} clicks in flight`);
+    const loadBefore = os.loadavg()[0];
+    const clicks = await runClicks({
+      url: stack.gatewayUrl,
+      tokens,
+      skuId,
+      concurrency: options.concurrency,
+      reader,
+      units: options.units,
+      shouldStop: interrupted,
+    });
+    const loadAfter = os.loadavg()[0];
+    const settled = await waitForSettle(reader, 60_000);
+    const orders = (
+      await reader.query(
+        `SELECT o.status, coalesce(o.cancel_reason, '') AS reason, count(*)::int AS n
+           FROM ordering.orders o JOIN ordering.order_item i ON i.order_id = o.id WHERE i.sku_id = $1 GROUP BY 1, 2 ORDER BY 3 DESC`,
+        [skuId],
+      )
+    ).rows;
+    const stock = (await reader.query(`SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1`, [skuId])).rows;
+    const state = await admission.state(skuId);
+    return { replicas, clicks, settled, orders, stock, state, loadBefore, loadAfter, stack };
+  } finally {
+    redis.disconnect();
+    await stack.stop();
+  }
+}
+
+/** The figures of one run, and its goals. */
+function figures(run, options) {
+  const { clicks, orders, stock } = run;
+  const decided = clicks.refused.count + clicks.admitted.count;
+  const held = stock.reduce((n, r) => n + r.reserved + r.sold, 0);
+  const negative = stock.filter((r) => r.available < 0 || r.reserved < 0 || r.sold < 0).length;
+  const oversold = Math.max(0, held - options.units) + negative;
+  const orderRows = orders.reduce((n, r) => n + r.n, 0);
+  const unsettled = orders.filter((r) => r.status === 'CREATED').reduce((n, r) => n + r.n, 0);
+  const withoutUnit = Math.max(0, orderRows - held);
+  const notServed = Math.max(1, options.clicks - held);
+  const refused = clicks.refused.summary();
+  const admitted = clicks.admitted.summary();
+  const perS = decided / (clicks.wallMs / 1000);
+  const rowsPerRefused = withoutUnit / notServed;
+  const goals = [
+    ['0 oversold', oversold === 0, String(oversold)],
+    ['units held = units for sale', held === options.units, `${held} / ${options.units}`],
+    [`≥ ${GOALS.decisionsPerS} decisions/s`, perS >= GOALS.decisionsPerS, perS.toFixed(0)],
+    [`refused p95 ≤ ${GOALS.refusedP95Ms} ms`, refused.p95 <= GOALS.refusedP95Ms, ms(refused.p95)],
+    [`≤ ${GOALS.rowsPerRefused} order rows per refused click`, rowsPerRefused <= GOALS.rowsPerRefused, rowsPerRefused.toFixed(4)],
+    ['no order left unsettled', unsettled === 0, String(unsettled)],
+  ];
+  return { decided, held, oversold, orderRows, unsettled, withoutUnit, refused, admitted, perS, rowsPerRefused, goals };
+}
+
+function printRun(run, f, options) {
+  const { clicks } = run;
+  const settings = flashSaleSettings();
+  saySummary([
+    ['clicks', undefined],
+    ['clicks decided / sent', `${f.decided} / ${options.clicks}${clicks.errors.total ? `; errors ${clicks.errors}` : ''}`],
+    ['answers', String(clicks.outcomes)],
+    ['calls sent again after a failure', String(clicks.retries)],
+    ['decisions / s', `${f.perS.toFixed(0)} (wall ${(clicks.wallMs / 1000).toFixed(2)} s)`],
+    ['refusals / s (first to last refusal)', refusalRate(clicks.refusedAt)],
+    ['refused p50 / p95 / p99', `${ms(f.refused.p50)} / ${ms(f.refused.p95)} / ${ms(f.refused.p99)}  (${f.refused.count})`],
+    ['admitted p50 / p95 / p99 (preview + place)', `${ms(f.admitted.p50)} / ${ms(f.admitted.p95)} / ${ms(f.admitted.p99)}  (${f.admitted.count})`],
+    [
+      'admissions in the busiest second',
+      `${peakPerSecond(clicks.admittedAt)} (the cluster's bound: burst ${settings.burst} + rate ${settings.rate}/s, units ${options.units})`,
+    ],
+    ['stock and orders', undefined],
+    ['time to sell out', clicks.soldOutMs === undefined ? 'not sold out' : `${(clicks.soldOutMs / 1000).toFixed(2)} s`],
+    ['units sold (held or sold) / for sale', `${f.held} / ${options.units}`],
+    ['oversold', String(f.oversold)],
+    ['order rows (by status)', run.orders.map((o) => `${o.status}${o.reason ? `/${o.reason}` : ''} ${o.n}`).join(', ') || 'none'],
+    ['order rows per refused click', `${f.rowsPerRefused.toFixed(4)} (${f.withoutUnit} rows without a unit / ${options.clicks - f.held} clicks without one)`],
+    [
+      'orders left unsettled',
+      `${f.unsettled}${run.settled.ms === undefined ? ' (not settled within 60 s)' : ` (settled ${run.settled.ms} ms after the last click)`}`,
+    ],
+    ['Redis after the sale', `available ${run.state.available}, admitted and waiting ${run.state.pending}, held since the last report ${run.state.held}`],
+    ['load average (1 min) before / after', `${run.loadBefore.toFixed(2)} / ${run.loadAfter.toFixed(2)}`],
+    ['goals', undefined],
+    ...f.goals.map(([label, ok, value]) => [`${ok ? 'ok  ' : 'FAIL'} ${label}`, value]),
+  ]);
+}
+
+async function run({ options, runId, reader, startStack, interrupted }) {
+  const results = [];
+  for (const replicas of options.shapes) {
+    if (interrupted()) return 130;
+    const r = await oneShape({ replicas, options, runId, reader, startStack, interrupted });
+    if (interrupted()) return 130;
+    const f = figures(r, options);
+    printRun(r, f, options);
+    results.push({ r, f });
+  }
+  if (results.length > 1) {
+    const col = (f) => [
+      f.perS.toFixed(0),
+      ms(f.refused.p95),
+      ms(f.admitted.p95),
+      f.rowsPerRefused.toFixed(4),
+      String(f.held),
+      String(f.oversold),
+      String(f.unsettled),
+    ];
+    const labels = ['decisions / s', 'refused p95', 'admitted p95', 'order rows per refused click', 'units sold', 'oversold', 'unsettled'];
+    say();
+    say(
+      table(
+        'side by side',
+        labels.map((label, i) => [label, results.map(({ r, f }) => `${r.replicas}+${r.replicas}: ${col(f)[i]}`.padEnd(24)).join('')]),
+      ),
+    );
+  }
+  say(`\nload average (1 min) at the end: ${os.loadavg()[0].toFixed(2)}`);
+  const failed = results.some(({ f }) => f.goals.some(([, ok]) => !ok));
+  say(failed ? '\nRESULT: a goal does not hold' : '\nRESULT: every goal holds');
+  return failed ? 1 : 0;
+}
+
+await runBenchmark({
+  title: 'shop flash-sale benchmark',
+  usage: USAGE,
+  readOptions,
+  parameters: (options) => [
+    ['units for sale', options.units],
+    ['clicks (distinct buyers)', `${options.clicks} (${options.clicksPerUnit} per unit)`],
+    ['concurrency', options.concurrency],
+    ['runs', options.shapes.map((n) => `${n} gateway + ${n} order`).join(', then ')],
+    ['admission', `rate ${flashSaleSettings().rate}/s, burst ${flashSaleSettings().burst}, queue ${flashSaleSettings().queue} (per SKU, cluster-wide)`],
+  ],
+  ownStacks: true,
+  failureCode: 2,
+  run,
+});
