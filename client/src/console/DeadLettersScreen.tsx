@@ -28,6 +28,14 @@ function QueueCard({ queue, onDone }: { queue: Queue; onDone(): void }) {
           {L(`Replayed ${replayed.data.replayDeadLetters.replayed}.`, `已重放 ${replayed.data.replayDeadLetters.replayed} 条。`)}
         </p>
       ) : null}
+      {replayed.data && replayed.data.replayDeadLetters.tooOld.length > 0 ? (
+        <p role="alert" className="alert">
+          {L(
+            `Not replayed, older than the deduplication horizon (they could apply twice): ${replayed.data.replayDeadLetters.tooOld.join(', ')}.`,
+            `超过去重期限、未重放（重放可能重复生效）：${replayed.data.replayDeadLetters.tooOld.join('，')}。`,
+          )}
+        </p>
+      ) : null}
       {discarded.data ? (
         <p role="status" className="ok">
           {L(`Discarded ${discarded.data.discardDeadLetters.discarded}.`, `已丢弃 ${discarded.data.discardDeadLetters.discarded} 条。`)}

@@ -22,7 +22,8 @@ type Connection = ReturnType<typeof connectBroker>;
 export const USAGE = `usage: npm run dlq -- <command>
   list                                             dead-lettered messages per consumer
   show <service.consumer> [--limit N]              the first N dead letters (default 10), left in place
-  replay <service.consumer> (--event <id>... | --all)  back to the consumer queue, acked after the broker confirmed
+  replay <service.consumer> (--event <id>... | --all)  back to the consumer queue, acked after the broker confirmed;
+                                                   events older than INBOX_DEDUP_HORIZON_HOURS are refused (kept)
   discard <service.consumer> --event <id>...       removes the named events for good`;
 
 export interface CliIo {
@@ -121,7 +122,11 @@ export async function runDlqCommand(argv: readonly string[], io: CliIo): Promise
         });
         out(`${args.target}: replayed ${result.replayed}, left in the DLQ ${result.kept}`);
         if (result.missing.length) err(`not in the dead-letter queue: ${result.missing.join(', ')}`);
-        return result.missing.length ? 1 : 0;
+        if (result.tooOld.length)
+          err(
+            `not replayed, older than the deduplication horizon (INBOX_DEDUP_HORIZON_HOURS; the inbox may have forgotten them, so a replay could apply them twice): ${result.tooOld.join(', ')}`,
+          );
+        return result.missing.length || result.tooOld.length ? 1 : 0;
       }
       case 'discard': {
         const queue = resolveQueue(args.target, consumers);

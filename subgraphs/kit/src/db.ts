@@ -166,6 +166,8 @@ export async function openDatabase(options: DatabaseOptions, { snapshot = false 
     ensureDatabase: false,
     pool: { min: 0, max: options.poolMax ?? 10 },
     debug: process.env.SQL_DEBUG === '1',
+    // SQL functions are written by hand in migrations (the order partitions' maintenance); entities do not describe them.
+    schemaGenerator: { ignoreRoutines: true },
     migrations: {
       tableName: 'mikro_orm_migrations',
       schema: options.schema,

@@ -23,3 +23,10 @@ export function parseId(prefix: IdPrefix, value: string, field = 'id'): string {
 }
 
 const truncate = (value: string): string => (value.length > 60 ? `${value.slice(0, 57)}...` : value);
+
+/**
+ * The smallest id of a prefix created at `at`: a UUIDv7 starts with its creation time in
+ * milliseconds (12 hex digits), so ids compare as their creation times do. The order tables are
+ * partitioned by these bounds (the SQL function order_id_floor computes the same).
+ */
+export const idFloor = (prefix: IdPrefix, at: Date): string => `${prefix}_${Math.floor(at.getTime()).toString(16).padStart(12, '0')}${'0'.repeat(20)}`;

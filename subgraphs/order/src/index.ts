@@ -5,6 +5,7 @@ import { loadDemoCoupons } from './domain/demo.js';
 import { flashOrderMoved, startFlashSale } from './domain/flash-sale.js';
 import { startTimeoutJob } from './domain/lifecycle.js';
 import { afterOrderMove } from './domain/order-state.js';
+import { startPartitionJob } from './domain/partitions.js';
 import { watchOperatorCases } from './domain/operator-cases.js';
 import { startOrderConsumers } from './events/consumers.js';
 import { buildOrderSchema } from './schema.js';
@@ -15,7 +16,7 @@ export { buildOrderSchema };
 /** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
 export { database };
 
-/** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, serve. */
+/** Starts the order subgraph: migrate, outbox relay, saga consumers, timeout job, partition maintenance, serve. */
 export async function start(port = subgraphPort('order')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'ADDRESS_ENCRYPTION_KEY']);
   checkEncryptionKeys();
@@ -26,6 +27,7 @@ export async function start(port = subgraphPort('order')) {
   afterOrderMove(flashOrderMoved);
   const messaging = await startMessaging({ orm, service: 'order', schema: 'ordering', consumers: (connection) => startOrderConsumers(connection, orm) });
   const timeouts = startTimeoutJob(orm.em.fork());
+  const partitions = startPartitionJob(orm.em.fork());
   return startSubgraph({
     name: 'order',
     port,
@@ -34,6 +36,7 @@ export async function start(port = subgraphPort('order')) {
     readiness: messaging.readiness,
     onShutdown: async () => {
       await timeouts.stop();
+      await partitions.stop();
       await messaging.stop();
       flash.stop();
     },

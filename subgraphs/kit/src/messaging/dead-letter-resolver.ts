@@ -110,6 +110,9 @@ export class DeadLetterReplay {
 
   @Field(() => [String], { description: 'event ids asked for that were not in the queue' })
   missing!: string[];
+
+  @Field(() => [String], { description: 'event ids left in the queue: older than the deduplication horizon (INBOX_DEDUP_HORIZON_HOURS), not safe to replay' })
+  tooOld!: string[];
 }
 
 @ObjectType()

@@ -145,7 +145,7 @@ describe('dead-letter tooling', () => {
     failing.delete(orderId);
     const progress: [number, number][] = [];
     const result = await replayDeadLetters(connection, queue, { all: true, onProgress: (done, total) => progress.push([done, total]) });
-    expect(result).toEqual({ replayed: 1, kept: 0, missing: [] });
+    expect(result).toEqual({ replayed: 1, kept: 0, missing: [], tooOld: [] });
     expect(progress.at(-1)).toEqual([1, 1]);
     await eventually(async () => ((await appliedCount(orderId)) === 1 ? true : undefined));
     await eventually(async () => ((await dlqDepth()) === 0 ? true : undefined));
@@ -155,7 +155,7 @@ describe('dead-letter tooling', () => {
     await sendTo(dlq, envelope, { 'x-death': [{ count: 1, reason: 'delivery_limit', queue }], 'x-first-death-reason': 'delivery_limit' });
     await eventually(async () => ((await dlqDepth()) === 1 ? true : undefined));
     const again = await replayDeadLetters(connection, queue, { eventIds: [envelope.eventId] });
-    expect(again).toEqual({ replayed: 1, kept: 0, missing: [] });
+    expect(again).toEqual({ replayed: 1, kept: 0, missing: [], tooOld: [] });
     await eventually(async () => ((await queueDepth()) === 0 && (await dlqDepth()) === 0 ? true : undefined));
     expect(await appliedCount(orderId)).toBe(1);
     expect(handled.get(orderId)).toBe(1);

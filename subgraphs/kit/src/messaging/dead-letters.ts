@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, Connection, ReturnedMessage, SyncMessage } from 'rabbitmq-client';
 import { Gauge } from 'prom-client';
+import { envInt } from '../config.js';
 import { logger } from '../logger.js';
 import { registry } from '../metrics.js';
 import { deadLetterQueue, queueName } from './topology.js';
@@ -225,7 +226,29 @@ export async function peekDeadLetters(connection: Connection, queue: string, lim
   });
 }
 
+/**
+ * INBOX_DEDUP_HORIZON_HOURS (default 7 days) in milliseconds: how long consumers keep an event's inbox
+ * row (retention.ts prunes older ones). An event older than this may have lost its inbox row, so a
+ * copy of it could be applied twice: the replay tool refuses it, and retention prunes such dead letters.
+ */
+export const dedupHorizonMs = (): number => envInt('INBOX_DEDUP_HORIZON_HOURS', 168) * 3_600_000;
+
+/** When the event of a dead letter happened: its occurredAt, else when it was dead-lettered; null when neither is known. */
+function eventTime(msg: SyncMessage): number | null {
+  const letter = describeDeadLetter(msg);
+  const at = Date.parse(letter.occurredAt ?? letter.deadLetteredAt ?? '');
+  return Number.isFinite(at) ? at : null;
+}
+
+/** Whether a dead letter is past the deduplication horizon (replaying it could apply it twice). */
+const pastHorizon = (msg: SyncMessage, horizonMs: number, now = Date.now()): boolean => {
+  const at = eventTime(msg);
+  return at !== null && now - at > horizonMs;
+};
+
 export interface ReplayOptions {
+  /** Events older than this are not replayed (they stay in the DLQ and are listed in tooOld); default dedupHorizonMs(). */
+  horizonMs?: number;
   /** Replay the messages with these event ids (every copy of each). */
   eventIds?: readonly string[];
   /** Replay every message the DLQ holds when the replay starts. */
@@ -242,6 +265,8 @@ export interface ReplayResult {
   kept: number;
   /** Requested event ids that were not in the DLQ. */
   missing: string[];
+  /** Event ids (or "(no event id)") left in the DLQ because the event is past the deduplication horizon. */
+  tooOld: string[];
 }
 
 const selection = (options: { eventIds?: readonly string[]; all?: boolean }): ((msg: SyncMessage) => boolean) => {
@@ -268,6 +293,8 @@ export async function replayDeadLetters(connection: Connection, queue: string, o
   const runId = randomUUID();
   const batchSize = Math.max(1, options.batchSize ?? 50);
   const seen = new Set<string>();
+  const horizonMs = options.horizonMs ?? dedupHorizonMs();
+  const tooOld: string[] = [];
 
   return withChannel(connection, async (ch, returned) => {
     let replayed = 0;
@@ -285,7 +312,10 @@ export async function replayDeadLetters(connection: Connection, queue: string, o
         scanned += 1;
         const id = eventIdOf(msg);
         if (id) seen.add(id);
-        if (selected(msg) && !replayedByThisRun(msg, runId)) batch.push(msg);
+        if (selected(msg) && pastHorizon(msg, horizonMs)) {
+          tooOld.push(id ?? '(no event id)');
+          kept += 1;
+        } else if (selected(msg) && !replayedByThisRun(msg, runId)) batch.push(msg);
         else kept += 1; // stays unacked: back to the DLQ when the channel closes
       }
       if (batch.length === 0) continue;
@@ -304,7 +334,7 @@ export async function replayDeadLetters(connection: Connection, queue: string, o
       options.onProgress?.(replayed, Math.max(goal, replayed));
       if (failure) throw new DeadLetterError(`replay stopped after ${replayed} message(s); the rest stay in ${deadLetterQueue(queue)}: ${failure}`);
     }
-    return { replayed, kept, missing: (options.eventIds ?? []).filter((id) => !seen.has(id)) };
+    return { replayed, kept, missing: (options.eventIds ?? []).filter((id) => !seen.has(id)), tooOld };
   });
 }
 
@@ -359,6 +389,27 @@ export async function discardDeadLetters(connection: Connection, queue: string, 
       logger.warn({ queue, eventId: id, type: msg.type }, 'dead-lettered event discarded by an operator');
     }
     return { discarded, missing: options.eventIds.filter((id) => !seen.has(id)) };
+  });
+}
+
+/**
+ * Retention of dead letters (retention.ts): removes from the DLQ every message whose event is older
+ * than `horizonMs` (the deduplication horizon: it can no longer be replayed safely), each logged with
+ * its event id; the others stay. Answers how many it removed.
+ */
+export async function pruneDeadLetters(connection: Connection, queue: string, horizonMs: number): Promise<number> {
+  if ((await depth(connection, deadLetterQueue(queue))) === null) return 0;
+  return withChannel(connection, async (ch) => {
+    let removed = 0;
+    for (;;) {
+      const msg = await ch.basicGet({ queue: deadLetterQueue(queue) });
+      if (!msg) break;
+      if (!pastHorizon(msg, horizonMs)) continue;
+      ch.basicAck({ deliveryTag: msg.deliveryTag });
+      removed += 1;
+      logger.warn({ queue, eventId: eventIdOf(msg), type: msg.type, horizonMs }, 'dead letter past the deduplication horizon pruned');
+    }
+    return removed;
   });
 }
 

@@ -7,3 +7,4 @@ export * from './dead-letters.js';
 export * from './service.js';
 export * from './retry.js';
 export * from './dead-letter-resolver.js';
+export * from './retention.js';

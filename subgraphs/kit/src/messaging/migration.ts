@@ -51,5 +51,16 @@ export class Migration20261202000001_outbox_unroutable extends Migration {
   }
 }
 
+/**
+ * Retention (retention.ts) deletes published outbox rows and old inbox rows in batches: each batch
+ * finds its rows through these indexes instead of scanning the table.
+ */
+export class Migration20261202100000_retention extends Migration {
+  override up(): void {
+    this.addSql(`CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL`);
+    this.addSql(`CREATE INDEX inbox_processed_idx ON inbox (processed_at)`);
+  }
+}
+
 /** The kit's messaging migrations, oldest first: every subgraph with an outbox lists these first. */
-export const messagingMigrations = [Migration20261124000000_messaging, Migration20261202000001_outbox_unroutable];
+export const messagingMigrations = [Migration20261124000000_messaging, Migration20261202000001_outbox_unroutable, Migration20261202100000_retention];

@@ -3,6 +3,7 @@ import type { Consumer } from 'rabbitmq-client';
 import type { ReadinessCheck } from '../server.js';
 import { CONSUMER_QUEUES, startDeadLetterGauge } from './dead-letters.js';
 import { startOutboxRelay } from './relay.js';
+import { startRetention } from './retention.js';
 import { checkBroker, connectBroker } from './topology.js';
 import { logger } from '../logger.js';
 
@@ -17,7 +18,8 @@ export interface Messaging {
 
 /**
  * The messaging side of a subgraph: a broker connection, the outbox relay of its schema, its
- * consumers, the dlq_backlog gauge of its queues, and a readiness check for the broker.
+ * consumers, the dlq_backlog gauge of its queues, the retention of its outbox, inbox and dead
+ * letters (retention.ts), and a readiness check for the broker.
  */
 export async function startMessaging(options: {
   orm: MikroORM;
@@ -30,10 +32,10 @@ export async function startMessaging(options: {
   const relay = startOutboxRelay({ orm: options.orm, connection, schema: options.schema });
   const started = options.consumers ? await options.consumers(connection) : [];
   const consumers = Array.isArray(started) ? started : [started];
-  const gauge = startDeadLetterGauge(
-    connection,
-    CONSUMER_QUEUES.filter((q) => q.service === options.service),
-  );
+  const ownQueues = CONSUMER_QUEUES.filter((q) => q.service === options.service);
+  const gauge = startDeadLetterGauge(connection, ownQueues);
+  // Published outbox rows, inbox rows past the deduplication horizon, and dead letters past it: pruned by one replica.
+  const retention = startRetention({ orm: options.orm, schema: options.schema, deadLetters: { connection, queues: ownQueues } });
   return {
     connection,
     readiness: { rabbitmq: () => checkBroker(connection) },
@@ -42,6 +44,7 @@ export async function startMessaging(options: {
       for (const consumer of consumers) await consumer.close();
       logger.debug('stopping the outbox relay');
       await relay.stop();
+      await retention.stop();
       gauge.stop();
       logger.debug('closing the broker connection');
       await connection.close();

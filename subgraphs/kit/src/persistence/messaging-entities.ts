@@ -20,7 +20,11 @@ export const OutboxEntity = defineEntity({
     retryAt: p.datetime().nullable(),
   },
   // The relay reads unpublished rows only; once published they leave this partial index.
-  indexes: [{ name: 'outbox_unpublished_idx', properties: ['createdAt'], where: 'published_at IS NULL' }],
+  indexes: [
+    { name: 'outbox_unpublished_idx', properties: ['createdAt'], where: 'published_at IS NULL' },
+    // Retention deletes published rows oldest first (retention.ts).
+    { name: 'outbox_published_idx', properties: ['publishedAt'], where: 'published_at IS NOT NULL' },
+  ],
   // LISTEN/NOTIFY wakes the relay at once; the function outbox_notify() is created by the same migration.
   triggers: [
     {
@@ -43,6 +47,8 @@ export const InboxEntity = defineEntity({
     type: p.text(),
     processedAt: p.datetime().defaultRaw('now()'),
   },
+  // Retention deletes rows past the deduplication horizon (retention.ts).
+  indexes: [{ name: 'inbox_processed_idx', properties: ['processedAt'] }],
 });
 
 export const messagingEntities = [OutboxEntity, InboxEntity] as const;

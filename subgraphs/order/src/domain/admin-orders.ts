@@ -1,6 +1,7 @@
 import { groupBy, type EntityManager, type Selectable } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import type { OrderRow, OrderStatus } from './order-state.js';
+import { liveThenArchived } from './orders.js';
 
 /** What operators filter the order list by. */
 export interface OrderSearch {
@@ -40,13 +41,10 @@ export type OrderEventRow = Selectable<Db['order_event']>;
 
 /** The audit trail (order_event) of each order, oldest first. */
 export async function eventsByOrders(em: EntityManager, ids: readonly string[]): Promise<Map<string, OrderEventRow[]>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db(em)
-    .selectFrom('order_event')
-    .selectAll()
-    .where('order_id', 'in', [...ids])
-    .orderBy('created_at')
-    .orderBy('version')
-    .execute();
+  const rows = await liveThenArchived(
+    ids,
+    (q, some) => q.selectFrom('order_event').selectAll().where('order_id', 'in', some).orderBy('created_at').orderBy('version').execute(),
+    em,
+  );
   return groupBy(rows, (r) => r.order_id);
 }

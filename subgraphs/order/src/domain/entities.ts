@@ -74,6 +74,13 @@ export interface PreviewLine {
   unitPrice: number;
 }
 
+/**
+ * Orders, their items and their audit trail are range-partitioned by order id, i.e. by time (ids are
+ * UUIDv7): Migration20261202110000_partitions creates the partitioned tables and the archive schema,
+ * partitions.ts creates partitions ahead. The entities leave `partitionBy` out on purpose: the
+ * partitions are created by that job as time passes, so no fixed list could describe them, and
+ * MikroORM leaves a table's partitioning alone when its entity does not declare one.
+ */
 export const OrderEntity = defineEntity({
   name: 'Order',
   tableName: 'orders',
@@ -146,13 +153,14 @@ export const OrderRequestEntity = defineEntity({
   },
 });
 
+/** Uses of a coupon; they stay when their order is archived (the per-user limits count them), so order_id is a plain reference. */
 export const CouponUseEntity = defineEntity({
   name: 'CouponUse',
   tableName: 'coupon_use',
   properties: {
     code: () => p.manyToOne(CouponEntity).primary().mapToPk().fieldName('code').deleteRule('no action').updateRule('no action'),
     userId: p.text(),
-    orderId: () => p.manyToOne(OrderEntity).primary().mapToPk().fieldName('order_id').deleteRule('no action').updateRule('no action'),
+    orderId: p.text().primary(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
   indexes: [{ name: 'coupon_use_user_idx', properties: ['code', 'userId'] }],
@@ -163,8 +171,9 @@ export const OrderEventEntity = defineEntity({
   name: 'OrderEvent',
   tableName: 'order_event',
   properties: {
+    // The order's id first: the table is partitioned by it, and a partitioned table's key includes it.
+    orderId: () => p.manyToOne(OrderEntity).primary().mapToPk().fieldName('order_id'),
     id: p.text().primary(),
-    orderId: () => p.manyToOne(OrderEntity).mapToPk().fieldName('order_id'),
     eventType: p.text(),
     fromStatus: p.text().nullable(),
     toStatus: p.text(),

@@ -1,4 +1,4 @@
-import { envInt, forbidden, isAdmin, logger, type EntityManager, type Identity, dbNow, sql } from '@shop/kit';
+import { envInt, forbidden, isAdmin, logger, type EntityManager, type Identity, sql } from '@shop/kit';
 import { db } from '../persistence.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
@@ -31,7 +31,8 @@ export async function cancelExpiredOrders(em: EntityManager, batchSize = 100): P
       .selectFrom('orders')
       .select('id')
       .where('status', 'in', ['CREATED', 'PENDING_PAYMENT'])
-      .where(sql<string>`expire_at + make_interval(secs => ${paymentGraceSeconds()})`, '<=', dbNow<string>())
+      // The column alone on one side: an index condition on orders_expiry_idx, so the scan stops at the first order not yet due.
+      .where('expire_at', '<=', sql<string>`now() - make_interval(secs => ${paymentGraceSeconds()})`)
       .orderBy('expire_at')
       .limit(batchSize)
       .forUpdate()

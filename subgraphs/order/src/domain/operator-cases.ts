@@ -7,7 +7,8 @@ import { db } from '../persistence.js';
  * schema with a gauge that an alert rule watches (infra/monitoring/alerts.yml):
  * - refund_failed_open: orders whose last refund request FAILED at the provider (its waiting
  *   parcels were stopped, the money is not back);
- * - risk_review_backlog / risk_review_oldest_seconds: orders waiting in REVIEW for an admin.
+ * - risk_review_backlog / risk_review_oldest_seconds: orders waiting in REVIEW for an admin;
+ * - order_partitions_ahead_seconds: how far ahead the partitions of orders reach (partitions.ts).
  */
 let source: MikroORM | undefined;
 export const watchOperatorCases = (orm: MikroORM): void => {
@@ -34,4 +35,7 @@ computedGauge('risk_review_backlog', 'orders waiting in REVIEW for a risk decisi
 );
 computedGauge('risk_review_oldest_seconds', 'how long the oldest order in REVIEW has waited, seconds', () =>
   number((q) => inReview(q).select(sql<string>`coalesce(extract(epoch FROM now() - min(updated_at)), 0)`.as('n'))),
+);
+computedGauge('order_partitions_ahead_seconds', 'how far ahead of now the last partition of ordering.orders reaches, seconds (partitions.ts)', () =>
+  number((q) => q.selectNoFrom(sql<string>`coalesce(extract(epoch FROM order_partitions_end() - now()), 0)`.as('n'))),
 );

@@ -17,7 +17,7 @@ import {
 import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
 import { moveOrder } from './order-state.js';
-import { findOrder } from './orders.js';
+import { findOrder, liveThenArchived } from './orders.js';
 import { refundRequested, storedRefund, type RefundRow, type RefundStatus } from './refund-state.js';
 
 export type { RefundRow };
@@ -33,12 +33,7 @@ export const refundsInStatus = (em: EntityManager, status: RefundStatus, limit: 
 
 /** The refunds of some orders, newest first. */
 export const refundsOfOrders = (em: EntityManager, orderIds: readonly string[]): Promise<RefundRow[]> =>
-  db(em)
-    .selectFrom('refund_request')
-    .selectAll()
-    .where('order_id', 'in', [...orderIds])
-    .orderBy('created_at', 'desc')
-    .execute();
+  liveThenArchived(orderIds, (q, some) => q.selectFrom('refund_request').selectAll().where('order_id', 'in', some).orderBy('created_at', 'desc').execute(), em);
 
 export interface ReturnedLine {
   skuId: string;

@@ -8,6 +8,7 @@ import { Migration20261202000050_risk_review } from './Migration20261202000050_r
 import { Migration20261202000060_address_removal } from './Migration20261202000060_address_removal.js';
 import { Migration20261202072143_refund_version } from './Migration20261202072143_refund_version.js';
 import { Migration20261202105014_drop_preview } from './Migration20261202105014_drop_preview.js';
+import { Migration20261202110000_partitions } from './Migration20261202110000_partitions.js';
 
 /** Every migration of the ordering schema, oldest first. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   Migration20261202000060_address_removal,
   Migration20261202072143_refund_version,
   Migration20261202105014_drop_preview,
+  Migration20261202110000_partitions,
 ];
