@@ -51,6 +51,22 @@ export const eventSchemas = {
   'order.payment-rejected': z.object({ orderId: id, paymentId: id, reason: z.string().max(200) }),
   /** The order asks the payment subgraph to refund (after-sale); restock tells whether stock returns. */
   'order.refund-requested': z.object({ refundId: id, orderId: id, amount: money, reason: z.string().max(500), restock: z.boolean() }),
+  /**
+   * A SKU's facts as the catalog now holds them (on creation and on every change): the order
+   * subgraph keeps its price copy from it, gateways drop cached answers holding it. `revision`
+   * grows with every change, so a late or duplicated event never overwrites a newer one.
+   */
+  'catalog.sku-changed': z.object({
+    skuId: id,
+    productId: id,
+    title: z.string().max(500),
+    flashSale: z.boolean(),
+    flashSaleStartsAt: z.string().datetime().nullable(),
+    price: money,
+    revision: z.number().int().positive(),
+  }),
+  /** A product was created or its listing facts changed: gateways drop cached listings and searches. */
+  'catalog.product-changed': z.object({ productId: id, skuIds: z.array(id) }),
   'inventory.stock-reserved': z.object({ orderId: id, allocations: z.array(allocation).min(1) }),
   'inventory.stock-rejected': z.object({ orderId: id, shortages: z.array(z.object({ skuId: id, requested: qty, available: z.number().int().nonnegative() })) }),
   'inventory.stock-confirmed': z.object({ orderId: id, allocations: z.array(allocation).min(1) }),
