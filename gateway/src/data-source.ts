@@ -1,8 +1,17 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceEndpointDefinition } from '@apollo/gateway';
-import { CORRELATION_HEADER, IDENTITY_HEADER, SUBGRAPHS, envInt, subgraphUrl, type SubgraphName, CLIENT_IP_HEADER, DEVICE_ID_HEADER } from '@shop/kit';
+import {
+  CORRELATION_HEADER,
+  IDENTITY_HEADER,
+  SUBGRAPHS,
+  envInt,
+  subgraphUrl,
+  type SubgraphName,
+  CLIENT_IP_HEADER,
+  DEVICE_ID_HEADER,
+  signInternalIdentity,
+} from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { deduplicateInFlight } from './fast-reads/index.js';
-import { signedIdentity } from './identity-cache.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 
@@ -34,7 +43,7 @@ export class ShopDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (!headers) return;
     const context = options.context as Partial<GatewayContext>;
     if (context.correlationId) headers.set(CORRELATION_HEADER, context.correlationId);
-    if (context.identity) headers.set(IDENTITY_HEADER, await signedIdentity(context.identity, this.subgraph));
+    if (context.identity) headers.set(IDENTITY_HEADER, await signInternalIdentity(context.identity, this.subgraph));
     if (context.clientIp) headers.set(CLIENT_IP_HEADER, context.clientIp);
     if (context.deviceId) headers.set(DEVICE_ID_HEADER, context.deviceId);
   }

@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import { signInternalIdentity, verifyClientToken, type Identity, type SubgraphName } from '@shop/kit';
+import { verifyClientToken, type Identity } from '@shop/kit';
 
 /** Entries kept at most; past that the map starts again (a burst of new tokens costs one verification each). */
 const MAX_ENTRIES = 10_000;
@@ -20,22 +20,4 @@ export async function verifiedIdentity(token: string): Promise<Identity> {
   if (verified.size >= MAX_ENTRIES) verified.clear();
   verified.set(token, { identity, until: Math.min((exp ?? 0) * 1000, now + 60_000) });
   return identity;
-}
-
-const signed = new Map<string, { token: string; until: number }>();
-
-/**
- * The identity forwarded to one subgraph (signInternalIdentity: 60 s, `aud` that subgraph),
- * signed once per identity and subgraph every 30 s instead of once per subgraph fetch; a reused
- * token still has at least 30 s to live when the subgraph checks it.
- */
-export async function signedIdentity(identity: Identity, subgraph: SubgraphName): Promise<string> {
-  const now = Date.now();
-  const key = `${subgraph}\u0000${identity.userId}\u0000${identity.roles.join(',')}`;
-  const known = signed.get(key);
-  if (known && known.until > now) return known.token;
-  const token = await signInternalIdentity(identity, subgraph);
-  if (signed.size >= MAX_ENTRIES) signed.clear();
-  signed.set(key, { token, until: now + 30_000 });
-  return token;
 }
