@@ -3,18 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getIntrospectionQuery } from 'graphql';
 import { mintClientToken, signInternalIdentity, verifyInternalIdentity } from '@shop/kit';
-import { admin, callSubgraph, errorCode, user, type GraphQLResponse } from '@shop/kit/testing';
+import { admin, callSubgraph, closedPort, errorCode, user, type GraphQLResponse } from '@shop/kit/testing';
 import { start as startCatalog } from '@shop/catalog';
 import { createGateway, type Gateway } from './gateway.js';
 
-/** A local port nothing listens on: requests to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 let DEAD: string;
 const OTHERS = ['CART', 'ORDER', 'INVENTORY', 'PAYMENT', 'FULFILLMENT'];
 

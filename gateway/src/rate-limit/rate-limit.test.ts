@@ -1,19 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintClientToken } from '@shop/kit';
-import { user } from '@shop/kit/testing';
+import { closedPort, user } from '@shop/kit/testing';
 import { createGateway, type Gateway } from '../gateway.js';
 import { rateLimitsFromEnv } from './index.js';
-
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const LIMITS = { anonymous: 4, user: 3, partner: 5, window: 60 };
 /** Counters of this file's gateways only: other test files' gateways count 127.0.0.1 too. */

@@ -3,13 +3,11 @@
  * port 0, graphql-ws clients with real tokens, and order actions through the gateway. A system test of
  * PAID -> SHIPPED adds the payment and fulfillment subgraphs to `startStack` and drives their flows.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { mintClientToken, type Identity } from '@shop/kit';
-import { eventually, type GraphQLResponse } from '@shop/kit/testing';
+import { closedPort, eventually, type GraphQLResponse } from '@shop/kit/testing';
 import { start as startCatalog } from '@shop/catalog';
 import { start as startInventory } from '@shop/inventory';
 import { start as startOrder } from '@shop/order';
@@ -17,15 +15,6 @@ import { createStockedSku } from '../../../tests/support/fixtures.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway.js';
 
 type Server = { url: string; stop(): Promise<void> };
-
-/** A local port nothing listens on: subgraphs not started point there and fail at once. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface Stack {
   catalog: Server;

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import type { SubgraphName } from './config.js';
 import { signInternalIdentity, type Identity } from './identity.js';
@@ -148,3 +150,12 @@ export const envelopeOf = <T extends EventType>(type: T, aggregateId: string, pa
   correlationId,
   payload,
 });
+
+/** A local port nothing listens on: requests to it are refused at once (a subgraph or store that is down). */
+export async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
