@@ -8,7 +8,18 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { CORRELATION_HEADER, DomainError, checkSecrets, correlationIdFrom, envString, isProduction, logger, metricsPlugin, mountOperations } from '@shop/kit';
+import {
+  CORRELATION_HEADER,
+  DomainError,
+  checkSecrets,
+  createRedis,
+  correlationIdFrom,
+  envString,
+  isProduction,
+  logger,
+  metricsPlugin,
+  mountOperations,
+} from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { buildService } from './data-source.js';
 import { mountExplorer } from './explorer.js';
@@ -20,7 +31,7 @@ import { mountPaymentCallback } from './payment-callback.js';
 import { loadPartnerManifest, persistedQueriesOptions } from './persisted-queries.js';
 import { edgePolicy, httpAdmission, type EdgePolicy } from './policy/edge-policy.js';
 import type { QueryLimits } from './policy/limits.js';
-import { rateLimiter, type RateLimits } from './rate-limit/index.js';
+import { rateLimiter, rateLimitsFromEnv, type RateLimits } from './rate-limit/index.js';
 import { subgraphChecks } from './readiness.js';
 import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
 import { attachSubscriptions, orderEvents, subscriptionsOverHttpRefused, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/index.js';
@@ -36,7 +47,7 @@ export interface GatewayOptions {
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Rate limits per client; default: GATEWAY_RATE_LIMITS (see rate-limit/index.ts). */
   rateLimits?: Partial<RateLimits>;
-  /** Redis of the shared rate-limit counters; default: REDIS_URL. */
+  /** Redis of the shared rate-limit counters and flash-sale admission; default: REDIS_URL. */
   redisUrl?: string;
   /** Namespace of the rate-limit counters in Redis: replicas of one deployment share it (tests isolate themselves with one of their own). */
   rateLimitNamespace?: string;
@@ -106,10 +117,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const policy = edgePolicy({ partnerOperations: loadPartnerManifest(), limits: options.queryLimits });
   const app = express();
   app.disable('x-powered-by');
-  const flashSale = flashSaleEdge();
   const httpServer = http.createServer(app);
-  // The limiter first: a malformed GATEWAY_RATE_LIMITS stops the start before anything connects.
-  const limiter = rateLimiter({ limits: options.rateLimits, redisUrl: options.redisUrl, namespace: options.rateLimitNamespace });
+  // The limits first: a malformed GATEWAY_RATE_LIMITS stops the start before anything connects.
+  const limits = rateLimitsFromEnv(undefined, options.rateLimits);
+  // One Redis connection for the rate-limit counters and the flash-sale admission; a command that
+  // takes longer than 200 ms counts as Redis down (both then let the request through, see each).
+  const redis = createRedis({ name: 'gateway', url: options.redisUrl, commandTimeoutMs: 200 });
+  const flashSale = flashSaleEdge(redis);
+  const limiter = rateLimiter({ redis, limits, namespace: options.rateLimitNamespace });
   const reads = fastReads();
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -186,9 +201,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         // Subscriptions first: their last reads still go through Apollo, and upgraded sockets are not drained by it.
         await subscriptions?.stop();
         await apollo.stop();
-        flashSale.stop();
         await reads.stop();
-        await limiter.stop();
+        redis.disconnect();
       })()),
   };
 }

@@ -1,7 +1,7 @@
 import { GraphQLError, Kind, getArgumentValues, parse, type FieldNode, type GraphQLSchema } from 'graphql';
 import type { RequestHandler } from 'express';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { FlashAdmission, admissionRefusal, createRedis, logger, publicExtensions, type Admission, type Identity } from '@shop/kit';
+import { FlashAdmission, admissionRefusal, logger, publicExtensions, type Admission, type Identity, type Redis } from '@shop/kit';
 import type { GatewayContext } from '../auth.js';
 
 /**
@@ -21,15 +21,14 @@ import type { GatewayContext } from '../auth.js';
 export interface FlashSaleEdge {
   httpShortcut: RequestHandler;
   plugin: ApolloServerPlugin<GatewayContext>;
-  stop(): void;
 }
 
 /** How a document previews: the variable holding previewOrder's input when the document is only that. */
 type Shape = { previewOnly: false } | { previewOnly: true; variable: string };
 const SHAPES_KEPT = 500;
 
-export function flashSaleEdge(): FlashSaleEdge {
-  const redis = createRedis({ name: 'gateway-flash-sale', commandTimeoutMs: 500 });
+/** `redis`: the gateway's connection, shared with the rate limiter (its owner closes it). */
+export function flashSaleEdge(redis: Redis): FlashSaleEdge {
   const admission = new FlashAdmission(redis);
   let warned = false;
 
@@ -86,7 +85,7 @@ export function flashSaleEdge(): FlashSaleEdge {
       };
     },
   };
-  return { httpShortcut, plugin, stop: () => redis.disconnect() };
+  return { httpShortcut, plugin };
 }
 
 /** Whether a document is one mutation selecting only previewOrder, its input a variable. Anything else: Apollo. */

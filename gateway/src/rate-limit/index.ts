@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { createRedis, ErrorCode, logger, registry, type Identity } from '@shop/kit';
+import { ErrorCode, logger, registry, type Identity, type Redis } from '@shop/kit';
 import { isPartner } from '../persisted-queries.js';
 import { clientFacts } from '../policy/client-facts.js';
 
@@ -49,13 +49,12 @@ export interface RateLimiter {
   limits: RateLimits;
   /** Express middleware after authentication (res.locals.identity): counts the request, or answers 429. */
   middleware: RequestHandler;
-  stop(): Promise<void>;
 }
 
 /**
  * Per-identity rate limits at the gateway (rate-limiter-flexible): per user, per partner, and per
  * client address for anonymous requests, counted in Redis so every gateway replica shares one budget
- * per client. Each answer carries the standard headers (`RateLimit-Policy`, `RateLimit-Limit`,
+ * per client (`redis`: the gateway's connection, shared with the flash-sale admission). Each answer carries the standard headers (`RateLimit-Policy`, `RateLimit-Limit`,
  * `RateLimit-Remaining`, `RateLimit-Reset`); a request over the budget is answered HTTP 429 with
  * `Retry-After` and the GraphQL error RATE_LIMITED, whose `retryAfterMs` says when to try again (as FLASH_SALE_THROTTLED's).
  *
@@ -63,9 +62,8 @@ export interface RateLimiter {
  * library's insurance limiter, in memory): requests are never refused because Redis is down, and
  * while it is down N replicas together let up to N times the limit through.
  */
-export function rateLimiter(options: { limits?: Partial<RateLimits>; redisUrl?: string; namespace?: string } = {}): RateLimiter {
-  const limits = rateLimitsFromEnv(undefined, options.limits);
-  const redis = createRedis({ name: 'gateway-rate-limit', url: options.redisUrl, commandTimeoutMs: 200 });
+export function rateLimiter(options: { redis: Redis; limits: RateLimits; namespace?: string }): RateLimiter {
+  const { redis, limits } = options;
   const limiterOf = (kind: Kind) =>
     new RateLimiterRedis({
       storeClient: redis,
@@ -114,11 +112,5 @@ export function rateLimiter(options: { limits?: Partial<RateLimits>; redisUrl?: 
     );
   };
 
-  return {
-    limits,
-    middleware,
-    stop: async () => {
-      redis.disconnect();
-    },
-  };
+  return { limits, middleware };
 }

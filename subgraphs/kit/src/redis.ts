@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import { envString } from './config.js';
 import { logger } from './logger.js';
 
+export type { Redis };
+
 /**
  * Redis holds the state every replica of the gateway and of the order subgraph must share at a
  * rate PostgreSQL cannot: flash-sale admission and per-identity rate limits. Measured on the
