@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
-import { amqpUrl, eventsExchange, mintClientToken } from '@shop/kit';
+import type { EventEnvelope } from '@shop/schema';
+import { amqpUrl, databaseUrl, eventsExchange, mintClientToken } from '@shop/kit';
 import { admin, envelopeOf, errorCode, eventually, user, type GraphQLResponse } from '@shop/kit/testing';
 import { createStockedSku } from '../../../tests/support/fixtures.js';
 import { startGateway, startStack, type RunningGateway, type Stack } from '../subscriptions/test-support.js';
+import { rootFieldTag } from './response-cache.js';
 
 let stack: Stack;
 let gw: RunningGateway;
@@ -27,6 +30,32 @@ async function post(query: string, variables: Record<string, unknown> = {}, iden
 }
 
 const SKU = `query Sku($id: ID!) { sku(id: $id) { id title price { amount } available } }`;
+
+/** Publishes an event to the events exchange as a subgraph's relay would. */
+async function publish(event: EventEnvelope): Promise<void> {
+  const connection = new Connection(amqpUrl());
+  const publisher = connection.createPublisher({ confirm: true });
+  try {
+    await publisher.send({ exchange: eventsExchange(), routingKey: event.type, contentType: 'application/json' }, event);
+  } finally {
+    await publisher.close();
+    await connection.close();
+  }
+}
+
+/** A statement on the catalog's own tables: a change the catalog's tests cover, made here without its event. */
+async function catalogSql(text: string, values: unknown[]): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
+const productOf = async (skuId: string): Promise<string> =>
+  (await post(`query($id: ID!) { sku(id: $id) { productId } }`, { id: skuId })).body.data.sku.productId;
 
 describe('gateway response cache', () => {
   it('answers a repeated anonymous catalog read from the cache, with the subgraphs hints', async () => {
@@ -85,19 +114,73 @@ describe('gateway response cache', () => {
     // The stock changes (an operator here; a reservation in production), then the event arrives.
     const set = await post(`mutation($s: ID!, $w: ID!) { setStock(skuId: $s, warehouseId: $w, onHand: 0) { id } }`, { s: skuId, w: 'wh-cache' }, admin());
     expect(set.body.errors).toBeUndefined();
-    const connection = new Connection(amqpUrl());
-    const publisher = connection.createPublisher({ confirm: true });
-    try {
-      const event = envelopeOf('inventory.stock-reserved', 'ord_cache', { orderId: 'ord_cache', allocations: [{ skuId, warehouseId: 'wh-cache', qty: 5 }] });
-      await publisher.send({ exchange: eventsExchange(), routingKey: event.type, contentType: 'application/json' }, event);
-    } finally {
-      await publisher.close();
-      await connection.close();
-    }
+    await publish(envelopeOf('inventory.stock-reserved', 'ord_cache', { orderId: 'ord_cache', allocations: [{ skuId, warehouseId: 'wh-cache', qty: 5 }] }));
     // Dropped by the event, not by age: an expired entry stays indexed until it is read again.
     await eventually(async () => (gw.gateway.fastReads.cache.holds(skuId) ? undefined : true));
     const fresh = await post(SKU, { id: skuId });
     expect(fresh.cached).toBe(false);
     expect(fresh.body.data.sku.available).toBe(0);
+  });
+
+  it("drops the cached answers of a SKU and of its product on the catalog's sku-changed, so a new price shows on the next read", async () => {
+    const skuId = await createStockedSku(urls(), { price: 10000, stock: { 'wh-cache': 4 } });
+    const productId = await productOf(skuId);
+    const PRODUCT = `query Product($id: ID!) { product(id: $id) { title skus { price { amount } } } }`;
+    expect((await post(SKU, { id: skuId })).body.data.sku.price.amount).toBe(10000);
+    // This answer holds no id: it is tagged with the id it asked for.
+    expect((await post(PRODUCT, { id: productId })).body.data.product.skus).toEqual([{ price: { amount: 10000 } }]);
+    const PAGE = `query Page($id: ID!) { product(id: $id) { id title skus { id price { amount } } } }`;
+    expect((await post(PAGE, { id: productId })).body.data.product.skus).toEqual([{ id: skuId, price: { amount: 10000 } }]);
+
+    await catalogSql('UPDATE catalog.sku SET price_amount = 12500 WHERE id = $1', [skuId]);
+    // Without the event, both answers stay as cached (their hint is minutes).
+    const stale = await post(SKU, { id: skuId });
+    expect(stale.cached).toBe(true);
+    expect(stale.body.data.sku.price.amount).toBe(10000);
+    expect((await post(PAGE, { id: productId })).cached).toBe(true);
+    expect((await post(PRODUCT, { id: productId })).cached).toBe(true);
+
+    await publish(
+      envelopeOf('catalog.sku-changed', skuId, {
+        skuId,
+        productId,
+        title: 'one',
+        flashSale: false,
+        flashSaleStartsAt: null,
+        price: { amount: 12500, currency: 'CNY' },
+        revision: 2,
+      }),
+    );
+    await eventually(async () => (gw.gateway.fastReads.cache.holds(skuId) || gw.gateway.fastReads.cache.holds(productId) ? undefined : true));
+    const fresh = await post(SKU, { id: skuId });
+    expect(fresh.cached).toBe(false);
+    expect(fresh.body.data.sku.price.amount).toBe(12500);
+    const page = await post(PAGE, { id: productId });
+    expect(page.cached).toBe(false);
+    expect(page.body.data.product.skus).toEqual([{ id: skuId, price: { amount: 12500 } }]);
+    const product = await post(PRODUCT, { id: productId });
+    expect(product.cached).toBe(false);
+    expect(product.body.data.product.skus).toEqual([{ price: { amount: 12500 } }]);
+  });
+
+  it("drops every cached listing and search on the catalog's product-changed: a new product enters a page that held none of its ids", async () => {
+    const word = `zq${Date.now().toString(36)}`;
+    const SEARCH = `query Search($s: String) { products(search: $s, first: 5) { totalCount edges { node { id title } } } }`;
+    const CATEGORIES = `query Categories { categories { slug } }`;
+    const before = await post(SEARCH, { s: word });
+    expect(before.body.data.products.totalCount).toBe(0);
+    await post(CATEGORIES);
+    expect((await post(SEARCH, { s: word })).cached).toBe(true);
+    expect(gw.gateway.fastReads.cache.holds(rootFieldTag('categories'))).toBe(true);
+
+    const skuId = await createStockedSku(urls(), { title: `Product ${word}`, stock: { 'wh-cache': 1 } });
+    const productId = await productOf(skuId);
+    await publish(envelopeOf('catalog.product-changed', productId, { productId, skuIds: [skuId] }));
+    await eventually(async () =>
+      gw.gateway.fastReads.cache.holds(rootFieldTag('products')) || gw.gateway.fastReads.cache.holds(rootFieldTag('categories')) ? undefined : true,
+    );
+    const after = await post(SEARCH, { s: word });
+    expect(after.cached).toBe(false);
+    expect(after.body.data.products.edges).toEqual([{ node: { id: productId, title: `Product ${word}` } }]);
   });
 });

@@ -16,7 +16,7 @@ export interface FastReads {
 
 /**
  * Anonymous catalog reads answered from the gateway's memory (response-cache.ts), dropped by the
- * inventory's events (invalidation.ts). The policy stays inside the gateway, where it is invalidated:
+ * catalog's and inventory's events (invalidation.ts). The policy stays inside the gateway, where it is invalidated:
  * the answers carry no `cache-control` header, so no browser or proxy keeps stock past a sell-out.
  */
 export function fastReads(): FastReads {
