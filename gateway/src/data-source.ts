@@ -12,6 +12,7 @@ import {
 } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { deduplicateInFlight } from './fast-reads/index.js';
+import type { SubgraphHttp } from './subgraph-http.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 
@@ -56,9 +57,9 @@ const isJson = (contentType: string | null): boolean => /^application\/(graphql-
  * (UNAUTHENTICATED -> 401); the body is still a GraphQL response with the subgraph's own safe message
  * and partial data, so it is read as one instead of being turned into an opaque "401: Unauthorized".
  */
-export const subgraphFetcher = (timeoutMs = envInt('SUBGRAPH_TIMEOUT_MS', 10_000)): Fetcher =>
+export const subgraphFetcher = (http: Pick<SubgraphHttp, 'fetch'>, timeoutMs = envInt('SUBGRAPH_TIMEOUT_MS', 10_000)): Fetcher =>
   (async (url: string, init?: RequestInit) => {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await http.fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     if (response.ok || !isJson(response.headers.get('content-type'))) return response;
     const text = await response.text();
     let graphqlAnswer = false;
@@ -71,10 +72,13 @@ export const subgraphFetcher = (timeoutMs = envInt('SUBGRAPH_TIMEOUT_MS', 10_000
     return new Response(text, { status: graphqlAnswer ? 200 : response.status, statusText: response.statusText, headers: response.headers });
   }) as unknown as Fetcher;
 
-export function buildService({ name, url }: ServiceEndpointDefinition): ShopDataSource {
-  if (!isKnownSubgraph(name)) throw new Error(`the supergraph names a subgraph ${name} the gateway does not know: identities are signed per subgraph`);
-  return new ShopDataSource(name, {
-    url: subgraphEndpoint(name, url),
-    fetcher: deduplicateInFlight(name, subgraphFetcher() as unknown as Parameters<typeof deduplicateInFlight>[1]) as unknown as Fetcher,
-  });
-}
+/** Apollo Gateway's `buildService`: one data source per subgraph, fetching over the gateway's pool (subgraph-http.ts). */
+export const serviceBuilder =
+  (http: Pick<SubgraphHttp, 'fetch'>) =>
+  ({ name, url }: ServiceEndpointDefinition): ShopDataSource => {
+    if (!isKnownSubgraph(name)) throw new Error(`the supergraph names a subgraph ${name} the gateway does not know: identities are signed per subgraph`);
+    return new ShopDataSource(name, {
+      url: subgraphEndpoint(name, url),
+      fetcher: deduplicateInFlight(name, subgraphFetcher(http) as unknown as Parameters<typeof deduplicateInFlight>[1]) as unknown as Fetcher,
+    });
+  };

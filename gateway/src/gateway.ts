@@ -21,7 +21,7 @@ import {
   mountOperations,
 } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
-import { buildService } from './data-source.js';
+import { serviceBuilder } from './data-source.js';
 import { mountExplorer } from './explorer.js';
 import { fastReads, type FastReads } from './fast-reads/index.js';
 import { flashSaleEdge } from './flash-sale/admission-plugin.js';
@@ -33,6 +33,7 @@ import { edgePolicy, httpAdmission, type EdgePolicy } from './policy/edge-policy
 import type { QueryLimits } from './policy/limits.js';
 import { rateLimiter, rateLimitsFromEnv, type RateLimits } from './rate-limit/index.js';
 import { subgraphChecks } from './readiness.js';
+import { subgraphHttp, subgraphPoolFromEnv, type SubgraphPool } from './subgraph-http.js';
 import { readSupergraphSdl, subgraphsOf } from './supergraph.js';
 import { attachSubscriptions, orderEvents, subscriptionsOverHttpRefused, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/index.js';
 
@@ -51,6 +52,8 @@ export interface GatewayOptions {
   redisUrl?: string;
   /** Namespace of the rate-limit counters in Redis: replicas of one deployment share it (tests isolate themselves with one of their own). */
   rateLimitNamespace?: string;
+  /** Connections to the subgraphs; default: SUBGRAPH_CONNECTIONS, SUBGRAPH_KEEPALIVE_MS (see subgraph-http.ts). */
+  subgraphPool?: Partial<SubgraphPool>;
 }
 
 export interface Gateway {
@@ -126,9 +129,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const flashSale = flashSaleEdge(redis);
   const limiter = rateLimiter({ redis, limits, namespace: options.rateLimitNamespace });
   const reads = fastReads();
+  // Subgraph fetches and payment callbacks go over one pool; readiness probes over two connections of their own per
+  // subgraph, so a probe never queues behind a busy pool's requests.
+  const pool = subgraphPoolFromEnv(options.subgraphPool);
+  const internalHttp = subgraphHttp(pool);
+  const probeHttp = subgraphHttp({ ...pool, connections: 2 });
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: new ApolloGateway({ supergraphSdl, buildService }),
+    gateway: new ApolloGateway({ supergraphSdl, buildService: serviceBuilder(internalHttp) }),
     formatError: formatGatewayError,
     includeStacktraceInErrorResponses: false,
     // stopOnSignals() owns SIGINT/SIGTERM: one orderly shutdown, not two racing ones.
@@ -150,10 +158,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   await apollo.start();
 
   const subscriptions = await attachSubscriptions({ httpServer, path: GRAPHQL_PATH, apollo, policy, supergraphSdl, limits: options.subscriptionLimits });
-  const checks = { ...subgraphChecks(subgraphsOf(supergraphSdl)), ...(subscriptions ? { rabbitmq: () => orderEvents.check() } : {}) };
+  const checks = { ...subgraphChecks(subgraphsOf(supergraphSdl), probeHttp), ...(subscriptions ? { rabbitmq: () => orderEvents.check() } : {}) };
   app.use(httpMetrics);
   mountOperations(app, { service: 'gateway', checks });
-  mountPaymentCallback(app);
+  mountPaymentCallback(app, internalHttp);
   if (!production) mountExplorer(app, { graphqlPath: GRAPHQL_PATH });
   app.use(
     GRAPHQL_PATH,
@@ -203,6 +211,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         await apollo.stop();
         await reads.stop();
         redis.disconnect();
+        await Promise.all([internalHttp.close(), probeHttp.close()]);
       })()),
   };
 }

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { CORRELATION_HEADER, correlationIdFrom, logger, subgraphUrl } from '@shop/kit';
 import { baseUrl } from './readiness.js';
+import type { SubgraphHttp } from './subgraph-http.js';
 
 export const PAYMENT_CALLBACK_PATH = '/internal/v1/payment/callback';
 const FORWARDED_HEADERS = ['content-type', 'payment-signature'] as const;
@@ -11,7 +12,7 @@ const TIMEOUT_MS = 10_000;
  * over the raw body, so the bytes are passed on untouched (never parsed and re-serialised), with
  * Content-Type and Payment-Signature. The subgraph's status and body come back as they are.
  */
-export function mountPaymentCallback(app: Express): void {
+export function mountPaymentCallback(app: Express, http: Pick<SubgraphHttp, 'fetch'>): void {
   app.post(PAYMENT_CALLBACK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const correlationId = correlationIdFrom(req.headers);
@@ -23,7 +24,7 @@ export function mountPaymentCallback(app: Express): void {
     const target = `${baseUrl(subgraphUrl('payment'))}${PAYMENT_CALLBACK_PATH}`;
     let upstream: Response;
     try {
-      upstream = await fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      upstream = await http.fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (error) {
       logger.error({ err: error, correlationId, target }, 'payment callback could not be forwarded');
       res.status(502).json({ message: 'The payment service is unreachable: retry the callback later' });
