@@ -157,7 +157,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   await apollo.start();
 
-  const subscriptions = await attachSubscriptions({ httpServer, path: GRAPHQL_PATH, apollo, policy, supergraphSdl, limits: options.subscriptionLimits });
+  const subscriptions = await attachSubscriptions({
+    httpServer,
+    path: GRAPHQL_PATH,
+    apollo,
+    policy,
+    supergraphSdl,
+    limits: options.subscriptionLimits,
+    rateLimit: limiter,
+  });
   const checks = { ...subgraphChecks(subgraphsOf(supergraphSdl), probeHttp), ...(subscriptions ? { rabbitmq: () => orderEvents.check() } : {}) };
   app.use(httpMetrics);
   mountOperations(app, { service: 'gateway', checks });

@@ -45,18 +45,34 @@ const limited = new Counter({
 
 const log = logger.child({ component: 'rate-limit' });
 
+/** A request over its client's budget: what to answer (HTTP 429, or the error of a graphql-ws operation). */
+export interface RateLimitRefusal {
+  message: string;
+  extensions: { code: typeof ErrorCode.RATE_LIMITED; retryAfterMs: number };
+}
+
 export interface RateLimiter {
   limits: RateLimits;
   /** Express middleware after authentication (res.locals.identity): counts the request, or answers 429. */
   middleware: RequestHandler;
+  /**
+   * Counts one operation of `identity` (or of the anonymous client at `clientIp`) against the same
+   * budget as HTTP requests: graphql-ws operations go through it. Undefined when it may run.
+   */
+  admit(identity: Identity | undefined, clientIp: string | undefined): Promise<RateLimitRefusal | undefined>;
 }
+
+type Decision = { kind: Kind; result: RateLimiterRes; refusal?: RateLimitRefusal };
 
 /**
  * Per-identity rate limits at the gateway (rate-limiter-flexible): per user, per partner, and per
  * client address for anonymous requests, counted in Redis so every gateway replica shares one budget
- * per client (`redis`: the gateway's connection, shared with the flash-sale admission). Each answer carries the standard headers (`RateLimit-Policy`, `RateLimit-Limit`,
- * `RateLimit-Remaining`, `RateLimit-Reset`); a request over the budget is answered HTTP 429 with
- * `Retry-After` and the GraphQL error RATE_LIMITED, whose `retryAfterMs` says when to try again (as FLASH_SALE_THROTTLED's).
+ * per client (`redis`: the gateway's connection, shared with the flash-sale admission). HTTP requests
+ * and graphql-ws operations (`admit`) draw on the same budget. Each HTTP answer carries the standard
+ * headers (`RateLimit-Policy`, `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`); a request
+ * over the budget is answered HTTP 429 with `Retry-After` and the GraphQL error RATE_LIMITED, whose
+ * `retryAfterMs` says when to try again (as FLASH_SALE_THROTTLED's); a graphql-ws operation over it
+ * ends with that error.
  *
  * When Redis does not answer, each gateway process counts by itself with the same limits (the
  * library's insurance limiter, in memory): requests are never refused because Redis is down, and
@@ -75,42 +91,43 @@ export function rateLimiter(options: { redis: Redis; limits: RateLimits; namespa
     });
   const limiters: Record<Kind, RateLimiterRedis> = { user: limiterOf('user'), partner: limiterOf('partner'), anonymous: limiterOf('anonymous') };
 
-  const middleware: RequestHandler = (req, res, next) => {
-    const identity = res.locals.identity as Identity | undefined;
+  /** Counts one request; undefined when neither Redis nor the insurance could count (it is let through). */
+  const decide = async (identity: Identity | undefined, clientIp: string | undefined): Promise<Decision | undefined> => {
     const kind: Kind = identity ? (isPartner(identity) ? 'partner' : 'user') : 'anonymous';
-    const key = identity ? identity.userId : (clientFacts(req).clientIp ?? 'unknown');
-    const headers = (result: RateLimiterRes) => {
+    const key = identity ? identity.userId : (clientIp ?? 'unknown');
+    try {
+      return { kind, result: await limiters[kind].consume(key) };
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) {
+        log.error({ err: refusal }, 'rate limit could not be checked; request let through');
+        return undefined;
+      }
+      const retryAfter = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+      limited.inc({ kind });
+      return {
+        kind,
+        result: refusal,
+        refusal: {
+          message: `Too many requests: at most ${limits[kind]} every ${limits.window} s; try again in ${retryAfter} s`,
+          extensions: { code: ErrorCode.RATE_LIMITED, retryAfterMs: retryAfter * 1000 },
+        },
+      };
+    }
+  };
+
+  const middleware: RequestHandler = (req, res, next) => {
+    decide(res.locals.identity as Identity | undefined, clientFacts(req).clientIp).then((decision) => {
+      if (!decision) return next();
+      const { kind, result, refusal } = decision;
       res.setHeader('RateLimit-Policy', `${limits[kind]};w=${limits.window}`);
       res.setHeader('RateLimit-Limit', String(limits[kind]));
       res.setHeader('RateLimit-Remaining', String(Math.max(0, result.remainingPoints)));
       res.setHeader('RateLimit-Reset', String(Math.ceil(result.msBeforeNext / 1000)));
-    };
-    limiters[kind].consume(key).then(
-      (result) => {
-        headers(result);
-        next();
-      },
-      (refusal: unknown) => {
-        if (!(refusal instanceof RateLimiterRes)) {
-          // Neither Redis nor the in-memory insurance could count: let the request through.
-          log.error({ err: refusal }, 'rate limit could not be checked; request let through');
-          return next();
-        }
-        headers(refusal);
-        const retryAfter = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
-        limited.inc({ kind });
-        res.setHeader('Retry-After', String(retryAfter));
-        res.status(429).json({
-          errors: [
-            {
-              message: `Too many requests: at most ${limits[kind]} every ${limits.window} s; try again in ${retryAfter} s`,
-              extensions: { code: ErrorCode.RATE_LIMITED, retryAfterMs: retryAfter * 1000 },
-            },
-          ],
-        });
-      },
-    );
+      if (!refusal) return next();
+      res.setHeader('Retry-After', String(refusal.extensions.retryAfterMs / 1000));
+      res.status(429).json({ errors: [refusal] });
+    }, next);
   };
 
-  return { limits, middleware };
+  return { limits, middleware, admit: async (identity, clientIp) => (await decide(identity, clientIp))?.refusal };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, eventually, user } from '@shop/kit/testing';
-import { mintClientToken, registry, type Identity } from '@shop/kit';
+import { createRedis, mintClientToken, registry, type Identity } from '@shop/kit';
 import { orderEvents } from './order-events.js';
 import {
   bearer,
@@ -221,6 +221,46 @@ describe('several gateways, resources and limits', () => {
     await eventually(async () => (second.gateway.subscriptions!.stats().subscriptions === before + 1 ? true : undefined));
     const four = watch(ws, SIMPLE, { id: order.id });
     expect((await nthMessage(four, 0)).data).toEqual({ orderStatusChanged: { id: order.id, status: 'PENDING_PAYMENT' } });
+  });
+
+  it('counts operations over the socket against the same per-user rate limit as HTTP, and ends one over it with RATE_LIMITED', async () => {
+    const namespace = `ws-rate-limit-${Date.now()}`;
+    const limited = await startGateway({ rateLimits: { user: 3 }, rateLimitNamespace: namespace });
+    const probe = createRedis({ name: 'ws-rate-limit-test' });
+    try {
+      const buyer = user();
+      const request = async (identity: Identity) =>
+        fetch(limited.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: await bearer(identity) },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+      // Until the new gateway's Redis connection is ready it counts in memory: wait until another user's requests reach Redis.
+      const warmUp = user();
+      await eventually(async () => ((await request(warmUp)) && (await probe.exists(`ratelimit:${namespace}:user:${warmUp.userId}`)) ? true : undefined));
+      // One HTTP request and two operations over the socket spend the budget of 3.
+      expect((await request(buyer)).status).toBe(200);
+      const ws = await connectAs(limited, buyer);
+      for (let i = 0; i < 2; i++) expect((await nthMessage(watch(ws, '{ __typename }'), 0)).data).toEqual({ __typename: 'Query' });
+
+      // The next query and a subscription on the socket end with RATE_LIMITED and a retry hint; HTTP answers 429.
+      for (const refused of [watch(ws, '{ __typename }'), watch(ws, SIMPLE, { id: 'ord_rate_limited' })]) {
+        const errors = (await refusal(refused)) as { message: string; extensions?: { code?: string; retryAfterMs?: number } }[];
+        expect(errors[0]!.extensions?.code).toBe('RATE_LIMITED');
+        expect(errors[0]!.extensions?.retryAfterMs).toBeGreaterThan(0);
+        expect(errors[0]!.extensions?.retryAfterMs).toBeLessThanOrEqual(60_000);
+        expect(errors[0]!.message).toMatch(/at most 3 every 60 s/);
+        expect(refused.messages).toEqual([]);
+      }
+      expect((await request(buyer)).status).toBe(429);
+      // Only the connection's operations were refused (the client closes an idle socket itself, 1000), and another user has a budget of their own.
+      expect(ws.closes.filter((c) => c.code !== 1000)).toEqual([]);
+      const other = await connectAs(limited, user());
+      expect((await nthMessage(watch(other, '{ __typename }'), 0)).data).toEqual({ __typename: 'Query' });
+    } finally {
+      probe.disconnect();
+      await limited.stop();
+    }
   });
 
   it('completes open subscriptions and closes its sockets when a gateway stops', async () => {

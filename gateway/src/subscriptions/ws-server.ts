@@ -18,6 +18,7 @@ import {
 import { DomainError, envInt, logger, parseId, withTimeout, type Identity } from '@shop/kit';
 import type { GatewayContext } from '../auth.js';
 import { isRefusal, type EdgePolicy } from '../policy/edge-policy.js';
+import type { RateLimiter } from '../rate-limit/index.js';
 import { tokenLimitError } from '../policy/limits.js';
 import { wsConnections, wsOrderReads, wsSubscriptions } from './metrics.js';
 import { orderEvents } from './order-events.js';
@@ -57,6 +58,8 @@ export interface SubscriptionServerOptions {
   policy: EdgePolicy;
   /** Subscription documents are validated against it (see subscriptionSchema). */
   schema: GraphQLSchema;
+  /** The gateway's rate limiter (rate-limit/): every operation sent over a socket counts as an HTTP request does. */
+  rateLimit?: Pick<RateLimiter, 'admit'>;
   limits?: Partial<SubscriptionLimits>;
 }
 
@@ -118,7 +121,7 @@ const executeAs =
  * connectionParams.authorization = "Bearer <JWT>" (verified like the HTTP Authorization header),
  * else it is closed with 4401. `subscription { orderStatusChanged(orderId:) { ... } }` is served here,
  * driven by order.status-changed events (see openOrderSubscription); queries and mutations sent over
- * the socket run through the same path as over HTTP.
+ * the socket run through the same path as over HTTP, under the same rate limits.
  */
 export async function startSubscriptionServer(options: SubscriptionServerOptions): Promise<SubscriptionServer> {
   const { apollo, schema, policy } = options;
@@ -259,6 +262,9 @@ export async function startSubscriptionServer(options: SubscriptionServerOptions
         const identity = state.identity;
         if (!identity) return wsError('Sign in first: this operation needs a bearer token', 'UNAUTHENTICATED');
         if (stopping) return wsError('The gateway is shutting down: reconnect', 'INTERNAL_SERVER_ERROR');
+        // The same budget as over HTTP (per user or partner): an operation over it ends with RATE_LIMITED and its retryAfterMs.
+        const limited = await options.rateLimit?.admit(identity, state.facts?.clientIp);
+        if (limited) return wsErrors([limited]);
         // The same admission as over HTTP: a partner runs only its safelisted operations.
         const admitted = policy.admit(identity, payload);
         if (isRefusal(admitted)) return wsError(admitted.message, admitted.code);
