@@ -1,17 +1,8 @@
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Only the tracing module is loaded statically: tracing must start before http, express and pg load.
-import { startTracing, stopTracing } from '@shop/kit/tracing';
+import { startInMemoryTracing, stopTracing, type FinishedSpan } from '@shop/kit/tracing';
 
-const { tracing, api } = (() => {
-  const require = createRequire(import.meta.url);
-  return {
-    tracing: (require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node')).tracing,
-    api: require('@opentelemetry/api') as typeof import('@opentelemetry/api'),
-  };
-})();
-const exporter = new tracing.InMemorySpanExporter();
-startTracing({ service: 'tracing-test', exporter });
+const { exporter, api } = startInMemoryTracing('tracing-test');
 
 const support = await import('./subscriptions/test-support.js');
 const { mintClientToken } = await import('@shop/kit');
@@ -31,7 +22,7 @@ afterAll(async () => {
   await stopTracing();
 });
 
-type Span = InstanceType<typeof tracing.InMemorySpanExporter> extends { getFinishedSpans(): (infer S)[] } ? S : never;
+type Span = FinishedSpan;
 const spansOf = (traceId: string): Span[] => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
 const isPostgres = (s: Span) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql';
 
@@ -68,7 +59,7 @@ describe('tracing (OpenTelemetry, on when configured)', () => {
     expect(spans.filter(isPostgres).length).toBeGreaterThan(0);
   });
 
-  it('carries the trace through an event to its consumer (trace context in the AMQP headers)', async () => {
+  it('carries the trace through an event to its consumer (trace context stored with the event)', async () => {
     const skuId = await createStockedSku({ catalog: stack.catalog.url, inventory: stack.inventory.url }, { stock: { 'wh-trace': 5 } });
     const token = await mintClientToken(user());
     const preview = await post(

@@ -10,7 +10,9 @@ import type * as OtelApi from '@opentelemetry/api';
  * these instrumentations: incoming and outgoing HTTP (`http`; the gateway's subgraph fetches and the
  * subgraphs' internal calls are `fetch`, so `undici` too, which puts the W3C `traceparent` on them),
  * Express routes and PostgreSQL queries (`pg`). Events carry the trace context of the transaction
- * that emitted them (outbox.ts) in their AMQP headers, and consumers continue it (consumer.ts).
+ * that emitted them (outbox.ts); the outbox relay publishes each in a PRODUCER span linked to it,
+ * whose context goes in the AMQP headers (relay.ts), and consumers continue the event's trace in a
+ * CONSUMER span linked to that producer (consumer.ts).
  * The correlation id of a request is its trace id (operations.ts).
  */
 let api: typeof OtelApi | undefined;
@@ -63,6 +65,21 @@ export function startTracing(options: TracingOptions): boolean {
   return true;
 }
 
+/** A span the in-memory exporter of `startInMemoryTracing` holds. */
+export type FinishedSpan = ReturnType<InstanceType<(typeof import('@opentelemetry/sdk-node'))['tracing']['InMemorySpanExporter']>['getFinishedSpans']>[number];
+
+/**
+ * For tests: starts tracing into the SDK's in-memory exporter and answers it with the OpenTelemetry
+ * API. Like an entry's first import, it must run before the modules it instruments are loaded.
+ */
+export function startInMemoryTracing(service: string): { exporter: { getFinishedSpans(): FinishedSpan[] }; api: typeof OtelApi } {
+  const require = createRequire(import.meta.url);
+  const { tracing } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const exporter = new tracing.InMemorySpanExporter();
+  startTracing({ service, exporter });
+  return { exporter, api: require('@opentelemetry/api') as typeof OtelApi };
+}
+
 /** Flushes and stops the SDK (process shutdown, tests). */
 export async function stopTracing(): Promise<void> {
   const running = sdk;
@@ -95,27 +112,78 @@ const headerGetter: OtelApi.TextMapGetter<Record<string, unknown>> = {
   },
 };
 
-/** Runs `work` in a span continuing the trace of `headers` (an event's); just runs it when tracing is off. */
-export async function inSpanFrom<T>(
+/** The context of a carrier's W3C headers, or undefined when it holds none valid. */
+function spanContextOf(otel: typeof OtelApi, carrier: Record<string, unknown> | undefined): OtelApi.SpanContext | undefined {
+  if (!carrier) return undefined;
+  const found = otel.trace.getSpanContext(otel.propagation.extract(otel.ROOT_CONTEXT, carrier, headerGetter));
+  return found && otel.isSpanContextValid(found) ? found : undefined;
+}
+
+async function inSpan<T>(otel: typeof OtelApi, span: OtelApi.Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: otel.SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Runs `publish` in a PRODUCER span (the outbox relay sending one event to RabbitMQ). The relay
+ * publishes long after, and apart from, the transaction that emitted the event, so the span is not
+ * that transaction's child: it links the trace context stored with the event (`stored`, outbox.ts).
+ * `publish` gets the AMQP headers that carry this span's context (consumers link it). When tracing
+ * is off it just runs `publish({})`.
+ */
+export async function inProducerSpan<T>(
   name: string,
+  stored: Record<string, unknown> | undefined,
+  attributes: Record<string, string>,
+  publish: (headers: Record<string, string>) => Promise<T>,
+): Promise<T> {
+  if (!api) return publish({});
+  const otel = api;
+  const emitter = spanContextOf(otel, stored);
+  const span = otel.trace.getTracer('shop').startSpan(name, {
+    kind: otel.SpanKind.PRODUCER,
+    attributes: { 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'send', ...attributes },
+    links: emitter ? [{ context: emitter }] : [],
+  });
+  const headers: Record<string, string> = {};
+  otel.propagation.inject(otel.trace.setSpan(otel.context.active(), span), headers);
+  return inSpan(otel, span, () => publish(headers));
+}
+
+/**
+ * Runs `work` in a CONSUMER span (a consumer handling one event): its parent is the trace the event
+ * carries (`trace`, the emitting transaction's), so the handler's spans (its queries) continue the
+ * request that caused them; it links the relay's PRODUCER span found in the AMQP `headers`. An event
+ * emitted untraced continues the producer's trace instead. Just runs `work` when tracing is off.
+ */
+export async function inConsumerSpan<T>(
+  name: string,
+  trace: Record<string, unknown> | undefined,
   headers: Record<string, unknown> | undefined,
   attributes: Record<string, string>,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!api) return work();
   const otel = api;
-  const parent = otel.propagation.extract(otel.context.active(), headers ?? {}, headerGetter);
-  return otel.trace.getTracer('shop').startActiveSpan(name, { kind: otel.SpanKind.CONSUMER, attributes }, parent, async (span) => {
-    try {
-      return await work();
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: otel.SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  const emitter = spanContextOf(otel, trace);
+  const producer = spanContextOf(otel, headers);
+  const parent = emitter ?? producer;
+  const links = producer && emitter ? [{ context: producer }] : [];
+  const span = otel.trace
+    .getTracer('shop')
+    .startSpan(
+      name,
+      { kind: otel.SpanKind.CONSUMER, attributes: { 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'process', ...attributes }, links },
+      parent ? otel.trace.setSpanContext(otel.ROOT_CONTEXT, parent) : otel.ROOT_CONTEXT,
+    );
+  return otel.context.with(otel.trace.setSpan(otel.context.active(), span), () => inSpan(otel, span, work));
 }
 
 /** Names the active (HTTP server) span after the GraphQL operation it runs. */

@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 import { parseEvent, type EventEnvelope, type EventType } from '@shop/schema';
 import { logger } from '../logger.js';
 import { registry } from '../metrics.js';
-import { inSpanFrom } from '../tracing.js';
+import { inConsumerSpan } from '../tracing.js';
 import { deadLetterExchange, deadLetterQueue, eventsExchange, queueName, testQueueExpiry } from './topology.js';
 import { kysely } from '../persistence/kysely.js';
 import type { MessagingDb } from './outbox.js';
@@ -138,9 +138,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         }
       }
       try {
-        // With tracing on, the handler's spans (its queries) continue the trace of the event's emitter.
-        const outcome = await inSpanFrom(`consume ${event.type}`, msg.headers, { 'messaging.destination': queue, 'messaging.message.id': event.eventId }, () =>
-          applyEvent(options.orm, consumerId, options.handlers, event),
+        // With tracing on, the handler's spans (its queries) continue the trace of the event's emitter, linked to the relay's publish.
+        const outcome = await inConsumerSpan(
+          `consume ${event.type}`,
+          event.trace,
+          msg.headers,
+          { 'messaging.destination.name': queue, 'messaging.message.id': event.eventId },
+          () => applyEvent(options.orm, consumerId, options.handlers, event),
         );
         handled.inc({ consumer: consumerId, outcome });
         return ConsumerStatus.ACK;

@@ -9,7 +9,7 @@ import { kysely, dbClock, sql } from '../persistence/kysely.js';
 import type { MessagingDb } from './outbox.js';
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics.js';
-import { tracingEnabled } from '../tracing.js';
+import { inProducerSpan, tracingEnabled } from '../tracing.js';
 
 const published = new Counter({ name: 'outbox_published_total', help: 'Events published by the outbox relay', registers: [registry] });
 const backlog = new Gauge({ name: 'outbox_backlog', help: 'Unpublished outbox rows seen by the last relay pass', registers: [registry] });
@@ -26,7 +26,7 @@ const held = new Gauge({
   registers: [registry],
 });
 
-/** The trace context an event carries in its body (outbox.ts), for the AMQP headers consumers read. */
+/** The trace context an event carries in its body (outbox.ts): its publish span links it. */
 const traceOf = (body: unknown): Record<string, string> => {
   try {
     const envelope = (typeof body === 'string' ? JSON.parse(body) : body) as { trace?: Record<string, string> };
@@ -104,18 +104,29 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       if (rows.length === 0) return 0;
       await Promise.all(
         rows.map((row) =>
-          publisher.send(
+          inProducerSpan(
+            `publish ${row.type}`,
+            tracingEnabled() ? traceOf(row.body) : undefined,
             {
-              exchange: eventsExchange(),
-              routingKey: row.routing_key,
-              messageId: row.event_id,
-              type: row.type,
-              contentType: 'application/json',
-              durable: true,
-              mandatory: !(isEventType(row.type) && EVENTS_WITHOUT_CONSUMERS.has(row.type)),
-              ...(tracingEnabled() ? { headers: traceOf(row.body) } : {}),
+              'messaging.destination.name': eventsExchange(),
+              'messaging.rabbitmq.destination.routing_key': row.routing_key,
+              'messaging.message.id': row.event_id,
             },
-            row.body,
+            (headers) =>
+              publisher.send(
+                {
+                  exchange: eventsExchange(),
+                  routingKey: row.routing_key,
+                  messageId: row.event_id,
+                  type: row.type,
+                  contentType: 'application/json',
+                  durable: true,
+                  mandatory: !(isEventType(row.type) && EVENTS_WITHOUT_CONSUMERS.has(row.type)),
+                  // With tracing on: the publish span's context, which consumers link.
+                  ...(tracingEnabled() ? { headers } : {}),
+                },
+                row.body,
+              ),
           ),
         ),
       );
