@@ -8,7 +8,8 @@ export interface SubgraphPool {
   /**
    * How long an idle connection is kept for the next request. Env SUBGRAPH_KEEPALIVE_MS, default
    * 30000; a subgraph that announces a shorter `Keep-Alive: timeout` (Node's default: 5 s) is
-   * believed, less a second, so the gateway never sends on a connection the subgraph is closing.
+   * believed, less two seconds (undici's margin), so the gateway does not send on a connection the
+   * subgraph is closing.
    */
   keepAliveMs: number;
 }
@@ -40,7 +41,6 @@ export function subgraphHttp(pool: SubgraphPool = subgraphPoolFromEnv()): Subgra
     pipelining: 1,
     keepAliveTimeout: pool.keepAliveMs,
     keepAliveMaxTimeout: pool.keepAliveMs,
-    keepAliveTimeoutThreshold: 1000,
   });
   const fetcher = ((input: string | URL, init?: RequestInit) =>
     undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof fetch;
