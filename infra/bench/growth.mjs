@@ -481,7 +481,10 @@ await runBenchmark({
   readOptions,
   parameters: (options) => [
     ['sizes (orders)', options.sizes.join(', ')],
-    ['per order', `2 items, 3 audit rows, 1 outbox and 1 inbox row; ${ORDERS_PER_USER} orders per user; ${HISTORY_DAYS} days of history`],
+    [
+      'per order',
+      `2 items, 3 audit rows, 1 outbox and 1 inbox row, 1 payment, 1 shipment with 2 items (none for a canceled order); ${ORDERS_PER_USER} orders per user; ${HISTORY_DAYS} days of history`,
+    ],
     [
       'measured per size',
       `${options.orders} placeOrder (concurrency ${options.concurrency}), ${options.lists} order lists, ${options.events} relay events, ${options.expired} expired orders`,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ensurePartitions, openDatabase, partitionsAheadSeconds, type EntityManager } from '@shop/kit';
-import { idAt, migratedWithRows, scannedRelations, sql } from '@shop/kit/testing';
+import { idAt, migratedWithRows, partitionOf, scannedRelations, sql } from '@shop/kit/testing';
 import { SHIPMENT_PARTITIONS } from './domain/partitions.js';
 import { lockSiblings } from './domain/shipment-state.js';
 import { shipmentsByOrders } from './domain/shipments.js';
@@ -18,8 +18,7 @@ afterAll(async () => {
 const day = 86_400_000;
 const q = (em: EntityManager = orm.em.fork()) => sql(em);
 const orderId = () => idAt('ord', new Date());
-const partitionOf = async (table: 'shipment' | 'shipment_item', column: string, id: string) =>
-  (await q().one<{ p: string }>(`SELECT tableoid::regclass::text AS p FROM ${table} WHERE ${column} = ?`, [id]))?.p;
+const partitionOfRow = (table: 'shipment' | 'shipment_item', column: string, id: string) => partitionOf(orm.em.fork(), table, column, id);
 
 /** A shipment with one item, as createShipments writes them, its id created `ageDays` ago. */
 async function insertShipment(order: string, warehouse: string, ageDays: number, em?: EntityManager): Promise<string> {
@@ -67,9 +66,9 @@ describe('shipment partitions', () => {
     expect(await ensurePartitions(orm.em.fork(), SHIPMENT_PARTITIONS, { periodDays: 7, aheadDays: 120 })).toBeGreaterThanOrEqual(8);
     expect(await partitionsAheadSeconds(orm.em.fork(), SHIPMENT_PARTITIONS)).toBeGreaterThanOrEqual(120 * 86_400);
     const future = await insertShipment(orderId(), 'wh-1', -100);
-    expect(await partitionOf('shipment', 'id', future)).toMatch(/^shipment_p\d{8}$/);
-    expect(await partitionOf('shipment_item', 'shipment_id', future)).toBe(
-      (await partitionOf('shipment', 'id', future))!.replace('shipment_', 'shipment_item_'),
+    expect(await partitionOfRow('shipment', 'id', future)).toMatch(/^shipment_p\d{8}$/);
+    expect(await partitionOfRow('shipment_item', 'shipment_id', future)).toBe(
+      (await partitionOfRow('shipment', 'id', future))!.replace('shipment_', 'shipment_item_'),
     );
   });
 
@@ -77,9 +76,9 @@ describe('shipment partitions', () => {
     const order = orderId();
     const id = await insertShipment(order, 'wh-1', 0);
     await insertShipment(orderId(), 'wh-1', 400);
-    expect(await scannedRelations(orm.em.fork(), 'SELECT * FROM shipment WHERE id = ?', [id])).toEqual([await partitionOf('shipment', 'id', id)]);
+    expect(await scannedRelations(orm.em.fork(), 'SELECT * FROM shipment WHERE id = ?', [id])).toEqual([await partitionOfRow('shipment', 'id', id)]);
     expect(await scannedRelations(orm.em.fork(), 'SELECT * FROM shipment_item WHERE shipment_id = ?', [id])).toEqual([
-      await partitionOf('shipment_item', 'shipment_id', id),
+      await partitionOfRow('shipment_item', 'shipment_id', id),
     ]);
     // By order: the ids from the unpartitioned key table, then the shipments by id (shipmentsByOrders, lockSiblings).
     expect(await scannedRelations(orm.em.fork(), 'SELECT shipment_id FROM shipment_key WHERE order_id = ?', [order])).toEqual(['shipment_key']);
@@ -90,10 +89,10 @@ describe('shipment partitions', () => {
   it('refuses a second shipment of an order from one warehouse across partitions', async () => {
     const order = orderId();
     const old = await insertShipment(order, 'wh-1', 400);
-    expect(await partitionOf('shipment', 'id', old)).toBe('shipment_p_before');
+    expect(await partitionOfRow('shipment', 'id', old)).toBe('shipment_p_before');
     await expect(insertShipment(order, 'wh-1', 0)).rejects.toThrow(/shipment_one_per_warehouse/);
     const other = await insertShipment(order, 'wh-2', 0);
-    expect(await partitionOf('shipment', 'id', other)).not.toBe('shipment_p_before');
+    expect(await partitionOfRow('shipment', 'id', other)).not.toBe('shipment_p_before');
     await expect(q().run(`UPDATE shipment SET warehouse_id = 'wh-1' WHERE id = ?`, [other])).rejects.toThrow(/shipment_one_per_warehouse/);
   });
 });

@@ -196,3 +196,7 @@ export async function migratedWithRows(
     },
   };
 }
+
+/** The partition that holds the row of `table` whose `column` is `value` (undefined: no such row). */
+export const partitionOf = async (em: EntityManager, table: string, column: string, value: string): Promise<string | undefined> =>
+  (await sql(em).one<{ p: string }>(`SELECT tableoid::regclass::text AS p FROM ${table} WHERE ${column} = ?`, [value]))?.p;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { leaderLock, openDatabase } from '@shop/kit';
-import { callSubgraph, idAt, migratedWithRows, sql, user } from '@shop/kit/testing';
+import { callSubgraph, idAt, migratedWithRows, partitionOf, sql, user } from '@shop/kit/testing';
 import { archiveCommand, parseArchiveArgs, UsageError } from './archive-orders.js';
 import { ensurePartitions, partitionsAheadSeconds, startPartitionJob } from './domain/partitions.js';
 import { start } from './index.js';
@@ -25,7 +25,7 @@ const day = 86_400_000;
 const q = () => sql(orm.em.fork());
 /** An order id created at `at` (a UUIDv7's time prefix and random bits). */
 const orderIdAt = (at: Date) => idAt('ord', at);
-const partitionOf = async (id: string) => (await q().one<{ p: string }>('SELECT tableoid::regclass::text AS p FROM orders WHERE id = ?', [id]))?.p;
+const orderPartition = (id: string) => partitionOf(orm.em.fork(), 'orders', 'id', id);
 
 /** An order written as placeOrder writes it (order, item, audit row, idempotency key), created `ageDays` ago. */
 async function insertOrder(userId: string, ageDays: number, status: string, clientReqId = `req-${randomBytes(4).toString('hex')}`): Promise<string> {
@@ -75,10 +75,10 @@ describe('partitions', () => {
     const now = await insertOrder(user().userId, 0, 'CREATED');
     const future = await insertOrder(user().userId, -100, 'CREATED');
     const old = await insertOrder(user().userId, 400, 'CREATED');
-    expect(await partitionOf(old)).toBe('orders_p_before');
-    expect(await partitionOf(now)).toMatch(/^orders_p\d{8}$/);
-    expect(await partitionOf(future)).toMatch(/^orders_p\d{8}$/);
-    expect(await partitionOf(future)).not.toBe(await partitionOf(now));
+    expect(await orderPartition(old)).toBe('orders_p_before');
+    expect(await orderPartition(now)).toMatch(/^orders_p\d{8}$/);
+    expect(await orderPartition(future)).toMatch(/^orders_p\d{8}$/);
+    expect(await orderPartition(future)).not.toBe(await orderPartition(now));
     // A query by id reads one partition.
     const plan = await q().all<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT * FROM orders WHERE id = '${now}'`);
     expect(plan.filter((l) => /Scan/.test(l['QUERY PLAN']))).toHaveLength(1);
@@ -88,7 +88,7 @@ describe('partitions', () => {
     const buyer = user().userId;
     const first = await insertOrder(buyer, 400, 'CREATED', 'checkout-1');
     const second = orderIdAt(new Date());
-    expect(await partitionOf(first)).toBe('orders_p_before');
+    expect(await orderPartition(first)).toBe('orders_p_before');
     await expect(
       q().run(`INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES (?, 'checkout-1', ?, 'pvw_y')`, [buyer, second]),
     ).rejects.toThrow(/order_request_pkey/);
@@ -120,7 +120,7 @@ describe('archive', () => {
     const dry = await archiveCommand(['--older-than-days', '100', '--dry-run'], quiet);
     expect(dry).toMatchObject({ dryRun: true, archived: 0 });
     expect(dry.archivable).toBeGreaterThanOrEqual(3);
-    expect(await partitionOf(cold[0]!)).toBeDefined();
+    expect(await orderPartition(cold[0]!)).toBeDefined();
 
     // Stopped after one order (a crash, Ctrl-C): the next run goes on from there.
     const progress: string[] = [];
@@ -132,12 +132,12 @@ describe('archive', () => {
     expect(await archiveCommand(['--older-than-days', '100'], quiet)).toMatchObject({ archivable: 0, archived: 0, left: 0 });
 
     for (const id of cold) {
-      expect(await partitionOf(id)).toBeUndefined();
+      expect(await orderPartition(id)).toBeUndefined();
       const row = await q().one<{ n: string }>('SELECT count(*) AS n FROM ordering_archive.order_item WHERE order_id = ?', [id]);
       expect(row!.n).toBe('1');
     }
-    expect(await partitionOf(openOld)).toBeDefined();
-    expect(await partitionOf(recent)).toBeDefined();
+    expect(await orderPartition(openOld)).toBeDefined();
+    expect(await orderPartition(recent)).toBeDefined();
 
     const read = await callSubgraph(order.url, ORDER, { id: cold[1] }, buyer);
     expect(read.errors).toBeUndefined();

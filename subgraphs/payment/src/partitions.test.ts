@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ensurePartitions, leaderLock, openDatabase, partitionsAheadSeconds, startPartitionJob, type EntityManager } from '@shop/kit';
-import { idAt, migratedWithRows, scannedRelations, sql } from '@shop/kit/testing';
+import { idAt, migratedWithRows, partitionOf, scannedRelations, sql } from '@shop/kit/testing';
 import { PAYMENT_PARTITIONS } from './domain/partitions.js';
 import { latestPayments, paymentIdsOfOrders } from './domain/pay-order.js';
 import { database } from './persistence.js';
@@ -18,7 +18,7 @@ afterAll(async () => {
 const day = 86_400_000;
 const q = (em: EntityManager = orm.em.fork()) => sql(em);
 const orderId = () => idAt('ord', new Date());
-const partitionOf = async (id: string) => (await q().one<{ p: string }>('SELECT tableoid::regclass::text AS p FROM payment WHERE id = ?', [id]))?.p;
+const paymentPartition = (id: string) => partitionOf(orm.em.fork(), 'payment', 'id', id);
 
 /** A payment written as payOrder writes it, its id created `ageDays` ago. */
 async function insertPayment(order: string, ageDays: number, status = 'PENDING', txn: string | null = null, em?: EntityManager): Promise<string> {
@@ -93,31 +93,31 @@ describe('payment partitions', () => {
     }
     expect(await partitionsAheadSeconds(orm.em.fork(), PAYMENT_PARTITIONS)).toBeGreaterThanOrEqual(149 * 86_400);
     const future = await insertPayment(orderId(), -100);
-    expect(await partitionOf(future)).toMatch(/^payment_p\d{8}$/);
+    expect(await paymentPartition(future)).toMatch(/^payment_p\d{8}$/);
   });
 
   it('a lookup by id, and one by order, reads one partition of payments', async () => {
     const order = orderId();
     await insertPayment(order, 400, 'FAILED');
     const latest = await insertPayment(order, 0);
-    expect(await scannedRelations(orm.em.fork(), 'SELECT * FROM payment WHERE id = ?', [latest])).toEqual([await partitionOf(latest)]);
+    expect(await scannedRelations(orm.em.fork(), 'SELECT * FROM payment WHERE id = ?', [latest])).toEqual([await paymentPartition(latest)]);
     // By order: the ids from the unpartitioned key table, then the payments by id (latestPayments).
     expect(await scannedRelations(orm.em.fork(), 'SELECT payment_id FROM payment_key WHERE order_id = ?', [order])).toEqual(['payment_key']);
     const ids = await paymentIdsOfOrders(orm.em.fork(), [order], { activeOnly: true });
     expect(ids).toEqual([latest]);
-    expect(await scannedRelations(orm.em.fork(), 'SELECT * FROM payment WHERE id IN (?)', ids)).toEqual([await partitionOf(latest)]);
+    expect(await scannedRelations(orm.em.fork(), 'SELECT * FROM payment WHERE id IN (?)', ids)).toEqual([await paymentPartition(latest)]);
     expect((await latestPayments(orm.em.fork(), [order])).get(order)?.id).toBe(latest);
   });
 
   it('refuses a second active payment of an order, and a second payment of a provider transaction, across partitions', async () => {
     const order = orderId();
     const old = await insertPayment(order, 400, 'PENDING');
-    expect(await partitionOf(old)).toBe('payment_p_before');
+    expect(await paymentPartition(old)).toBe('payment_p_before');
     await expect(insertPayment(order, 0, 'PENDING')).rejects.toThrow(/payment_one_active_per_order/);
     // Once the old one failed the order may be paid again; the old one can then no longer succeed.
     await q().run(`UPDATE payment SET status = 'FAILED' WHERE id = ?`, [old]);
     const retry = await insertPayment(order, 0, 'PENDING');
-    expect(await partitionOf(retry)).not.toBe(await partitionOf(old));
+    expect(await paymentPartition(retry)).not.toBe(await paymentPartition(old));
     await expect(q().run(`UPDATE payment SET status = 'SUCCEEDED' WHERE id = ?`, [old])).rejects.toThrow(/payment_one_active_per_order/);
 
     const txn = `txn-${randomBytes(4).toString('hex')}`;
