@@ -18,7 +18,8 @@ export const returnUrl = (orderId: string): string => `${envString('STOREFRONT_U
 
 /**
  * payOrder: one active payment per order. The order's facts come from the order subgraph; the
- * payment row is inserted under the partial unique index, so concurrent calls share one payment
+ * payment's key row is inserted under the unique index payment_one_active_per_order (payment_key,
+ * which holds across the partitions of payments), so concurrent calls share one payment
  * (and one provider intent, idempotent on merchantRef = paymentId). When the provider is down the
  * payment stays PENDING without an intent and the next call creates it.
  */
