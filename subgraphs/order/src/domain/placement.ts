@@ -86,11 +86,6 @@ export async function placeOrder(
       current.breakdown.payable !== preview.payable ||
       current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
     if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
-    // A retried flash-sale order is answered before its placement is claimed again (flash-sale.ts).
-    if (current.flashSale) {
-      const earlier = await findRequest(em, userId, input.clientReqId);
-      if (earlier) return replay(em, earlier, previewId);
-    }
   } catch (error) {
     const earlier = await findRequest(em, userId, input.clientReqId);
     if (earlier) return replay(em, earlier, previewId);
@@ -99,7 +94,18 @@ export async function placeOrder(
 
   const orderId = newId('ord');
   // A flash-sale order is written only for a buyer admitted at the preview, once per buyer (flash-sale.ts).
-  const unclaim = current.flashSale ? await claimPlacement(userId, current.lines, orderId) : undefined;
+  // A retry of a placed flash order finds the admission bound to that order (or ended by its cancel):
+  // the request record is read only then, so a first placement costs no read.
+  let unclaim: (() => Promise<void>) | undefined;
+  if (current.flashSale) {
+    try {
+      unclaim = await claimPlacement(userId, current.lines, orderId);
+    } catch (error) {
+      const earlier = await findRequest(em, userId, input.clientReqId);
+      if (earlier) return replay(em, earlier, previewId);
+      throw error;
+    }
+  }
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
   const countsUserOrders = rules.some((r) => r.enabled && r.kind === 'ORDERS_PER_USER');

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { badInput, envInt, fetchEntities, fetchSkuFacts, type EntityManager, type Selectable, type SkuFacts } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { couponProblem, priceOrder, type Coupon, type PriceBreakdown, type PricedLine, type ShippingRate } from './pricing.js';
@@ -80,8 +81,36 @@ async function shippingRate(em: EntityManager, country: string | null): Promise<
 export const PREVIEW_PRICES_TTL_MS = 2000;
 const recentFacts = new Map<string, { facts: SkuFacts; at: number }>();
 
+/** How long the catalog facts asked for by concurrent previews and placements are collected into one call (ms). */
+export const FACTS_BATCH_MS = 3;
+
+/**
+ * The catalog's facts of SKUs, asked for by every request of this process within FACTS_BATCH_MS in
+ * one `_entities` call (a flash sale's placements all ask for the same SKU at once). Nothing is kept
+ * once answered: every caller gets facts read after it asked, as fresh as a call of its own. The call
+ * carries the first caller's correlation id.
+ */
+const factsLoader = new DataLoader<{ id: string; correlationId: string }, SkuFacts | null, string>(
+  async (asked) => {
+    const ids = [...new Set(asked.map((a) => a.id))];
+    const fetched = await fetchSkuFacts(ids, asked[0]!.correlationId);
+    return asked.map((a) => fetched.get(a.id) ?? null);
+  },
+  { cache: false, batchScheduleFn: (callback) => setTimeout(callback, FACTS_BATCH_MS), maxBatchSize: 500 },
+);
+
+async function fetchFacts(ids: readonly string[], correlationId: string): Promise<Map<string, SkuFacts>> {
+  const answers = await factsLoader.loadMany(ids.map((id) => ({ id, correlationId })));
+  const found = new Map<string, SkuFacts>();
+  for (const [i, answer] of answers.entries()) {
+    if (answer instanceof Error) throw answer;
+    if (answer) found.set(ids[i]!, answer);
+  }
+  return found;
+}
+
 async function skuFacts(ids: readonly string[], correlationId: string, recent: boolean): Promise<Map<string, SkuFacts>> {
-  if (!recent) return fetchSkuFacts(ids, correlationId);
+  if (!recent) return fetchFacts(ids, correlationId);
   const now = Date.now();
   const found = new Map<string, SkuFacts>();
   const missing: string[] = [];
@@ -91,7 +120,7 @@ async function skuFacts(ids: readonly string[], correlationId: string, recent: b
     else missing.push(id);
   }
   if (missing.length === 0) return found;
-  const fetched = await fetchSkuFacts(missing, correlationId);
+  const fetched = await fetchFacts(missing, correlationId);
   if (recentFacts.size > 10_000) recentFacts.clear();
   for (const [id, facts] of fetched) {
     recentFacts.set(id, { facts, at: now });
