@@ -4,11 +4,13 @@
 // Prints decisions/s, latencies of refused and admitted clicks, order rows per refused click, time to sell
 // out, units sold, oversold, orders left unsettled, and whether each goal holds. Plain Node ESM; needs
 // `turbo run build` first (the npm script does it).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { waitForSettle } from './database.mjs';
 import { readFlags } from './flags.mjs';
-import { gql, gqlOrThrow } from './gateway-client.mjs';
+import { gatewayClient, gqlOrThrow } from './gateway-client.mjs';
 import { mintClientToken, runBenchmark, say, saySummary, SetupError } from './harness.mjs';
 import { Latencies, Tally, ms, table } from './stats.mjs';
 
@@ -24,6 +26,7 @@ order and, when admitted, places it. Runs with 1 gateway + 1 order process, then
   --clicks-per-unit K  clicks per unit, each from its own buyer      (BENCH_CLICKS_PER_UNIT, default 15)
   --concurrency C      clicks in flight at once (worker pool)        (BENCH_CONCURRENCY, default 150)
   --shapes LIST        replicas of gateway and order per run         (BENCH_SHAPES, default 1,2)
+  --profile            every process writes a CPU profile (node --cpu-prof) into <logs>/profiles when it stops
   --help
 
 Admission settings are the system's (FLASH_SALE_RATE, FLASH_SALE_BURST, FLASH_SALE_QUEUE from the environment,
@@ -38,11 +41,12 @@ const RETRIES = 3;
 const PLACE = `mutation FlashPlace($input: PlaceOrderInput!) { placeOrder(input: $input) { replayed order { id status } } }`;
 
 function readOptions(argv = process.argv.slice(2), env = process.env) {
-  const { help, pick, int } = readFlags(argv, env, {
+  const { values, help, pick, int } = readFlags(argv, env, {
     units: { type: 'string' },
     'clicks-per-unit': { type: 'string' },
     concurrency: { type: 'string' },
     shapes: { type: 'string' },
+    profile: { type: 'boolean' },
   });
   const units = int('units', 'BENCH_UNITS', 300, { max: 100_000 });
   const clicksPerUnit = int('clicks-per-unit', 'BENCH_CLICKS_PER_UNIT', 15, { max: 1000 });
@@ -54,7 +58,11 @@ function readOptions(argv = process.argv.slice(2), env = process.env) {
       if (!Number.isInteger(n) || n < 1 || n > 4) throw new Error(`--shapes must list replica counts in 1..4, got "${s}"`);
       return n;
     });
-  return { help, units, clicksPerUnit, concurrency, shapes, clicks: units * clicksPerUnit };
+  const profile = values.profile ?? false;
+  // Node accepts --cpu-prof in NODE_OPTIONS from version 22 on (npm run uses the pinned Node 24).
+  if (profile && Number(process.versions.node.split('.')[0]) < 22)
+    throw new Error(`--profile needs Node 22 or later (this is ${process.version}): run it through npm run`);
+  return { help, units, clicksPerUnit, concurrency, shapes, profile, clicks: units * clicksPerUnit };
 }
 
 /** As an admin: risk rules off (every buyer comes from this machine), one product with one flash-sale SKU and its units. */
@@ -96,6 +104,40 @@ async function openSale(admission, skuId, units) {
   }
 }
 
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, ms) each process of the stack, and this benchmark's own, has used so far. */
+function cpuTimes(stack) {
+  const times = new Map();
+  for (const [name, pid] of stack.pids()) {
+    try {
+      // /proc/<pid>/stat: the fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      times.set(name, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
+    } catch {
+      // not Linux, or the process is gone: no figure for it
+    }
+  }
+  const own = process.cpuUsage();
+  times.set('benchmark client', (own.user + own.system) / 1000);
+  return times;
+}
+
+/** CPU ms per click of each process between two cpuTimes readings, the busiest first. */
+function cpuPerClick(before, after, clicks) {
+  return [...after]
+    .map(([name, ms]) => [name, (ms - (before.get(name) ?? 0)) / clicks])
+    .filter(([, perClick]) => perClick > 0)
+    .sort((a, b) => b[1] - a[1]);
+}
+
 /** Units of the SKU held or sold in PostgreSQL. */
 const unitsTaken = async (reader, skuId) =>
   (
@@ -130,10 +172,13 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
       await new Promise((res) => setTimeout(res, 50));
     }
   })();
+  // Every buyer sends the same preview; the client serialises it once (it shares the machine's cores with the system).
+  const client = gatewayClient(url, { connections: concurrency });
+  const previewBody = JSON.stringify({ query: PREVIEW, variables: { input: { items: [{ skuId, qty: 1 }] } } });
   /** As a shopper's app does: a call that failed for the system (not a refusal) is sent again, the same way (placeOrder keeps its clientReqId). */
-  const call = async (query, variables, token) => {
+  const call = async (body, token) => {
     for (let attempt = 1; ; attempt++) {
-      const res = await gql(url, query, variables, token);
+      const res = await client.post(body, token);
       const failed = res.transport || res.code === 'INTERNAL_SERVER_ERROR' || res.code === 'SERVICE_UNAVAILABLE';
       if (!failed || attempt === RETRIES) return res;
       r.retries += 1;
@@ -141,7 +186,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
   };
   const click = async (i) => {
     const started = performance.now();
-    const preview = await call(PREVIEW, { input: { items: [{ skuId, qty: 1 }] } }, tokens[i]);
+    const preview = await call(previewBody, tokens[i]);
     r.preview.add(preview.ms);
     if (preview.transport || (!preview.errors && !preview.data?.previewOrder)) {
       r.errors.add(`preview ${preview.transport ?? 'EMPTY'}`);
@@ -155,7 +200,10 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
       return;
     }
     r.admittedAt.push(performance.now() - began);
-    const place = await call(PLACE, { input: { previewId: preview.data.previewOrder.previewId, clientReqId: `flash-${i}` } }, tokens[i]);
+    const place = await call(
+      JSON.stringify({ query: PLACE, variables: { input: { previewId: preview.data.previewOrder.previewId, clientReqId: `flash-${i}` } } }),
+      tokens[i],
+    );
     if (place.transport || (!place.errors && !place.data?.placeOrder)) {
       r.errors.add(`place ${place.transport ?? 'EMPTY'}`);
       return;
@@ -178,6 +226,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   r.wallMs = performance.now() - began;
+  client.close();
   clicking = false;
   await watcher;
   return r;
@@ -219,6 +268,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     const tokens = await Promise.all(Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-b${i}`, roles: [] })));
     say(`sale open: ${options.units} units, ${tokens.length} buyers, ${options.concurrency} clicks in flight`);
     const loadBefore = os.loadavg()[0];
+    const cpuBefore = cpuTimes(stack);
     const clicks = await runClicks({
       url: stack.gatewayUrl,
       tokens,
@@ -229,6 +279,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
       shouldStop: interrupted,
     });
     const loadAfter = os.loadavg()[0];
+    const cpu = cpuPerClick(cpuBefore, cpuTimes(stack), options.clicks);
     const settled = await waitForSettle(reader, 60_000);
     const orders = (
       await reader.query(
@@ -239,7 +290,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     ).rows;
     const stock = (await reader.query(`SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1`, [skuId])).rows;
     const state = await admission.state(skuId);
-    return { replicas, clicks, settled, orders, stock, state, loadBefore, loadAfter, stack };
+    return { replicas, clicks, settled, orders, stock, state, loadBefore, loadAfter, cpu, stack };
   } finally {
     redis.disconnect();
     await stack.stop();
@@ -300,6 +351,12 @@ function printRun(run, f, options) {
     ],
     ['Redis after the sale', `available ${run.state.available}, admitted and waiting ${run.state.pending}, held since the last report ${run.state.held}`],
     ['load average (1 min) before / after', `${run.loadBefore.toFixed(2)} / ${run.loadAfter.toFixed(2)}`],
+    ['CPU per click (ms; Node processes)', undefined],
+    ...run.cpu.map(([name, perClick]) => [name, perClick.toFixed(2)]),
+    [
+      'all of them',
+      `${run.cpu.reduce((n, [, perClick]) => n + perClick, 0).toFixed(2)} (${((run.cpu.reduce((n, [, perClick]) => n + perClick, 0) * options.clicks) / 1000).toFixed(1)} CPU-s over a ${(run.clicks.wallMs / 1000).toFixed(1)} s wall; PostgreSQL, Redis and RabbitMQ not counted)`,
+    ],
     ['goals', undefined],
     ...f.goals.map(([label, ok, value]) => [`${ok ? 'ok  ' : 'FAIL'} ${label}`, value]),
   ]);
@@ -352,6 +409,7 @@ await runBenchmark({
     ['admission', `rate ${flashSaleSettings().rate}/s, burst ${flashSaleSettings().burst}, queue ${flashSaleSettings().queue} (per SKU, cluster-wide)`],
   ],
   ownStacks: true,
+  stackEnv: (options, logs) => (options.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${logs}/profiles`.trim() } : {}),
   failureCode: 2,
   run,
 });

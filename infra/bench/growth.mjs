@@ -1,8 +1,9 @@
 // npm run bench:growth: does the cost stay flat as the tables fill? Loads the benchmark's own database to
-// 10^4, 10^5 and 10^6 orders (each with 2 items, 3 audit rows, an outbox and an inbox row; generated
+// 10^4, 10^5 and 10^6 orders (each with 2 items, 3 audit rows, an outbox and an inbox row, a payment and,
+// unless canceled, a shipment with 2 items; generated
 // with SQL, spread over half a year of weekly partitions, not through the API), lets retention prune
 // the outbox and inbox, and at each size measures through the whole running system: placeOrder p95
-// through the gateway, a user's order list p95, the outbox relay's publish latency p95 and the order
+// through the gateway, a user's order list p95 (alone, and with each order's payment and shipments), the outbox relay's publish latency p95 and the order
 // timeout sweep (its query, and the time it takes to cancel a batch of expired orders). Prints each
 // figure per size, the ratio largest/smallest (goal: every ratio <= 1.5), the rows the outbox and
 // inbox keep against the bound retention promises, and the load average.
@@ -80,38 +81,52 @@ process.env.RETENTION_MAX_BATCHES = '1000';
 process.env.OUTBOX_RETENTION_HOURS = String(OUTBOX_RETENTION_HOURS);
 process.env.INBOX_DEDUP_HORIZON_HOURS = String(INBOX_HORIZON_HOURS);
 
+/** The partitioned tables, by schema: the parent first, the SQL functions of their id bounds, the id prefix. */
+const PARTITION_SETS = [
+  { schema: 'ordering', tables: ['orders', 'order_item', 'order_event'], floor: 'order_id_floor', time: 'order_id_time', prefix: 'ord' },
+  { schema: 'payment', tables: ['payment'], floor: 'payment_id_floor', time: 'payment_id_time', prefix: 'pay' },
+  { schema: 'fulfillment', tables: ['shipment', 'shipment_item'], floor: 'shipment_id_floor', time: 'shipment_id_time', prefix: 'shp' },
+];
+
 /**
- * The history as if the system had run for half a year: the migration's catch-all partition (empty in a
+ * The history as if the system had run for half a year: each migration's catch-all partition (empty in a
  * new database) is replaced by one below the history and a partition per week of it, as the partition
- * job would have made them.
+ * jobs would have made them. Answers the partitions of ordering.orders.
  */
 async function partitionHistory(db) {
-  await db.query(`
-    DO $$
-    DECLARE
-      t text;
-      starts timestamptz := date_trunc('day', now()) - interval '${HISTORY_DAYS} days';
-      ends timestamptz;
-      first_to text;
-    BEGIN
-      SELECT substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \\(''(ord_[0-9a-f]{32})''\\)') INTO first_to
-        FROM pg_class c WHERE c.oid = 'ordering.orders_p_before'::regclass;
-      FOREACH t IN ARRAY ARRAY['order_event', 'order_item', 'orders'] LOOP
-        EXECUTE format('ALTER TABLE ordering.%I DETACH PARTITION ordering.%I', t, t || '_p_before');
-        EXECUTE format('DROP TABLE ordering.%I', t || '_p_before');
-      END LOOP;
-      FOREACH t IN ARRAY ARRAY['orders', 'order_item', 'order_event'] LOOP
-        EXECUTE format('CREATE TABLE ordering.%I PARTITION OF ordering.%I FOR VALUES FROM (MINVALUE) TO (%L)', t || '_p_before', t, ordering.order_id_floor(starts));
-      END LOOP;
-      WHILE ordering.order_id_floor(starts) < first_to LOOP
-        ends := least(starts + interval '7 days', ordering.order_id_time(first_to));
-        FOREACH t IN ARRAY ARRAY['orders', 'order_item', 'order_event'] LOOP
-          EXECUTE format('CREATE TABLE ordering.%I PARTITION OF ordering.%I FOR VALUES FROM (%L) TO (%L)',
-            t || '_h' || to_char(starts AT TIME ZONE 'UTC', 'YYYYMMDD'), t, ordering.order_id_floor(starts), ordering.order_id_floor(ends));
+  for (const { schema, tables, floor, time, prefix } of PARTITION_SETS) {
+    const list = tables.map((t) => `'${t}'`).join(', ');
+    const childrenFirst = [...tables]
+      .reverse()
+      .map((t) => `'${t}'`)
+      .join(', ');
+    await db.query(`
+      DO $$
+      DECLARE
+        t text;
+        starts timestamptz := date_trunc('day', now()) - interval '${HISTORY_DAYS} days';
+        ends timestamptz;
+        first_to text;
+      BEGIN
+        SELECT substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \\(''(${prefix}_[0-9a-f]{32})''\\)') INTO first_to
+          FROM pg_class c WHERE c.oid = '${schema}.${tables[0]}_p_before'::regclass;
+        FOREACH t IN ARRAY ARRAY[${childrenFirst}] LOOP
+          EXECUTE format('ALTER TABLE ${schema}.%I DETACH PARTITION ${schema}.%I', t, t || '_p_before');
+          EXECUTE format('DROP TABLE ${schema}.%I', t || '_p_before');
         END LOOP;
-        starts := ends;
-      END LOOP;
-    END $$`);
+        FOREACH t IN ARRAY ARRAY[${list}] LOOP
+          EXECUTE format('CREATE TABLE ${schema}.%I PARTITION OF ${schema}.%I FOR VALUES FROM (MINVALUE) TO (%L)', t || '_p_before', t, ${schema}.${floor}(starts));
+        END LOOP;
+        WHILE ${schema}.${floor}(starts) < first_to LOOP
+          ends := least(starts + interval '7 days', ${schema}.${time}(first_to));
+          FOREACH t IN ARRAY ARRAY[${list}] LOOP
+            EXECUTE format('CREATE TABLE ${schema}.%I PARTITION OF ${schema}.%I FOR VALUES FROM (%L) TO (%L)',
+              t || '_h' || to_char(starts AT TIME ZONE 'UTC', 'YYYYMMDD'), t, ${schema}.${floor}(starts), ${schema}.${floor}(ends));
+          END LOOP;
+          starts := ends;
+        END LOOP;
+      END $$`);
+  }
   const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'ordering.orders'::regclass`);
   return rows[0].n;
 }
@@ -132,7 +147,22 @@ async function generate(db, from, to) {
                 CASE n % 10 WHEN 0 THEN 'PAYMENT_TIMEOUT' END,
                 'CNY', 5900, 0, 800, 6700, 'pvw_' || md5(n::text || 'p'), false, t + interval '15 minutes', t, t + interval '1 day'
            FROM g ORDER BY t
-         RETURNING id, created_at
+         RETURNING id, user_id, status, created_at
+       ), pay AS (
+         INSERT INTO payment.payment (id, order_id, user_id, amount, currency, status, payment_txn_id, created_at, updated_at)
+         SELECT substr(payment.payment_id_floor(created_at + interval '2 minutes'), 1, 16) || substr(md5(id || 'pay'), 1, 20), id, user_id, 6700, 'CNY',
+                CASE status WHEN 'CANCELED' THEN 'FAILED' ELSE 'SUCCEEDED' END,
+                CASE WHEN status <> 'CANCELED' THEN 'txn_' || md5(id || 'txn') END, created_at + interval '2 minutes', created_at + interval '3 minutes'
+           FROM o
+       ), s AS (
+         INSERT INTO fulfillment.shipment (id, order_id, user_id, warehouse_id, status, created_at, updated_at)
+         SELECT substr(fulfillment.shipment_id_floor(created_at + interval '4 minutes'), 1, 16) || substr(md5(id || 'shp'), 1, 20), id, user_id, 'growth-wh',
+                CASE status WHEN 'COMPLETED' THEN 'DELIVERED' ELSE 'PENDING' END, created_at + interval '4 minutes', created_at + interval '1 day'
+           FROM o WHERE status <> 'CANCELED'
+         RETURNING id
+       ), si AS (
+         INSERT INTO fulfillment.shipment_item (shipment_id, sku_id, qty, unit_price, currency)
+         SELECT id, 'sku_' || md5(k::text), k, 2950, 'CNY' FROM s, generate_series(1, 2) k
        ), i AS (
          INSERT INTO ordering.order_item (order_id, sku_id, qty, unit_price)
          SELECT id, 'sku_' || md5(k::text), k, 2950 FROM o, generate_series(1, 2) k
@@ -161,7 +191,9 @@ async function generate(db, from, to) {
  */
 async function settle(db) {
   const started = Date.now();
-  await db.query('VACUUM (ANALYZE) ordering.orders, ordering.order_item, ordering.order_event, ordering.outbox, ordering.inbox');
+  await db.query(
+    'VACUUM (ANALYZE) ordering.orders, ordering.order_item, ordering.order_event, ordering.outbox, ordering.inbox, payment.payment, payment.payment_key, fulfillment.shipment, fulfillment.shipment_item, fulfillment.shipment_key',
+  );
   const deadline = Date.now() + 5 * 60_000;
   while (Date.now() < deadline) {
     const busy = await count(db, `SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = current_database()`);
@@ -172,6 +204,12 @@ async function settle(db) {
 }
 
 const count = async (db, query) => Number((await db.query(query)).rows[0].n);
+/** The bytes of a schema's tables (partitions included), with their indexes and TOAST. */
+const schemaBytes = (db, schema) =>
+  count(
+    db,
+    `SELECT sum(pg_total_relation_size(c.oid)) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = '${schema}' AND c.relkind = 'r'`,
+  );
 
 /** Waits until retention pruned everything past its window; answers how long it took (ms). */
 async function waitForRetention(db, timeoutMs = 15 * 60_000) {
@@ -186,8 +224,12 @@ async function waitForRetention(db, timeoutMs = 15 * 60_000) {
   }
 }
 
-/** p95 of `orders(first: 20)` for generated users, through the gateway. */
-async function measureLists(url, users, n, concurrency) {
+const ORDER_LIST = `query Orders { orders(first: 20) { edges { node { id status } } pageInfo { hasNextPage } } }`;
+/** The order list with what the payment and fulfillment subgraphs add to each order (their lookups by order id). */
+const ORDER_LIST_WITH_PAYMENTS = `query Orders { orders(first: 20) { edges { node { id status payment { status } shipments { status } } } pageInfo { hasNextPage } } }`;
+
+/** p95 of `orders(first: 20)` (the `query` given) for generated users, through the gateway. */
+async function measureLists(url, users, n, concurrency, query = ORDER_LIST) {
   const tokens = await Promise.all(
     Array.from({ length: Math.min(n, 50) }, (_, i) => mintClientToken({ userId: `gu${Math.floor((i * users) / 50)}`, roles: [] })),
   );
@@ -197,7 +239,7 @@ async function measureLists(url, users, n, concurrency) {
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      const res = await gql(url, `query Orders { orders(first: 20) { edges { node { id status } } pageInfo { hasNextPage } } }`, {}, tokens[i % tokens.length]);
+      const res = await gql(url, query, {}, tokens[i % tokens.length]);
       if (res.errors || res.transport || !res.data?.orders || res.data.orders.edges.length === 0) errors += 1;
       else latencies.add(res.ms);
     }
@@ -345,24 +387,26 @@ async function run({ options, stack, database, runId, interrupted, onCleanup }) 
       orders: await count(db, 'SELECT count(*) AS n FROM ordering.orders'),
       outbox: await count(db, 'SELECT count(*) AS n FROM ordering.outbox'),
       inbox: await count(db, 'SELECT count(*) AS n FROM ordering.inbox'),
-      bytes: await count(
-        db,
-        `SELECT sum(pg_total_relation_size(c.oid)) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'ordering' AND c.relkind = 'r'`,
-      ),
+      bytes: await schemaBytes(db, 'ordering'),
+      payments: await count(db, 'SELECT count(*) AS n FROM payment.payment'),
+      paymentBytes: await schemaBytes(db, 'payment'),
+      shipments: await count(db, 'SELECT count(*) AS n FROM fulfillment.shipment'),
+      shipmentBytes: await schemaBytes(db, 'fulfillment'),
     };
     say(
       `size ${size}: loaded in ${seconds(loadMs)}, retention pruned the history in ${seconds(pruneMs)}, vacuum settled in ${seconds(settleMs)}; ${rows.orders} orders, outbox ${rows.outbox} rows, inbox ${rows.inbox} rows, ordering schema ${(rows.bytes / 2 ** 20).toFixed(0)} MiB`,
     );
     const load = await place(options.orders, i);
     const lists = await measureLists(stack.gatewayUrl, Math.floor(size / ORDERS_PER_USER), options.lists, options.concurrency);
+    const fullLists = await measureLists(stack.gatewayUrl, Math.floor(size / ORDERS_PER_USER), options.lists, options.concurrency, ORDER_LIST_WITH_PAYMENTS);
     const relay = await measureRelay(db, options.events, `${runId}-r${i}`);
     const sweep = await measureSweep(db, options.expired, `${runId}-t${i}`);
     const place95 = load.placeLatency.summary();
     const perSecond = load.placed / (load.wallMs / 1000);
-    const result = { size, rows, place: place95, perSecond, placeErrors: load.errors.total, lists, relay, sweep, loadAverage: os.loadavg()[0] };
+    const result = { size, rows, place: place95, perSecond, placeErrors: load.errors.total, lists, fullLists, relay, sweep, loadAverage: os.loadavg()[0] };
     results.push(result);
     say(
-      `size ${size}: placeOrder p95 ${ms(place95.p95)} (${place95.count} calls, ${load.errors.total} errors, ${perSecond.toFixed(1)} orders/s); order list p95 ${ms(lists.p95)} (${lists.count} reads, ${lists.errors} errors); relay publish p50 ${ms(relay.p50)} p95 ${ms(relay.p95)}; sweep query ${ms(sweep.queryMs)}, ${options.expired} expired orders canceled in ${ms(sweep.batchMs)}; load average ${result.loadAverage.toFixed(2)}`,
+      `size ${size}: placeOrder p95 ${ms(place95.p95)} (${place95.count} calls, ${load.errors.total} errors, ${perSecond.toFixed(1)} orders/s); order list p95 ${ms(lists.p95)} (${lists.count} reads, ${lists.errors} errors), with payments and shipments ${ms(fullLists.p95)} (${fullLists.errors} errors); relay publish p50 ${ms(relay.p50)} p95 ${ms(relay.p95)}; sweep query ${ms(sweep.queryMs)}, ${options.expired} expired orders canceled in ${ms(sweep.batchMs)}; load average ${result.loadAverage.toFixed(2)}`,
     );
   }
 
@@ -383,6 +427,7 @@ function figures(results) {
   return [
     figure('placeOrder p95 through the gateway', (r) => r.place.p95),
     figure("a user's order list p95", (r) => r.lists.p95),
+    figure("a user's order list with payments and shipments p95", (r) => r.fullLists.p95),
     figure('relay publish latency p95', (r) => r.relay.p95),
     { ...figure('relay publish latency p50', (r) => r.relay.p50), ok: true, reference: true },
     figure('timeout sweep: query', (r) => r.sweep.queryMs),
@@ -416,7 +461,9 @@ function printSummary(options, results) {
     ]),
     ['orders placed / s (concurrency, for the capacity model)', results.map((r) => r.perSecond.toFixed(1)).join(' / ')],
     ['bytes per order (ordering schema / orders)', results.map((r) => `${Math.round(r.rows.bytes / r.rows.orders)} B`).join(' / ')],
-    ['errors (placeOrder / order list)', results.map((r) => `${r.placeErrors}/${r.lists.errors}`).join(' / ')],
+    ['bytes per payment (payment schema / payments)', results.map((r) => `${Math.round(r.rows.paymentBytes / r.rows.payments)} B`).join(' / ')],
+    ['bytes per shipment (fulfillment schema / shipments)', results.map((r) => `${Math.round(r.rows.shipmentBytes / r.rows.shipments)} B`).join(' / ')],
+    ['errors (placeOrder / order list / with payments)', results.map((r) => `${r.placeErrors}/${r.lists.errors}/${r.fullLists.errors}`).join(' / ')],
     ['retention', undefined],
     ...bounds(results, options).map((b) => [b.label, `${b.rows} <= ${b.bound}: ${b.ok ? 'ok' : 'ABOVE'}`]),
     ['policy', `outbox: published rows kept ${OUTBOX_RETENTION_HOURS} h; inbox: ${INBOX_HORIZON_HOURS} h (rows <= events per hour x window)`],
@@ -434,7 +481,10 @@ await runBenchmark({
   readOptions,
   parameters: (options) => [
     ['sizes (orders)', options.sizes.join(', ')],
-    ['per order', `2 items, 3 audit rows, 1 outbox and 1 inbox row; ${ORDERS_PER_USER} orders per user; ${HISTORY_DAYS} days of history`],
+    [
+      'per order',
+      `2 items, 3 audit rows, 1 outbox and 1 inbox row, 1 payment, 1 shipment with 2 items (none for a canceled order); ${ORDERS_PER_USER} orders per user; ${HISTORY_DAYS} days of history`,
+    ],
     [
       'measured per size',
       `${options.orders} placeOrder (concurrency ${options.concurrency}), ${options.lists} order lists, ${options.events} relay events, ${options.expired} expired orders`,

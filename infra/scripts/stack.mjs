@@ -129,6 +129,8 @@ export async function startStack(options) {
     env,
     instances: list.map((p) => ({ name: p.name, kind: p.kind, port: p.port })),
     proxies,
+    /** The process id of each running process, by name (for CPU accounting). */
+    pids: () => new Map([...children.entries()].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([name, c]) => [name, c.pid])),
     stop,
     /** Kills one process with SIGKILL, like a crash: nothing of it runs its shutdown. */
     async kill(name) {

@@ -29,22 +29,45 @@ type Shape = { previewOnly: false } | { previewOnly: true; variable: string };
 const SHAPES_KEPT = 500;
 
 export function flashSaleEdge(): FlashSaleEdge {
-  const redis = createRedis({ name: 'gateway-flash-sale', commandTimeoutMs: 500 });
+  const redis = createRedis({ name: 'gateway-flash-sale', commandTimeoutMs: 500, autoPipelining: true });
   const admission = new FlashAdmission(redis);
   let warned = false;
 
-  /** The admission's refusal for one click; undefined to let it through (admitted, not a flash SKU, or Redis unavailable). */
-  const decide = async (skuId: string, identity: Identity): Promise<GraphQLError | undefined> => {
-    let answer: Admission;
+  /** The admission's answer for one click; undefined when Redis is unavailable (the order subgraph decides). */
+  const answer = async (skuId: string, identity: Identity): Promise<Admission | undefined> => {
     try {
-      answer = await admission.admit(skuId, identity.userId);
+      const answered = await admission.admit(skuId, identity.userId);
+      warned = false;
+      return answered;
     } catch (error) {
       if (!warned) logger.warn({ err: error }, 'flash-sale admission unavailable at the gateway; the order subgraph decides');
       warned = true;
       return undefined;
     }
-    warned = false;
-    return admissionRefusal(skuId, answer);
+  };
+  /** The admission's refusal for one click; undefined to let it through (admitted, not a flash SKU, or Redis unavailable). */
+  const decide = async (skuId: string, identity: Identity): Promise<GraphQLError | undefined> => {
+    const answered = await answer(skuId, identity);
+    return answered && admissionRefusal(skuId, answered);
+  };
+  /** The HTTP body of a refused previewOrder; sold out, most clicks' answer, is the same for every buyer: made once per SKU. */
+  const soldOutBodies = new Map<string, string>();
+  const refusalBody = (skuId: string, answered: Admission): string | undefined => {
+    if (answered.kind === 'SOLD_OUT') {
+      const known = soldOutBodies.get(skuId);
+      if (known) return known;
+    }
+    const refusal = admissionRefusal(skuId, answered);
+    if (!refusal) return undefined;
+    const body = JSON.stringify({
+      errors: [{ message: refusal.message, path: ['previewOrder'], extensions: publicExtensions(refusal.extensions) }],
+      data: null,
+    });
+    if (answered.kind === 'SOLD_OUT') {
+      if (soldOutBodies.size >= SHAPES_KEPT) soldOutBodies.clear();
+      soldOutBodies.set(skuId, body);
+    }
+    return body;
   };
 
   const shapes = new Map<string, Shape>();
@@ -66,9 +89,10 @@ export function flashSaleEdge(): FlashSaleEdge {
     if (!shape.previewOnly) return next();
     const skuId = singleSku(body.variables?.[shape.variable]);
     if (!skuId) return next();
-    decide(skuId, identity).then((refusal) => {
-      if (!refusal) return next();
-      res.json({ errors: [{ message: refusal.message, path: ['previewOrder'], extensions: publicExtensions(refusal.extensions) }], data: null });
+    answer(skuId, identity).then((answered) => {
+      const body = answered && refusalBody(skuId, answered);
+      if (!body) return next();
+      res.type('application/json').send(body);
     }, next);
   };
 

@@ -65,7 +65,7 @@ export interface RateLimiter {
  */
 export function rateLimiter(options: { limits?: Partial<RateLimits>; redisUrl?: string; namespace?: string } = {}): RateLimiter {
   const limits = rateLimitsFromEnv(undefined, options.limits);
-  const redis = createRedis({ name: 'gateway-rate-limit', url: options.redisUrl, commandTimeoutMs: 200 });
+  const redis = createRedis({ name: 'gateway-rate-limit', url: options.redisUrl, commandTimeoutMs: 200, autoPipelining: true });
   const limiterOf = (kind: Kind) =>
     new RateLimiterRedis({
       storeClient: redis,

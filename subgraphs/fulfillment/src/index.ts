@@ -1,6 +1,18 @@
 // First: tracing (when configured) must start before the modules it instruments load.
 import '@shop/kit/tracing-start';
-import { deadLetterBroker, internalRoute, parseId, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
+import {
+  deadLetterBroker,
+  internalRoute,
+  parseId,
+  openDatabase,
+  startMessaging,
+  startPartitionJob,
+  startSubgraph,
+  subgraphPort,
+  runSubgraphMain,
+  checkSecrets,
+} from '@shop/kit';
+import { SHIPMENT_PARTITIONS, watchShipmentPartitions } from './domain/partitions.js';
 import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
 import { buildFulfillmentSchema } from './schema.js';
@@ -11,10 +23,11 @@ export { buildFulfillmentSchema };
 /** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
 export { database };
 
-/** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock. */
+/** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock, create partitions of shipments ahead. */
 export async function start(port = subgraphPort('fulfillment')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
+  watchShipmentPartitions(orm);
   const messaging = await startMessaging({
     orm,
     service: 'fulfillment',
@@ -23,6 +36,7 @@ export async function start(port = subgraphPort('fulfillment')) {
   });
   // The console's dead-letter operations (for every consumer) run on this subgraph's broker connection.
   deadLetterBroker.use(messaging.connection);
+  const partitions = startPartitionJob(orm.em.fork(), SHIPMENT_PARTITIONS);
   return startSubgraph({
     name: 'fulfillment',
     port,
@@ -33,7 +47,10 @@ export async function start(port = subgraphPort('fulfillment')) {
       internalRoute(app, '/internal/v1/orders/:orderId/stop-for-refund', (req) =>
         stopForRefund(orm.em, parseId('ord', String(req.params.orderId), 'orderId'), 'order-service', String(req.headers['x-correlation-id'] ?? 'internal')),
       ),
-    onShutdown: () => messaging.stop(),
+    onShutdown: async () => {
+      await partitions.stop();
+      await messaging.stop();
+    },
   });
 }
 

@@ -124,4 +124,24 @@ describe('the shared flash-sale admission', () => {
     await admission.unclaim(skuId, 'usr_once', 'ord_1');
     expect(await admission.claim(skuId, 'usr_once', 'ord_3')).toEqual({ kind: 'CLAIMED' });
   });
+
+  it('counts a unit once when the stock report sees its reservation before the order subgraph says held', async () => {
+    const skuId = sku();
+    const admission = new FlashAdmission(redis, { ...settings, burst: 100, rate: 1000 });
+    await admission.publishAvailable(new Map([[skuId, 2]]), await admission.now());
+    const [first, second] = buyers(2);
+    expect(await admission.admit(skuId, first!)).toMatchObject({ kind: 'ADMITTED' });
+    const orderId = newId('ord');
+    expect(await admission.claim(skuId, first!, orderId)).toEqual({ kind: 'CLAIMED' });
+    // The report's read already counts the reservation (2 → 1): the buyer is no longer pending.
+    await admission.publishAvailable(new Map([[skuId, 1]]), await admission.now(), new Map([[skuId, [orderId]]]));
+    expect(await admission.state(skuId)).toEqual({ available: 1, pending: 0, held: 0 });
+    // The order subgraph's word comes after: the unit is not counted a second time, one is left to sell.
+    await admission.held(skuId, first!, orderId, 60_000);
+    expect(await admission.state(skuId)).toEqual({ available: 1, pending: 0, held: 0 });
+    expect(await admission.admit(skuId, second!)).toMatchObject({ kind: 'ADMITTED' });
+    expect(await admission.admit(skuId, buyers(1)[0]!)).toEqual({ kind: 'SOLD_OUT' });
+    // The buyer keeps one live attempt: their order.
+    expect(await admission.admit(skuId, first!)).toEqual({ kind: 'ALREADY', orderId });
+  });
 });

@@ -98,7 +98,7 @@ redis.call('SET', KEYS[4], 'q', 'PX', ttl)
 return {'ADMITTED', pending + 1}
 `;
 
-// KEYS: 1 pending, 2 buyer key. ARGV: 1 buyer, 2 order id, 3 ticket ttl ms.
+// KEYS: 1 pending, 2 buyer key, 3 claims hash (order id → buyer). ARGV: 1 buyer, 2 order id, 3 ticket ttl ms.
 const CLAIM = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -110,30 +110,35 @@ if mine ~= 'q' or not expiry or tonumber(expiry) <= now then return {'NOT_ADMITT
 local ttl = tonumber(ARGV[3])
 redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ttl)
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])
 return {'CLAIMED'}
 `;
 
-// A placement that failed after its claim: the buyer is admitted again, as before the claim. KEYS: 1 buyer key. ARGV: 1 order id.
+// A placement that failed after its claim: the buyer is admitted again, as before the claim. KEYS: 1 buyer key, 2 claims. ARGV: 1 order id.
 const UNCLAIM = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], 'q', 'KEEPTTL') end
+redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `;
 
 // The buyer's order holds its unit in PostgreSQL: counted as held (by order id) until a stock report
-// that sees its reservation. KEYS: 1 pending, 2 held, 3 buyer key. ARGV: 1 buyer, 2 order id, 3 how long the
+// that sees its reservation; a report that saw it already took the buyer out of pending, and it is not
+// counted again. KEYS: 1 pending, 2 held, 3 buyer key, 4 claims. ARGV: 1 buyer, 2 order id, 3 how long the
 // buyer's attempt stays live (ms).
 const HELD = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('ZADD', KEYS[2], now, ARGV[2]) end
+redis.call('HDEL', KEYS[4], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3]))
 return 1
 `;
 
 // The buyer's order was canceled: its admission ends, and the buyer may try again.
-// KEYS: 1 pending, 2 buyer key. ARGV: 1 buyer, 2 order id.
+// KEYS: 1 pending, 2 buyer key, 3 claims. ARGV: 1 buyer, 2 order id.
 const RELEASED = `
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[2])
 local mine = redis.call('GET', KEYS[2])
 if mine == ARGV[2] or mine == 'q' then redis.call('DEL', KEYS[2]) end
 return 1
@@ -150,51 +155,66 @@ return 1
 `;
 
 // Inventory's report of PostgreSQL's available units, with the orders whose reservations that read saw:
-// those are no longer counted as held. A held order no report saw for a minute is dropped (its reservation
-// is long visible or was never made). KEYS: 1 state, 2 held. ARGV: 1 available, 2 snapshotAt ms, 3.. order ids.
+// those are no longer counted as held, nor as pending (a reservation the report saw before the order
+// subgraph's HELD: its buyer, from the claims, leaves pending here, and HELD does not count it again).
+// A held order no report saw for a minute is dropped (its reservation is long visible or was never made).
+// KEYS: 1 state, 2 held, 3 pending, 4 claims. ARGV: 1 available, 2 snapshotAt ms, 3.. order ids.
 const PUBLISH = `
 redis.call('HSET', KEYS[1], 'avail', ARGV[1])
-for i = 3, #ARGV do redis.call('ZREM', KEYS[2], ARGV[i]) end
+for i = 3, #ARGV do
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  local buyer = redis.call('HGET', KEYS[4], ARGV[i])
+  if buyer then
+    redis.call('ZREM', KEYS[3], buyer)
+    redis.call('HDEL', KEYS[4], ARGV[i])
+  end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - ${HELD_BACKSTOP_MS})
 return 1
 `;
 
 type Reply = [string, (string | number)?, (string | number)?];
 
+/** The scripts, by name: keys first, then arguments. */
+const SCRIPTS = {
+  flashAdmit: { numberOfKeys: 4, lua: ADMIT },
+  flashClaim: { numberOfKeys: 3, lua: CLAIM },
+  flashUnclaim: { numberOfKeys: 2, lua: UNCLAIM },
+  flashHeld: { numberOfKeys: 4, lua: HELD },
+  flashReleased: { numberOfKeys: 3, lua: RELEASED },
+  flashGiveBack: { numberOfKeys: 2, lua: GIVE_BACK },
+  flashPublish: { numberOfKeys: 4, lua: PUBLISH },
+} as const;
+type Scripts = Record<keyof typeof SCRIPTS, (...keysThenArgs: (string | number)[]) => Promise<unknown>>;
+
 /** The keys of one flash SKU (the connection adds `shop:<run>:`). */
 const keys = (skuId: string) => ({
   state: `flash:${skuId}`,
   pending: `flash:${skuId}:pending`,
   held: `flash:${skuId}:held`,
+  claims: `flash:${skuId}:claims`,
   buyer: (userId: string) => `flash:${skuId}:buyer:${userId}`,
 });
 const INDEX = 'flash:skus';
 
 export class FlashAdmission {
+  /** The scripts on this connection: ioredis sends each one's SHA1 (EVALSHA), its text only the first time Redis does not know it. */
+  private readonly scripts: Scripts;
+
   constructor(
     private readonly redis: Redis,
     readonly settings: FlashSaleSettings = flashSaleSettings(),
   ) {
     if (settings.rate <= 0 || settings.burst < 1 || settings.queue < 1 || settings.ticketTtlMs < 1000)
       throw new Error('FLASH_SALE_RATE must be > 0, FLASH_SALE_BURST and FLASH_SALE_QUEUE ≥ 1, FLASH_SALE_TICKET_TTL_MS ≥ 1000');
+    for (const [name, definition] of Object.entries(SCRIPTS)) if (!(name in redis)) redis.defineCommand(name, definition);
+    this.scripts = redis as unknown as Scripts;
   }
 
   async admit(skuId: string, userId: string): Promise<Admission> {
     const k = keys(skuId);
     const s = this.settings;
-    const [kind, a, b] = (await this.redis.eval(
-      ADMIT,
-      4,
-      k.state,
-      k.pending,
-      k.held,
-      k.buyer(userId),
-      userId,
-      s.rate,
-      s.burst,
-      s.queue,
-      s.ticketTtlMs,
-    )) as Reply;
+    const [kind, a, b] = (await this.scripts.flashAdmit(k.state, k.pending, k.held, k.buyer(userId), userId, s.rate, s.burst, s.queue, s.ticketTtlMs)) as Reply;
     switch (kind) {
       case 'ADMITTED':
         return { kind, position: Number(a) };
@@ -215,31 +235,32 @@ export class FlashAdmission {
   /** Binds an admitted buyer's admission to the order being placed; before the order's transaction. */
   async claim(skuId: string, userId: string, orderId: string): Promise<Claim> {
     const k = keys(skuId);
-    const [kind, a] = (await this.redis.eval(CLAIM, 2, k.pending, k.buyer(userId), userId, orderId, this.settings.ticketTtlMs)) as Reply;
+    const [kind, a] = (await this.scripts.flashClaim(k.pending, k.buyer(userId), k.claims, userId, orderId, this.settings.ticketTtlMs)) as Reply;
     if (kind === 'ALREADY') return { kind, orderId: String(a) };
     return { kind: kind as 'CLAIMED' | 'NOT_ADMITTED' };
   }
 
   async unclaim(skuId: string, userId: string, orderId: string): Promise<void> {
-    await this.redis.eval(UNCLAIM, 1, keys(skuId).buyer(userId), orderId);
+    const k = keys(skuId);
+    await this.scripts.flashUnclaim(k.buyer(userId), k.claims, orderId);
   }
 
   /** The buyer's order holds its unit (PENDING_PAYMENT or REVIEW), counted until a report sees it; the attempt stays live for `liveMs`. */
   async held(skuId: string, userId: string, orderId: string, liveMs: number): Promise<void> {
     const k = keys(skuId);
-    await this.redis.eval(HELD, 3, k.pending, k.held, k.buyer(userId), userId, orderId, Math.max(1000, Math.round(liveMs)));
+    await this.scripts.flashHeld(k.pending, k.held, k.buyer(userId), k.claims, userId, orderId, Math.max(1000, Math.round(liveMs)));
   }
 
   /** The buyer's order was canceled: the admission ends, the buyer may click again. */
   async released(skuId: string, userId: string, orderId: string): Promise<void> {
     const k = keys(skuId);
-    await this.redis.eval(RELEASED, 2, k.pending, k.buyer(userId), userId, orderId);
+    await this.scripts.flashReleased(k.pending, k.buyer(userId), k.claims, userId, orderId);
   }
 
   /** Ends an admission no order was placed for (a failed preview); a claimed one stays. */
   async giveBack(skuId: string, userId: string): Promise<void> {
     const k = keys(skuId);
-    await this.redis.eval(GIVE_BACK, 2, k.pending, k.buyer(userId), userId);
+    await this.scripts.flashGiveBack(k.pending, k.buyer(userId), userId);
   }
 
   /** Makes a SKU known as a flash-sale SKU, so inventory publishes its stock; clicks before `startsAt` are refused. */
@@ -274,7 +295,7 @@ export class FlashAdmission {
     const pipeline = this.redis.pipeline();
     for (const [skuId, units] of available) {
       const k = keys(skuId);
-      pipeline.eval(PUBLISH, 2, k.state, k.held, units, snapshotAt, ...(reserved.get(skuId) ?? []));
+      (pipeline as unknown as Scripts).flashPublish(k.state, k.held, k.pending, k.claims, units, snapshotAt, ...(reserved.get(skuId) ?? []));
     }
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);

@@ -35,3 +35,4 @@ export * from './liveness.js';
 export * from './ops-metrics.js';
 export * from './redis.js';
 export * from './flash-admission.js';
+export * from './persistence/partitions.js';

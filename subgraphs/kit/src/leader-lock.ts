@@ -59,3 +59,49 @@ export function leaderLock(name: string, url = databaseUrl()): LeaderLock {
     },
   };
 }
+
+export interface LeaderJob<T> {
+  /** One run now (after the one under way): answers its result, or null when another replica leads or the job stopped. */
+  tick(): Promise<T | null>;
+  /** Stops the schedule, waits for the run under way and gives up the lock. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A periodic job that runs on one replica at a time: every `intervalMs` (and at once with
+ * `runAtStart`) the replica that holds `lock` runs `run`; the others only try to take the lock.
+ * Runs never overlap; a failed scheduled run is reported to `onError` and retried at the next tick.
+ */
+export function startLeaderJob<T>(options: {
+  lock: LeaderLock;
+  intervalMs: number;
+  run: () => Promise<T>;
+  onError: (err: unknown) => void;
+  runAtStart?: boolean;
+}): LeaderJob<T> {
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = async (): Promise<T | null> => {
+    if (stopped || !(await options.lock.acquire())) return null;
+    return options.run();
+  };
+  const schedule = () => {
+    running = running.then(tick).catch(options.onError);
+  };
+  const timer = setInterval(schedule, options.intervalMs);
+  timer.unref();
+  if (options.runAtStart) schedule();
+  return {
+    tick: () => {
+      const next = running.then(tick);
+      running = next.catch(() => undefined);
+      return next;
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await options.lock.release();
+    },
+  };
+}

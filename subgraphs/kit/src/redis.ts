@@ -24,6 +24,11 @@ export interface RedisOptions {
   url?: string;
   /** How long one command may wait for a connection that is down before it fails (ms). */
   commandTimeoutMs?: number;
+  /**
+   * Commands issued in the same event-loop turn go out in one write (ioredis auto-pipelining): for
+   * a connection that carries many concurrent requests' commands (the gateway's admission and rate limits).
+   */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -39,6 +44,7 @@ export function createRedis(options: RedisOptions): Redis {
     commandTimeout: options.commandTimeoutMs ?? 1000,
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    enableAutoPipelining: options.autoPipelining ?? false,
   });
   let reported = false;
   client.on('error', (error) => {

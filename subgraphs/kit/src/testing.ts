@@ -1,10 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import type { SubgraphName } from './config.js';
 import { signInternalIdentity, type Identity } from './identity.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Machine } from './state-machine/machine.js';
-import { newId } from './ids.js';
+import { databaseUrl } from './config.js';
+import { openDatabase, type DatabaseOptions } from './db.js';
+import { idFloor, newId, type IdPrefix } from './ids.js';
 import { subgraphAt } from './server.js';
 
 /** Helpers for tests that talk to a running subgraph over HTTP, as the gateway would. */
@@ -148,3 +152,51 @@ export const envelopeOf = <T extends EventType>(type: T, aggregateId: string, pa
   correlationId,
   payload,
 });
+
+/** An id of `prefix` created at `at`: a UUIDv7's time prefix for that moment, random bits after it. */
+export const idAt = (prefix: IdPrefix, at: Date): string => idFloor(prefix, at).slice(0, prefix.length + 13) + randomBytes(10).toString('hex');
+
+/** The relations the plan of `query` scans (with its parameters bound, as the application sends it). */
+export async function scannedRelations(em: EntityManager, query: string, params: readonly unknown[] = []): Promise<string[]> {
+  const plan = await sql(em).all<{ 'QUERY PLAN': string }>(`EXPLAIN ${query}`, params);
+  return plan.flatMap((l) => /(?<!Bitmap Index )Scan(?: Backward)? (?:using \S+ )?on (\S+)/.exec(l['QUERY PLAN'])?.[1] ?? []);
+}
+
+/**
+ * A migration tested on a database with rows: applies every migration of `database` but the last
+ * `newest` to a scratch database, lets `seed` write rows as the older schema has them, then applies
+ * the rest. Answers the ORM on the migrated database and `drop`, which closes it and drops the database.
+ */
+export async function migratedWithRows(
+  database: DatabaseOptions,
+  newest: number,
+  seed: (em: EntityManager) => Promise<void>,
+): Promise<{ orm: MikroORM; drop(): Promise<void> }> {
+  const url = new URL(databaseUrl());
+  const base = url.toString();
+  url.pathname = `${url.pathname}_rows_${randomBytes(3).toString('hex')}`;
+  const older = await openDatabase({ ...database, url: url.toString(), migrate: true, migrations: database.migrations.slice(0, -newest) });
+  try {
+    await seed(older.em.fork());
+  } finally {
+    await older.close();
+  }
+  const orm = await openDatabase({ ...database, url: url.toString(), migrate: true });
+  return {
+    orm,
+    async drop() {
+      await orm.close();
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** The partition that holds the row of `table` whose `column` is `value` (undefined: no such row). */
+export const partitionOf = async (em: EntityManager, table: string, column: string, value: string): Promise<string | undefined> =>
+  (await sql(em).one<{ p: string }>(`SELECT tableoid::regclass::text AS p FROM ${table} WHERE ${column} = ?`, [value]))?.p;

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { idFloor, leaderLock, openDatabase } from '@shop/kit';
-import { callSubgraph, sql, user } from '@shop/kit/testing';
+import { leaderLock, openDatabase } from '@shop/kit';
+import { callSubgraph, idAt, migratedWithRows, partitionOf, sql, user } from '@shop/kit/testing';
 import { archiveCommand, parseArchiveArgs, UsageError } from './archive-orders.js';
 import { ensurePartitions, partitionsAheadSeconds, startPartitionJob } from './domain/partitions.js';
 import { start } from './index.js';
-import { migrations } from './migrations/index.js';
 import { database } from './persistence.js';
 
 type Server = { url: string; stop(): Promise<void> };
@@ -26,8 +24,8 @@ afterAll(async () => {
 const day = 86_400_000;
 const q = () => sql(orm.em.fork());
 /** An order id created at `at` (a UUIDv7's time prefix and random bits). */
-const orderIdAt = (at: Date) => idFloor('ord', at).slice(0, 16) + randomBytes(10).toString('hex');
-const partitionOf = async (id: string) => (await q().one<{ p: string }>('SELECT tableoid::regclass::text AS p FROM orders WHERE id = ?', [id]))?.p;
+const orderIdAt = (at: Date) => idAt('ord', at);
+const orderPartition = (id: string) => partitionOf(orm.em.fork(), 'orders', 'id', id);
 
 /** An order written as placeOrder writes it (order, item, audit row, idempotency key), created `ageDays` ago. */
 async function insertOrder(userId: string, ageDays: number, status: string, clientReqId = `req-${randomBytes(4).toString('hex')}`): Promise<string> {
@@ -77,10 +75,10 @@ describe('partitions', () => {
     const now = await insertOrder(user().userId, 0, 'CREATED');
     const future = await insertOrder(user().userId, -100, 'CREATED');
     const old = await insertOrder(user().userId, 400, 'CREATED');
-    expect(await partitionOf(old)).toBe('orders_p_before');
-    expect(await partitionOf(now)).toMatch(/^orders_p\d{8}$/);
-    expect(await partitionOf(future)).toMatch(/^orders_p\d{8}$/);
-    expect(await partitionOf(future)).not.toBe(await partitionOf(now));
+    expect(await orderPartition(old)).toBe('orders_p_before');
+    expect(await orderPartition(now)).toMatch(/^orders_p\d{8}$/);
+    expect(await orderPartition(future)).toMatch(/^orders_p\d{8}$/);
+    expect(await orderPartition(future)).not.toBe(await orderPartition(now));
     // A query by id reads one partition.
     const plan = await q().all<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT * FROM orders WHERE id = '${now}'`);
     expect(plan.filter((l) => /Scan/.test(l['QUERY PLAN']))).toHaveLength(1);
@@ -90,7 +88,7 @@ describe('partitions', () => {
     const buyer = user().userId;
     const first = await insertOrder(buyer, 400, 'CREATED', 'checkout-1');
     const second = orderIdAt(new Date());
-    expect(await partitionOf(first)).toBe('orders_p_before');
+    expect(await orderPartition(first)).toBe('orders_p_before');
     await expect(
       q().run(`INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES (?, 'checkout-1', ?, 'pvw_y')`, [buyer, second]),
     ).rejects.toThrow(/order_request_pkey/);
@@ -122,7 +120,7 @@ describe('archive', () => {
     const dry = await archiveCommand(['--older-than-days', '100', '--dry-run'], quiet);
     expect(dry).toMatchObject({ dryRun: true, archived: 0 });
     expect(dry.archivable).toBeGreaterThanOrEqual(3);
-    expect(await partitionOf(cold[0]!)).toBeDefined();
+    expect(await orderPartition(cold[0]!)).toBeDefined();
 
     // Stopped after one order (a crash, Ctrl-C): the next run goes on from there.
     const progress: string[] = [];
@@ -134,12 +132,12 @@ describe('archive', () => {
     expect(await archiveCommand(['--older-than-days', '100'], quiet)).toMatchObject({ archivable: 0, archived: 0, left: 0 });
 
     for (const id of cold) {
-      expect(await partitionOf(id)).toBeUndefined();
+      expect(await orderPartition(id)).toBeUndefined();
       const row = await q().one<{ n: string }>('SELECT count(*) AS n FROM ordering_archive.order_item WHERE order_id = ?', [id]);
       expect(row!.n).toBe('1');
     }
-    expect(await partitionOf(openOld)).toBeDefined();
-    expect(await partitionOf(recent)).toBeDefined();
+    expect(await orderPartition(openOld)).toBeDefined();
+    expect(await orderPartition(recent)).toBeDefined();
 
     const read = await callSubgraph(order.url, ORDER, { id: cold[1] }, buyer);
     expect(read.errors).toBeUndefined();
@@ -169,17 +167,9 @@ describe('archive', () => {
 
 describe('the partitioning migration', () => {
   it('converts the rows that exist into the partitioned tables', async () => {
-    const base = new URL(process.env.DATABASE_URL!);
-    const name = `${base.pathname.slice(1)}_conv`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${name}"`);
-    const url = new URL(base.toString());
-    url.pathname = `/${name}`;
-    try {
-      const older = await openDatabase({ ...database, url: url.toString(), migrations: migrations.slice(0, -1) });
-      const id = orderIdAt(new Date(Date.now() - 30 * day));
-      const raw = sql(older.em.fork());
+    const id = orderIdAt(new Date(Date.now() - 30 * day));
+    const converted = await migratedWithRows(database, 1, async (em) => {
+      const raw = sql(em);
       await raw.run(
         `INSERT INTO orders (id, user_id, status, currency, total, discount, shipping_fee, payable, preview_id, flash_sale, expire_at) VALUES (?, 'u1', 'PAID', 'CNY', 10, 0, 0, 10, 'p', false, now())`,
         [id],
@@ -187,17 +177,15 @@ describe('the partitioning migration', () => {
       await raw.run(`INSERT INTO order_item (order_id, sku_id, qty, unit_price) VALUES (?, 'sku_a', 1, 10)`, [id]);
       await raw.run(`INSERT INTO order_event (id, order_id, event_type, to_status, version) VALUES ('evt_1', ?, 'ORDER_CREATED', 'CREATED', 1)`, [id]);
       await raw.run(`INSERT INTO order_request (user_id, client_req_id, order_id, preview_id) VALUES ('u1', 'k1', ?, 'p')`, [id]);
-      await older.close();
-      const converted = await openDatabase({ ...database, url: url.toString() });
-      const after = sql(converted.em.fork());
+    });
+    try {
+      const after = sql(converted.orm.em.fork());
       expect(await after.one(`SELECT tableoid::regclass::text AS p, status FROM orders WHERE id = ?`, [id])).toEqual({ p: 'orders_p_before', status: 'PAID' });
       expect(await after.one(`SELECT tableoid::regclass::text AS p FROM order_item WHERE order_id = ?`, [id])).toEqual({ p: 'order_item_p_before' });
       expect(await after.one(`SELECT tableoid::regclass::text AS p FROM order_event WHERE order_id = ?`, [id])).toEqual({ p: 'order_event_p_before' });
       expect(await after.one(`SELECT relkind FROM pg_class WHERE oid = 'ordering.orders'::regclass`)).toEqual({ relkind: 'p' });
-      await converted.close();
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
+      await converted.drop();
     }
   });
 });

@@ -1,6 +1,7 @@
 // First: tracing (when configured) must start before the modules it instruments load.
 import '@shop/kit/tracing-start';
-import { envInt, openDatabase, startMessaging, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
+import { envInt, openDatabase, startMessaging, startPartitionJob, startSubgraph, subgraphPort, runSubgraphMain, checkSecrets } from '@shop/kit';
+import { PAYMENT_PARTITIONS } from './domain/partitions.js';
 import { scheduleReconciliation } from './domain/reconciliation-schedule.js';
 import { watchOperatorCases } from './domain/operator-cases.js';
 import { startPaymentConsumers } from './events/consumers.js';
@@ -17,7 +18,8 @@ export { database };
 /**
  * Starts the payment subgraph: migrate, serve GraphQL and the provider callback, relay the outbox,
  * consume the order subgraph's compensations and refunds, reconcile with the provider on a schedule
- * (RECONCILE_INTERVAL_MS, default 5 min, 0 = off; over the trailing RECONCILE_WINDOW_MS, default 24 h).
+ * (RECONCILE_INTERVAL_MS, default 5 min, 0 = off; over the trailing RECONCILE_WINDOW_MS, default 24 h),
+ * create the partitions of payments ahead (domain/partitions.ts).
  */
 export async function start(port = subgraphPort('payment')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN', 'PAYMENT_WEBHOOK_SECRET']);
@@ -25,6 +27,7 @@ export async function start(port = subgraphPort('payment')) {
   watchOperatorCases(orm);
   const messaging = await startMessaging({ orm, service: 'payment', schema: 'payment', consumers: (connection) => startPaymentConsumers(connection, orm) });
   const reconciler = scheduleReconciliation(orm.em.fork(), envInt('RECONCILE_INTERVAL_MS', 300_000), envInt('RECONCILE_WINDOW_MS', 86_400_000));
+  const partitions = startPartitionJob(orm.em.fork(), PAYMENT_PARTITIONS);
   return startSubgraph({
     name: 'payment',
     port,
@@ -34,6 +37,7 @@ export async function start(port = subgraphPort('payment')) {
     routes: callbackRoute(orm.em.fork()),
     onShutdown: async () => {
       await reconciler.stop();
+      await partitions.stop();
       await messaging.stop();
     },
   });

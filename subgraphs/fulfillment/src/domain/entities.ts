@@ -1,8 +1,9 @@
 import { defineEntity, messagingEntities, p } from '@shop/kit';
+import { SHIPMENT_KEY_SYNC } from './partitions.js';
 
 export const SHIPMENT_STATUSES = ['PENDING', 'PACKED', 'SHIPPED', 'DELIVERED', 'CANCELED'] as const;
 
-/** Shipments (one per warehouse of an order), their items, their audit trail, and orders that must get none. */
+/** Shipments (one per warehouse of an order; partitioned by id with their items, domain/partitions.ts) and their keys, their items, their audit trail, and orders that must get none. */
 export const ShipmentEntity = defineEntity({
   name: 'Shipment',
   tableName: 'shipment',
@@ -17,8 +18,24 @@ export const ShipmentEntity = defineEntity({
     createdAt: p.datetime().defaultRaw('clock_timestamp()'),
     updatedAt: p.datetime().defaultRaw('clock_timestamp()'),
   },
+  // Keeps the key table in step (partitions.ts).
+  triggers: [{ name: 'shipment_key_sync', timing: 'after', events: ['insert', 'update', 'delete'], expression: SHIPMENT_KEY_SYNC }],
+});
+
+/**
+ * One row per shipment, unpartitioned, kept in step by the trigger shipment_key_sync: the unique
+ * constraint of shipments that must hold across partitions, and the shipments of an order.
+ */
+export const ShipmentKeyEntity = defineEntity({
+  name: 'ShipmentKey',
+  tableName: 'shipment_key',
+  properties: {
+    shipmentId: p.text().primary(),
+    orderId: p.text(),
+    warehouseId: p.text(),
+  },
   // One shipment per warehouse of an order: a redelivered stock-confirmed creates nothing new.
-  uniques: [{ properties: ['orderId', 'warehouseId'] }],
+  uniques: [{ name: 'shipment_one_per_warehouse', properties: ['orderId', 'warehouseId'] }],
 });
 
 export const ShipmentItemEntity = defineEntity({
@@ -62,4 +79,4 @@ export const CanceledOrderEntity = defineEntity({
   },
 });
 
-export const entities = [...messagingEntities, ShipmentEntity, ShipmentItemEntity, ShipmentEventEntity, CanceledOrderEntity] as const;
+export const entities = [...messagingEntities, ShipmentEntity, ShipmentKeyEntity, ShipmentItemEntity, ShipmentEventEntity, CanceledOrderEntity] as const;

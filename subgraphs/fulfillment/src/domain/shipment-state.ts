@@ -85,9 +85,26 @@ export const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, Shipm
   },
 };
 
+/**
+ * The ids of the shipments of these orders, from the unpartitioned shipment_key: a query by order
+ * then reads the shipments by id, i.e. only the partitions they are in.
+ */
+export async function shipmentIdsOfOrders(em: EntityManager, orderIds: readonly string[]): Promise<string[]> {
+  if (orderIds.length === 0) return [];
+  const keys = await db(em)
+    .selectFrom('shipment_key')
+    .select('shipment_id')
+    .where('order_id', 'in', [...orderIds])
+    .execute();
+  return keys.map((k) => k.shipment_id);
+}
+
 /** Locks every shipment of an order, in id order, so concurrent moves of sibling shipments queue instead of deadlocking. */
-export const lockSiblings = (tx: EntityManager, orderId: string): Promise<ShipmentRow[]> =>
-  db(tx).selectFrom('shipment').selectAll().where('order_id', '=', orderId).orderBy('id').forUpdate().execute();
+export async function lockSiblings(tx: EntityManager, orderId: string): Promise<ShipmentRow[]> {
+  const ids = await shipmentIdsOfOrders(tx, [orderId]);
+  if (ids.length === 0) return [];
+  return db(tx).selectFrom('shipment').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
+}
 
 export interface TransitionRequest {
   shipmentId: string;

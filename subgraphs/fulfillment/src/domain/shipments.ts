@@ -1,7 +1,7 @@
 import { fetchEntities, groupBy, logger, newId, type EntityManager, type Selectable } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import type { EventEnvelope } from '@shop/schema';
-import { audit, lockOrderShipments, type ShipmentRow } from './shipment-state.js';
+import { audit, lockOrderShipments, shipmentIdsOfOrders, type ShipmentRow } from './shipment-state.js';
 
 /** What fulfillment reads of an order when it creates its shipments: the buyer and the unit prices. */
 interface OrderFacts {
@@ -29,7 +29,7 @@ async function fetchOrderFacts(orderId: string, correlationId: string): Promise<
 
 /**
  * inventory.stock-confirmed: the order is paid and its stock sold. One shipment per warehouse with
- * the SKUs allocated there; UNIQUE(order_id, warehouse_id) makes a redelivery create nothing.
+ * the SKUs allocated there; the unique (order_id, warehouse_id) of shipment_key makes a redelivery create nothing.
  */
 export async function createShipments(tx: EntityManager, event: EventEnvelope<'inventory.stock-confirmed'>): Promise<void> {
   const { orderId, allocations } = event.payload;
@@ -53,12 +53,14 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
   }
   for (const [warehouseId, skus] of byWarehouse) {
     const id = newId('shp');
-    const created = await db(tx)
-      .insertInto('shipment')
-      .values({ id, order_id: orderId, user_id: order.userId, warehouse_id: warehouseId, status: 'PENDING' })
+    // The key first (shipment_key, unique across partitions): a redelivery finds it and creates nothing.
+    const claimed = await db(tx)
+      .insertInto('shipment_key')
+      .values({ shipment_id: id, order_id: orderId, warehouse_id: warehouseId })
       .onConflict((oc) => oc.columns(['order_id', 'warehouse_id']).doNothing())
       .executeTakeFirst();
-    if (created.numInsertedOrUpdatedRows === 0n) continue;
+    if (claimed.numInsertedOrUpdatedRows === 0n) continue;
+    await db(tx).insertInto('shipment').values({ id, order_id: orderId, user_id: order.userId, warehouse_id: warehouseId, status: 'PENDING' }).execute();
     const items = [...skus].map(([skuId, qty]) => {
       const price = prices.get(skuId);
       if (!price) logger.warn({ orderId, skuId }, 'allocated SKU is not an item of the order: unit price recorded as 0');
@@ -76,14 +78,9 @@ export async function createShipments(tx: EntityManager, event: EventEnvelope<'i
 export type ShipmentItemRow = Selectable<Db['shipment_item']>;
 
 export async function shipmentsByOrders(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, ShipmentRow[]>> {
-  if (orderIds.length === 0) return new Map();
-  const found = await db(em)
-    .selectFrom('shipment')
-    .selectAll()
-    .where('order_id', 'in', [...orderIds])
-    .orderBy('order_id')
-    .orderBy('warehouse_id')
-    .execute();
+  const ids = await shipmentIdsOfOrders(em, orderIds);
+  if (ids.length === 0) return new Map();
+  const found = await db(em).selectFrom('shipment').selectAll().where('id', 'in', ids).orderBy('order_id').orderBy('warehouse_id').execute();
   return groupBy(found, (s) => s.order_id);
 }
 

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Connection } from 'rabbitmq-client';
 import { Counter, Gauge } from 'prom-client';
 import { envInt } from '../config.js';
-import { leaderLock, type LeaderLock } from '../leader-lock.js';
+import { leaderLock, startLeaderJob, type LeaderJob, type LeaderLock } from '../leader-lock.js';
 import { logger } from '../logger.js';
 import { registry } from '../metrics.js';
 import { dbSecondsAgo, kysely } from '../persistence/kysely.js';
@@ -185,11 +185,8 @@ export async function pruneOnce(
   return pass;
 }
 
-export interface RetentionJob {
-  /** One tick: prunes when this replica leads; answers the pass, or null when another replica leads. */
-  tick(): Promise<RetentionPass | null>;
-  stop(): Promise<void>;
-}
+/** The retention schedule: its tick prunes when this replica leads and answers the pass, or null when another replica leads. */
+export type RetentionJob = LeaderJob<RetentionPass>;
 
 /**
  * Runs pruneOnce every RETENTION_INTERVAL_MS (default 5 minutes) on the replica that holds the
@@ -204,31 +201,10 @@ export function startRetention(options: {
   policy?: RetentionPolicy;
 }): RetentionJob {
   const policy = options.policy ?? retentionPolicy();
-  const lock = options.lock ?? leaderLock(`retention:${options.schema}`);
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const tick = async (): Promise<RetentionPass | null> => {
-    if (stopped || !(await lock.acquire())) return null;
-    return pruneOnce(options.orm, options.schema, policy, options.deadLetters);
-  };
-  const timer = setInterval(
-    () => {
-      running = running.then(tick).catch((err: unknown) => logger.warn({ err, schema: options.schema }, 'retention pass failed; will retry'));
-    },
-    options.intervalMs ?? envInt('RETENTION_INTERVAL_MS', 300_000),
-  );
-  timer.unref();
-  return {
-    tick: () => {
-      const next = running.then(tick);
-      running = next.catch(() => undefined);
-      return next;
-    },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-      await lock.release();
-    },
-  };
+  return startLeaderJob({
+    lock: options.lock ?? leaderLock(`retention:${options.schema}`),
+    intervalMs: options.intervalMs ?? envInt('RETENTION_INTERVAL_MS', 300_000),
+    run: () => pruneOnce(options.orm, options.schema, policy, options.deadLetters),
+    onError: (err: unknown) => logger.warn({ err, schema: options.schema }, 'retention pass failed; will retry'),
+  });
 }

@@ -1,5 +1,5 @@
 import { dbSecondsAgo, kysely, type EntityManager } from '@shop/kit';
-import { db, type Db } from '../persistence.js';
+import { db } from '../persistence.js';
 import { ARCHIVE_SCHEMA } from './orders.js';
 
 /**
@@ -16,10 +16,19 @@ export const CLOSED_STATUSES = ['COMPLETED', 'CANCELED', 'REFUNDED'] as const;
 /** The youngest an archived order may be: late events (payment callbacks, reconciliation, broker retries) are long over by then. */
 export const MIN_ARCHIVE_DAYS = 7;
 
-type ArchiveTables = {
-  [T in 'orders' | 'order_item' | 'order_event' | 'order_request' | 'refund_request' as `${typeof ARCHIVE_SCHEMA}.${T}`]: Db[T];
-};
-const withArchive = (em: EntityManager) => kysely<Db & ArchiveTables>(em);
+/** The tables an order's rows move between, orders first, each with the column that names the order. */
+const ARCHIVED = [
+  ['orders', 'id'],
+  ['order_item', 'order_id'],
+  ['order_event', 'order_id'],
+  ['order_request', 'order_id'],
+  ['refund_request', 'order_id'],
+] as const;
+
+/** One archived table as the loop sees it: the columns every one of them has that name an order. */
+type MovedRow = { id: string; order_id: string };
+type Moved = { [T in (typeof ARCHIVED)[number][0] as T | `${typeof ARCHIVE_SCHEMA}.${T}`]: MovedRow };
+const withArchive = (em: EntityManager) => kysely<Moved>(em);
 
 const closedBefore = (q: ReturnType<typeof db>, days: number) =>
   q
@@ -45,36 +54,15 @@ export async function archiveBatch(em: EntityManager, days: number, batchSize: n
     const ids = (await closedBefore(db(tx), days).select('id').orderBy('id').limit(batchSize).forUpdate().skipLocked().execute()).map((r) => r.id);
     if (ids.length === 0) return 0;
     const q = withArchive(tx);
-    await q
-      .insertInto(`${ARCHIVE_SCHEMA}.orders`)
-      .expression(db(tx).selectFrom('orders').selectAll().where('id', 'in', ids))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    await q
-      .insertInto(`${ARCHIVE_SCHEMA}.order_item`)
-      .expression(db(tx).selectFrom('order_item').selectAll().where('order_id', 'in', ids))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    await q
-      .insertInto(`${ARCHIVE_SCHEMA}.order_event`)
-      .expression(db(tx).selectFrom('order_event').selectAll().where('order_id', 'in', ids))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    await q
-      .insertInto(`${ARCHIVE_SCHEMA}.order_request`)
-      .expression(db(tx).selectFrom('order_request').selectAll().where('order_id', 'in', ids))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    await q
-      .insertInto(`${ARCHIVE_SCHEMA}.refund_request`)
-      .expression(db(tx).selectFrom('refund_request').selectAll().where('order_id', 'in', ids))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    await db(tx).deleteFrom('order_event').where('order_id', 'in', ids).execute();
-    await db(tx).deleteFrom('order_item').where('order_id', 'in', ids).execute();
-    await db(tx).deleteFrom('refund_request').where('order_id', 'in', ids).execute();
-    await db(tx).deleteFrom('order_request').where('order_id', 'in', ids).execute();
-    await db(tx).deleteFrom('orders').where('id', 'in', ids).execute();
+    for (const [table, key] of ARCHIVED) {
+      await q
+        .insertInto(`${ARCHIVE_SCHEMA}.${table}`)
+        .expression(q.selectFrom(table).selectAll().where(key, 'in', ids))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+    // Children first, orders last (their foreign keys point at orders).
+    for (const [table, key] of [...ARCHIVED].reverse()) await q.deleteFrom(table).where(key, 'in', ids).execute();
     return ids.length;
   });
 }

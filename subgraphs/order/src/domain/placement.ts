@@ -72,11 +72,6 @@ export async function placeOrder(
   // the claim finds the key taken), so a first placement does not pay for the lookup.
   try {
     requireUnexpired(preview);
-    // A retried flash-sale order is answered before its placement is claimed again (flash-sale.ts).
-    if (preview.flashSale) {
-      const earlier = await findRequest(em, userId, input.clientReqId);
-      if (earlier) return replay(em, earlier, previewId);
-    }
   } catch (error) {
     const earlier = await findRequest(em, userId, input.clientReqId);
     if (earlier) return replay(em, earlier, previewId);
@@ -85,7 +80,18 @@ export async function placeOrder(
 
   const orderId = newId('ord');
   // A flash-sale order is written only for a buyer admitted at the preview, once per buyer (flash-sale.ts).
-  const unclaim = preview.flashSale ? await claimPlacement(userId, preview.lines, orderId) : undefined;
+  // A retry of a placed flash order finds the admission bound to that order (or ended by its cancel):
+  // the request record is read only then, so a first placement costs no read.
+  let unclaim: (() => Promise<void>) | undefined;
+  if (preview.flashSale) {
+    try {
+      unclaim = await claimPlacement(userId, preview.lines, orderId);
+    } catch (error) {
+      const earlier = await findRequest(em, userId, input.clientReqId);
+      if (earlier) return replay(em, earlier, previewId);
+      throw error;
+    }
+  }
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
   const rates = await shippingRates(em); // likewise

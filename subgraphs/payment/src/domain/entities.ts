@@ -1,9 +1,13 @@
 import { defineEntity, messagingEntities, p } from '@shop/kit';
+import { PAYMENT_KEY_SYNC } from './partitions.js';
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
 export const REFUND_STATUSES = ['REQUESTED', 'SUCCEEDED', 'FAILED'] as const;
 
-/** The payment tables: payments, provider callbacks (idempotent per txn and status), refunds, the audit trail. */
+/**
+ * The payment tables: payments (partitioned by id, domain/partitions.ts) and their keys, provider
+ * callbacks (idempotent per txn and status), refunds, the audit trail.
+ */
 export const PaymentEntity = defineEntity({
   name: 'Payment',
   tableName: 'payment',
@@ -24,15 +28,34 @@ export const PaymentEntity = defineEntity({
     // When the order of a still-PENDING payment was canceled: an operator case (operator-cases.ts).
     orderClosedAt: p.datetime().nullable(),
   },
+  // Keeps the key table in step (partitions.ts).
+  triggers: [{ name: 'payment_key_sync', timing: 'after', events: ['insert', 'update', 'delete'], expression: PAYMENT_KEY_SYNC }],
   checks: [{ property: 'amount', expression: 'amount > 0' }],
   indexes: [
     { name: 'payment_order_idx', columns: [{ name: 'order_id' }, { name: 'created_at', sort: 'DESC' }] },
     { name: 'payment_updated_idx', properties: ['updatedAt'] },
     { name: 'payment_abandoned_idx', properties: ['orderClosedAt'], where: "status = 'PENDING' AND order_closed_at IS NOT NULL" },
   ],
+});
+
+/**
+ * One row per payment, unpartitioned, kept in step by the trigger payment_key_sync: the unique
+ * constraints of payments that must hold across partitions, and the payments of an order.
+ */
+export const PaymentKeyEntity = defineEntity({
+  name: 'PaymentKey',
+  tableName: 'payment_key',
+  properties: {
+    paymentId: p.text().primary(),
+    orderId: p.text(),
+    // status PENDING or SUCCEEDED
+    active: p.boolean(),
+    paymentTxnId: p.text().nullable(),
+  },
+  indexes: [{ name: 'payment_key_order_idx', properties: ['orderId'] }],
   uniques: [
     // One active payment per order: a second payOrder finds this one instead of charging twice.
-    { name: 'payment_one_active_per_order', properties: ['orderId'], where: "status IN ('PENDING', 'SUCCEEDED')" },
+    { name: 'payment_one_active_per_order', properties: ['orderId'], where: 'active' },
     { name: 'payment_txn_idx', properties: ['paymentTxnId'], where: 'payment_txn_id IS NOT NULL' },
   ],
 });
@@ -93,4 +116,4 @@ export const PaymentEventEntity = defineEntity({
   indexes: [{ name: 'payment_event_payment_idx', properties: ['paymentId', 'id'] }],
 });
 
-export const entities = [...messagingEntities, PaymentEntity, PaymentCallbackEntity, RefundEntity, PaymentEventEntity] as const;
+export const entities = [...messagingEntities, PaymentEntity, PaymentKeyEntity, PaymentCallbackEntity, RefundEntity, PaymentEventEntity] as const;

@@ -1,7 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { computedGauge, dbNow, dbSecondsAgo, type EntityManager } from '@shop/kit';
+import { computedGauge, dbNow, dbSecondsAgo, partitionsAheadSeconds, type EntityManager } from '@shop/kit';
 import { db } from '../persistence.js';
 import type { EventEnvelope } from '@shop/schema';
+import { paymentIdsOfOrders } from './pay-order.js';
+import { PAYMENT_PARTITIONS } from './partitions.js';
 import { audit } from './payment-state.js';
 
 /**
@@ -29,14 +31,19 @@ computedGauge('payment_flagged_open', 'PENDING payments flagged for reconciliati
 computedGauge('payment_abandoned_pending', 'PENDING payments whose order was canceled more than an hour ago', () =>
   count(source && pendingPayments().where('order_closed_at', '<', dbSecondsAgo(3600))),
 );
+computedGauge('payment_partitions_ahead_seconds', 'how far ahead of now the last partition of payment.payment reaches, seconds (partitions.ts)', async () =>
+  source ? partitionsAheadSeconds(source.em.fork(), PAYMENT_PARTITIONS) : 0,
+);
 
 /** order.status-changed to CANCELED: the order's PENDING payment is marked (its status stays: the provider decides it). */
 export async function orderClosed(tx: EntityManager, event: EventEnvelope<'order.status-changed'>): Promise<void> {
   if (event.payload.to !== 'CANCELED') return;
+  const [activeId] = await paymentIdsOfOrders(tx, [event.payload.orderId], { activeOnly: true });
+  if (!activeId) return;
   const marked = await db(tx)
     .updateTable('payment')
     .set({ order_closed_at: dbNow() })
-    .where('order_id', '=', event.payload.orderId)
+    .where('id', '=', activeId)
     .where('status', '=', 'PENDING')
     .where('order_closed_at', 'is', null)
     .returning('id')

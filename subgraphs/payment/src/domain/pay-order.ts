@@ -18,7 +18,8 @@ export const returnUrl = (orderId: string): string => `${envString('STOREFRONT_U
 
 /**
  * payOrder: one active payment per order. The order's facts come from the order subgraph; the
- * payment row is inserted under the partial unique index, so concurrent calls share one payment
+ * payment's key row is inserted under the unique index payment_one_active_per_order (payment_key,
+ * which holds across the partitions of payments), so concurrent calls share one payment
  * (and one provider intent, idempotent on merchantRef = paymentId). When the provider is down the
  * payment stays PENDING without an intent and the next call creates it.
  */
@@ -82,39 +83,60 @@ const sessionOf = (payment: PaymentRow, redirectUrl: string): PaymentSessionView
   amount: { amount: payment.amount, currency: payment.currency },
 });
 
-/** Inserts the order's PENDING payment, or finds the active one another call inserted first. */
+/**
+ * Inserts the order's PENDING payment, or finds the active one another call inserted first: the key
+ * row is claimed first under payment_one_active_per_order (payment_key, across partitions), so a
+ * concurrent call waits for this one and then reads its payment.
+ */
 async function activePayment(em: EntityManager, orderId: string, userId: string, payable: { amount: number; currency: string }): Promise<PaymentRow> {
   return em.fork().transactional(async (tx) => {
     const id = newId('pay');
-    const created = await db(tx)
-      .insertInto('payment')
-      .values({ id, order_id: orderId, user_id: userId, amount: payable.amount, currency: payable.currency, status: 'PENDING' })
-      .onConflict((oc) => oc.column('order_id').where('status', 'in', ['PENDING', 'SUCCEEDED']).doNothing())
-      .returningAll()
+    const claimed = await db(tx)
+      .insertInto('payment_key')
+      .values({ payment_id: id, order_id: orderId, active: true })
+      .onConflict((oc) => oc.column('order_id').where('active', '=', true).doNothing())
+      .returning('payment_id')
       .executeTakeFirst();
-    if (created) {
+    if (claimed) {
+      const created = await db(tx)
+        .insertInto('payment')
+        .values({ id, order_id: orderId, user_id: userId, amount: payable.amount, currency: payable.currency, status: 'PENDING' })
+        .returningAll()
+        .executeTakeFirstOrThrow();
       await audit(tx, id, 'CREATED', { orderId, amount: payable.amount, currency: payable.currency });
       return created;
     }
-    const existing = await db(tx)
-      .selectFrom('payment')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .where('status', 'in', ['PENDING', 'SUCCEEDED'])
-      .executeTakeFirst();
+    const [activeId] = await paymentIdsOfOrders(tx, [orderId], { activeOnly: true });
+    const existing = activeId && (await db(tx).selectFrom('payment').selectAll().where('id', '=', activeId).executeTakeFirst());
     if (!existing) throw new Error(`payment of order ${orderId} vanished between insert and read`);
     return existing;
   });
 }
 
+/**
+ * The ids of the payments of these orders, from the unpartitioned payment_key: a query by order
+ * then reads the payments by id, i.e. only the partitions they are in.
+ */
+export async function paymentIdsOfOrders(em: EntityManager, orderIds: readonly string[], { activeOnly = false } = {}): Promise<string[]> {
+  if (orderIds.length === 0) return [];
+  const keys = await db(em)
+    .selectFrom('payment_key')
+    .select('payment_id')
+    .where('order_id', 'in', [...orderIds])
+    .$if(activeOnly, (q) => q.where('active', '=', true))
+    .execute();
+  return keys.map((k) => k.payment_id);
+}
+
 /** Latest payment of each order (Order.payment). */
 export async function latestPayments(em: EntityManager, orderIds: readonly string[]): Promise<Map<string, PaymentRow>> {
-  if (orderIds.length === 0) return new Map();
+  const ids = await paymentIdsOfOrders(em, orderIds);
+  if (ids.length === 0) return new Map();
   const found = await db(em)
     .selectFrom('payment')
     .distinctOn('order_id')
     .selectAll()
-    .where('order_id', 'in', [...orderIds])
+    .where('id', 'in', ids)
     .orderBy('order_id')
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')

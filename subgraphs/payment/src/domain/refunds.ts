@@ -2,6 +2,7 @@ import { applyTransition, emit, logger, type EntityManager } from '@shop/kit';
 import type { EventEnvelope } from '@shop/schema';
 import { db } from '../persistence.js';
 import { sagaCompensations } from './metrics.js';
+import { paymentIdsOfOrders } from './pay-order.js';
 import { audit, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
 import { PspRejectedError, requestRefund } from './psp-client.js';
 import { storedRefund, type RefundRow } from './refund-state.js';
@@ -47,14 +48,18 @@ export async function compensateRejectedPayment(tx: EntityManager, event: EventE
 /** order.refund-requested: an after-sale refund the order's policy approved; executed at the provider. */
 export async function executeRequestedRefund(tx: EntityManager, event: EventEnvelope<'order.refund-requested'>): Promise<void> {
   const { refundId, orderId, amount, reason } = event.payload;
-  const candidate = await db(tx)
-    .selectFrom('payment')
-    .select('id')
-    .where('order_id', '=', orderId)
-    .orderBy((eb) => eb('status', 'in', ['SUCCEEDED', 'REFUNDED']), 'desc')
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const ids = await paymentIdsOfOrders(tx, [orderId]);
+  const candidate =
+    ids.length === 0
+      ? undefined
+      : await db(tx)
+          .selectFrom('payment')
+          .select('id')
+          .where('id', 'in', ids)
+          .orderBy((eb) => eb('status', 'in', ['SUCCEEDED', 'REFUNDED']), 'desc')
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .executeTakeFirst();
   const payment = candidate ? await lockPayment(tx, candidate.id) : undefined;
   if (!payment) {
     logger.error({ event }, 'refund requested for an order without any payment: nothing to refund');

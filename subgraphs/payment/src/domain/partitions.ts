@@ -1,0 +1,37 @@
+import { envInt, keyTableSyncSql, type PartitionSet } from '@shop/kit';
+
+/**
+ * Payments are range-partitioned by payment id (UUIDv7, so by the time the payment was created;
+ * Migration20261202150000_partitions), created ahead by the payment subgraph's partition job
+ * (PAYMENT_PARTITION_DAYS, PAYMENT_PARTITIONS_AHEAD_DAYS, PAYMENT_PARTITION_CHECK_MS). The
+ * uniqueness payOrder and the callbacks depend on (one active payment per order, one payment per
+ * provider transaction) cannot be a unique index of the partitioned table (it would have to include
+ * the payment id), so it lives in the unpartitioned key table payment_key, one narrow row per
+ * payment kept in step by a trigger; lookups by order read the payment ids there and then one
+ * partition per payment.
+ */
+export const PAYMENT_PARTITIONS: PartitionSet = {
+  name: 'payment',
+  prefix: 'pay',
+  schema: 'payment',
+  tables: [['payment', 'id']],
+  settings: () => ({
+    periodDays: envInt('PAYMENT_PARTITION_DAYS', 7),
+    aheadDays: envInt('PAYMENT_PARTITIONS_AHEAD_DAYS', 56),
+    checkMs: envInt('PAYMENT_PARTITION_CHECK_MS', 3_600_000),
+  }),
+};
+
+/**
+ * The trigger that keeps payment_key in step with payment (its entity declares it; the migration
+ * creates it): every insert, update and delete of a payment writes its key row in the same
+ * transaction, so a duplicate key is refused by payment_key's unique indexes.
+ */
+export const PAYMENT_KEY_SYNC = keyTableSyncSql({
+  schema: 'payment',
+  table: 'payment',
+  keyTable: 'payment_key',
+  idColumn: 'payment_id',
+  values: { order_id: 'NEW.order_id', active: "NEW.status IN ('PENDING', 'SUCCEEDED')", payment_txn_id: 'NEW.payment_txn_id' },
+  watch: ['order_id', 'status', 'payment_txn_id'],
+});
