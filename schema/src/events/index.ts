@@ -87,7 +87,14 @@ export type EventType = keyof typeof eventSchemas;
  * outbox relay publishes every other type as mandatory: if no queue is bound for it, the broker
  * returns it and the row stays unpublished (outbox_unroutable) instead of vanishing.
  */
-export const EVENTS_WITHOUT_CONSUMERS: ReadonlySet<EventType> = new Set<EventType>(['inventory.stock-released', 'payment.failed']);
+export const EVENTS_WITHOUT_CONSUMERS: ReadonlySet<EventType> = new Set<EventType>([
+  'inventory.stock-released',
+  'payment.failed',
+  // Only for dropping cached answers: when no gateway listens, there is nothing cached to drop, and
+  // the catalog's outbox must not hold it back (catalog.sku-changed, which the order subgraph's price
+  // copy needs, stays mandatory).
+  'catalog.product-changed',
+]);
 export type EventPayload<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
 export const EVENT_VERSION: Record<EventType, number> = Object.fromEntries(Object.keys(eventSchemas).map((t) => [t, 1])) as Record<EventType, number>;
 

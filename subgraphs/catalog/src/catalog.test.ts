@@ -1,14 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, callSubgraph, errorCode, user } from '@shop/kit/testing';
+import { admin, callSubgraph, errorCode, sql, user } from '@shop/kit/testing';
+import { openDatabase } from '@shop/kit';
 import { start } from './index.js';
+import { database } from './persistence.js';
 
 let server: Awaited<ReturnType<typeof start>>;
+let orm: Awaited<ReturnType<typeof openDatabase>>;
 beforeAll(async () => {
   server = await start(0);
+  orm = await openDatabase(database);
 });
 afterAll(async () => {
   await server?.stop();
+  await orm?.close();
 });
+
+/** The events the catalog recorded in its outbox about an aggregate (a SKU or a product), oldest first. */
+const recorded = async (aggregateId: string) =>
+  (
+    await sql(orm.em.fork()).all<{ body: { type: string; payload: Record<string, unknown> } }>(
+      `SELECT body FROM outbox WHERE body->>'aggregateId' = ? ORDER BY created_at, event_id`,
+      [aggregateId],
+    )
+  ).map((r) => ({ type: r.body.type, payload: r.body.payload }));
 
 const CREATE = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id title skus { id title price { amount currency } flashSale } } }`;
 const tag = `zz${Date.now().toString(36)}`;
@@ -144,5 +158,86 @@ describe('browsing: images, categories, sorting, result count', () => {
     );
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'images[0]' });
     expect(errorCode(await callSubgraph(server.url, LIST, { sort: 'PRICE_LOW_HIGH', after: 'garbage' }))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('changing a SKU', () => {
+  const UPDATE = `mutation($i: UpdateSkuInput!) { updateSku(input: $i) { id title price { amount currency } flashSale flashSaleStartsAt revision } }`;
+
+  async function newSku(flashSale = false) {
+    const res = await callSubgraph(
+      server.url,
+      `mutation($input: CreateProductInput!) { createProduct(input: $input) { id skus { id revision } } }`,
+      { input: { title: `Changing ${tag}`, description: '', skus: [{ title: 'one', price: 1000, currency: 'CNY', flashSale }] } },
+      admin(),
+    );
+    expect(res.errors).toBeUndefined();
+    const product = res.data!.createProduct;
+    expect(product.skus[0].revision).toBe(1);
+    return { productId: product.id as string, skuId: product.skus[0].id as string };
+  }
+
+  it('records catalog.sku-changed and catalog.product-changed with the product, and again with a bumped revision on every change', async () => {
+    const { productId, skuId } = await newSku();
+    expect(await recorded(skuId)).toEqual([
+      {
+        type: 'catalog.sku-changed',
+        payload: { skuId, productId, title: 'one', flashSale: false, flashSaleStartsAt: null, price: { amount: 1000, currency: 'CNY' }, revision: 1 },
+      },
+    ]);
+    expect(await recorded(productId)).toEqual([{ type: 'catalog.product-changed', payload: { productId, skuIds: [skuId] } }]);
+
+    const changed = await callSubgraph(server.url, UPDATE, { i: { id: skuId, price: 1250, title: 'one, new' } }, admin());
+    expect(changed.errors).toBeUndefined();
+    expect(changed.data!.updateSku).toEqual({
+      id: skuId,
+      title: 'one, new',
+      price: { amount: 1250, currency: 'CNY' },
+      flashSale: false,
+      flashSaleStartsAt: null,
+      revision: 2,
+    });
+    const again = await callSubgraph(server.url, UPDATE, { i: { id: skuId, currency: 'USD' } }, admin());
+    expect(again.data!.updateSku).toMatchObject({ price: { amount: 1250, currency: 'USD' }, revision: 3 });
+    const skuEvents = await recorded(skuId);
+    expect(skuEvents.map((e) => [e.payload.revision, e.payload.price, e.payload.title])).toEqual([
+      [1, { amount: 1000, currency: 'CNY' }, 'one'],
+      [2, { amount: 1250, currency: 'CNY' }, 'one, new'],
+      [3, { amount: 1250, currency: 'USD' }, 'one, new'],
+    ]);
+    expect((await recorded(productId)).map((e) => e.type)).toEqual(['catalog.product-changed', 'catalog.product-changed', 'catalog.product-changed']);
+    const read = await callSubgraph(server.url, `query($id: ID!) { sku(id: $id) { price { amount currency } revision } }`, { id: skuId });
+    expect(read.data!.sku).toEqual({ price: { amount: 1250, currency: 'USD' }, revision: 3 });
+  });
+
+  it('moves or clears the start of a flash sale, and refuses one on a SKU that is not a flash-sale SKU', async () => {
+    const flash = await newSku(true);
+    const startsAt = '2031-11-11T00:00:00.000Z';
+    const set = await callSubgraph(server.url, UPDATE, { i: { id: flash.skuId, flashSaleStartsAt: startsAt } }, admin());
+    expect(set.data!.updateSku).toMatchObject({ flashSaleStartsAt: startsAt, revision: 2 });
+    const cleared = await callSubgraph(server.url, UPDATE, { i: { id: flash.skuId, flashSaleStartsAt: null } }, admin());
+    expect(cleared.data!.updateSku).toMatchObject({ flashSaleStartsAt: null, revision: 3 });
+    const plain = await newSku(false);
+    const refused = await callSubgraph(server.url, UPDATE, { i: { id: plain.skuId, flashSaleStartsAt: startsAt } }, admin());
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'flashSaleStartsAt' });
+    expect(await recorded(plain.skuId)).toHaveLength(1); // the refusal changed nothing and recorded nothing
+  });
+
+  it('refuses a change to a customer, an anonymous caller, and bad or empty input, with the field at fault', async () => {
+    const { skuId } = await newSku();
+    expect(errorCode(await callSubgraph(server.url, UPDATE, { i: { id: skuId, price: 1 } }, user()))).toBe('FORBIDDEN');
+    expect(errorCode(await callSubgraph(server.url, UPDATE, { i: { id: skuId, price: 1 } }))).toBe('UNAUTHENTICATED');
+    const field = async (i: Record<string, unknown>) => {
+      const res = await callSubgraph(server.url, UPDATE, { i }, admin());
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
+      return res.errors![0]!.extensions!.field;
+    };
+    expect(await field({ id: skuId, price: -1 })).toBe('price');
+    expect(await field({ id: skuId, currency: 'yuan' })).toBe('currency');
+    expect(await field({ id: skuId, title: '  ' })).toBe('title');
+    expect(await field({ id: skuId })).toBe('input');
+    expect(await field({ id: 'sku_00000000000000000000000000000000', price: 1 })).toBe('id');
+    expect(await field({ id: 'not an id', price: 1 })).toBe('id');
+    expect(await recorded(skuId)).toHaveLength(1);
   });
 });

@@ -27,8 +27,9 @@ export function buildCatalogSchema(): Promise<GraphQLSchema> {
 
 /**
  * How long the gateway may keep catalog answers (kit cache-hints.ts): products, SKUs and prices a
- * long time (no mutation changes them today; createProduct is new data), listings, searches and
- * categories less, since a new product joins them. Stock (`available`) is inventory's, hinted there.
+ * long time (updateSku changes them and says so with catalog.sku-changed and catalog.product-changed,
+ * which a gateway may take to drop what it cached), listings, searches and categories less, since a
+ * new product joins them. Stock (`available`) is inventory's, hinted there.
  */
 export const CATALOG_CACHE_HINTS: CacheHints = {
   'Query.product': 300,

@@ -8,6 +8,8 @@ export interface SkuFacts {
   /** When a flash-sale SKU's sale opens (ISO date-time); null: open. */
   flashSaleStartsAt: string | null;
   price: { amount: number; currency: string };
+  /** The catalog's revision of these facts (grows with every change). */
+  revision: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export function fetchSkuFacts(ids: readonly string[], correlationId: string, tim
     'catalog',
     'Sku',
     ids,
-    'title flashSale flashSaleStartsAt productId price { amount currency }',
+    'title flashSale flashSaleStartsAt productId price { amount currency } revision',
     correlationId,
     timeoutMs,
   );

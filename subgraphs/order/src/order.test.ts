@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, callSubgraph, errorCode, eventually, user, sql } from '@shop/kit/testing';
-import { openDatabase, type Identity } from '@shop/kit';
+import { newId, openDatabase, type Identity } from '@shop/kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { MikroORM as Orm } from '@mikro-orm/postgresql';
 import { start as startCatalog } from '@shop/catalog';
@@ -54,6 +54,25 @@ const statusOf = async (id: string) =>
   (await sql(db.em.fork()).one<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM ordering.orders WHERE id = ?', [id]))!;
 const orderCount = async (userId: string) =>
   Number((await sql(db.em.fork()).one<{ n: string }>('SELECT count(*) AS n FROM ordering.orders WHERE user_id = ?', [userId]))!.n);
+
+const copiedPrice = async (skuId: string) =>
+  sql(db.em.fork()).one<{ price: number; revision: number }>('SELECT price, revision FROM ordering.sku_price WHERE sku_id = ?', [skuId]);
+
+/** Changes a SKU's price as an admin does, and waits until the order subgraph's price copy has it (catalog.sku-changed). */
+async function changePrice(skuId: string, amount: number) {
+  const res = await callSubgraph(
+    catalog.url,
+    `mutation($i: UpdateSkuInput!) { updateSku(input: $i) { revision } }`,
+    { i: { id: skuId, price: amount } },
+    admin(),
+  );
+  expect(res.errors).toBeUndefined();
+  const revision = res.data!.updateSku.revision;
+  await eventually(async () => {
+    expect(await copiedPrice(skuId)).toEqual({ price: amount, revision });
+    return true;
+  });
+}
 
 /** The payment subgraph's payment.succeeded for an order, published as its relay would. */
 async function paymentSucceeded(orderId: string, amount: number, tag: string) {
@@ -170,13 +189,38 @@ describe('preview and placement', () => {
     expect(await orderCount(buyer.userId)).toBe(0);
   });
 
-  it('refuses a preview whose prices changed (PREVIEW_EXPIRED)', async () => {
+  it('refuses a preview whose prices changed (PREVIEW_EXPIRED), and prices a new preview at the new price', async () => {
     const skuId = await createStockedSku(urls(), { price: 5000 });
     const buyer = user();
     const p = await preview(buyer, [{ skuId, qty: 1 }]);
-    await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
+    expect(p.total).toEqual({ amount: 5000, currency: 'CNY' });
+    await changePrice(skuId, 5500);
     expect(errorCode(await place(buyer, p.previewId))).toBe('PREVIEW_EXPIRED');
     expect(await orderCount(buyer.userId)).toBe(0);
+    // A new preview sees the new price (this process reuses a SKU's facts for PREVIEW_PRICES_TTL_MS at most) and places.
+    const again = await eventually(async () => {
+      const q = await preview(buyer, [{ skuId, qty: 1 }]);
+      expect(q.total.amount).toBe(5500);
+      return q;
+    });
+    const placed = await place(buyer, again.previewId);
+    expect(placed.errors).toBeUndefined();
+    expect(placed.data!.placeOrder.order.items[0].unitPrice.amount).toBe(5500);
+  });
+
+  it('prices a SKU its copy has not seen from the catalog, once, and keeps it', async () => {
+    // A SKU written straight into the catalog's tables (as demo data is): no catalog.sku-changed reaches the copy.
+    const productId = newId('prd');
+    const skuId = newId('sku');
+    await sql(db.em.fork()).run(`INSERT INTO catalog.product (id, title, description) VALUES (?, 'Unseen', 'no event')`, [productId]);
+    await sql(db.em.fork()).run(`INSERT INTO catalog.sku (id, product_id, title, price_amount, currency, revision) VALUES (?, ?, 'one', 4200, 'CNY', 7)`, [
+      skuId,
+      productId,
+    ]);
+    expect(await copiedPrice(skuId)).toBeUndefined();
+    const p = await preview(user(), [{ skuId, qty: 1 }]);
+    expect(p.total).toEqual({ amount: 4200, currency: 'CNY' });
+    expect(await copiedPrice(skuId)).toEqual({ price: 4200, revision: 7 });
   });
 
   it('answers a retry with its order after the prices changed or the preview expired (a replay, never PREVIEW_EXPIRED)', async () => {
@@ -185,7 +229,7 @@ describe('preview and placement', () => {
     const p = await preview(buyer, [{ skuId, qty: 1 }]);
     const first = await place(buyer, p.previewId, 'retry-after-change');
     expect(first.errors).toBeUndefined();
-    await sql(db.em.fork()).run('UPDATE catalog.sku SET price_amount = 5500 WHERE id = ?', [skuId]);
+    await changePrice(skuId, 5500);
     const again = await place(buyer, p.previewId, 'retry-after-change');
     expect(again.data!.placeOrder).toMatchObject({ replayed: true, order: { id: first.data!.placeOrder.order.id } });
     const claims = verifyPreview(p.previewId, buyer.userId);

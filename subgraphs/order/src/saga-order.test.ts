@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvent, newId, openDatabase } from '@shop/kit';
 import { deliverWithRetries, envelopeOf, permutations, sql } from '@shop/kit/testing';
 import type { EventPayload, EventType } from '@shop/schema';
-import { orderSagaHandlers } from './events/consumers.js';
+import { orderSagaHandlers, priceCopyHandlers } from './events/consumers.js';
 import { database } from './persistence.js';
 import { registry } from '@shop/kit';
 import { watchOperatorCases } from './domain/operator-cases.js';
@@ -75,5 +75,36 @@ describe('operator cases', () => {
     expect(await value('risk_review_backlog')).toBe(reviewBefore + 1);
     expect(await value('risk_review_oldest_seconds')).toBeGreaterThanOrEqual(0);
     await sql(orm.em.fork()).run(`UPDATE orders SET status = 'CANCELED', cancel_reason = 'RISK_REJECTED' WHERE id = ?`, [orderId]);
+  });
+});
+
+describe('price copy', () => {
+  it('keeps the newest revision of a SKU whatever the order, repeats and lateness of catalog.sku-changed', async () => {
+    const skuId = newId('sku');
+    const changed = (revision: number, price: number) =>
+      envelope('catalog.sku-changed', skuId, {
+        skuId,
+        productId: 'prd_price_copy',
+        title: `rev ${revision}`,
+        flashSale: false,
+        flashSaleStartsAt: null,
+        price: { amount: price, currency: 'CNY' },
+        revision,
+      });
+    const copy = async () =>
+      sql(orm.em.fork()).one<{ price: number; title: string; revision: number }>(`SELECT price, title, revision FROM sku_price WHERE sku_id = ?`, [skuId]);
+    const rev1 = changed(1, 1000);
+    const rev2 = changed(2, 1200);
+    const rev3 = changed(3, 900);
+    const apply = (e: ReturnType<typeof changed>) => applyEvent(orm, 'order.prices', priceCopyHandlers, e);
+    expect(await apply(rev2)).toBe('ok');
+    expect(await copy()).toEqual({ price: 1200, title: 'rev 2', revision: 2 });
+    expect(await apply(rev1)).toBe('ok'); // late: older than the copy, changes nothing
+    expect(await copy()).toEqual({ price: 1200, title: 'rev 2', revision: 2 });
+    expect(await apply(rev3)).toBe('ok');
+    expect(await apply(rev3)).toBe('duplicate');
+    expect(await apply(changed(3, 1))).toBe('ok'); // another event of a revision the copy has: no change
+    expect(await apply(rev2)).toBe('duplicate');
+    expect(await copy()).toEqual({ price: 900, title: 'rev 3', revision: 3 });
   });
 });

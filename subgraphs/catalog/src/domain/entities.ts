@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity, type Opt } from '@shop/kit';
+import { defineEntity, messagingEntities, p, type InferEntity, type Opt } from '@shop/kit';
 
 /** Products and their SKUs; `search` is the full-text document PostgreSQL keeps up to date. */
 export const ProductEntity = defineEntity({
@@ -38,14 +38,17 @@ export const SkuEntity = defineEntity({
     /** When a flash-sale SKU's sale opens; null: open as soon as it is stocked. */
     flashSaleStartsAt: p.datetime().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
+    /** Grows by one with every change of the SKU's facts: catalog.sku-changed carries it, so a copy keeps the newest. */
+    revision: p.integer().default(1),
   },
   checks: [
     { property: 'title', expression: 'length(title) >= 1 AND length(title) <= 200' },
     { property: 'priceAmount', expression: 'price_amount >= 0' },
+    { property: 'revision', expression: 'revision >= 1' },
   ],
   indexes: [{ name: 'sku_product_idx', properties: ['productId', 'id'] }],
 });
 
 export type ProductRow = InferEntity<typeof ProductEntity>;
 export type SkuRow = InferEntity<typeof SkuEntity>;
-export const entities = [ProductEntity, SkuEntity] as const;
+export const entities = [ProductEntity, SkuEntity, ...messagingEntities] as const;

@@ -59,12 +59,8 @@ export function validateNewProduct(input: NewProduct): NewProduct {
     images: images(input.images),
     category: category(input.category),
     skus: input.skus.map((sku, i) => {
-      if (!Number.isInteger(sku.price) || sku.price < 0 || sku.price > MAX_PRICE) {
-        throw badInput(`skus[${i}].price must be an integer number of minor units in 0..${MAX_PRICE}, got ${sku.price}`, { field: `skus[${i}].price` });
-      }
-      if (!/^[A-Z]{3}$/.test(sku.currency)) {
-        throw badInput(`skus[${i}].currency must be an ISO-4217 code such as "CNY", got "${sku.currency}"`, { field: `skus[${i}].currency` });
-      }
+      price(sku.price, `skus[${i}].price`);
+      currency(sku.currency, `skus[${i}].currency`);
       const startsAt = sku.flashSaleStartsAt ?? null;
       if (startsAt && !sku.flashSale) throw badInput(`skus[${i}].flashSaleStartsAt is for flash-sale SKUs only`, { field: `skus[${i}].flashSaleStartsAt` });
       if (startsAt && Number.isNaN(startsAt.getTime())) throw badInput(`skus[${i}].flashSaleStartsAt is not a date`, { field: `skus[${i}].flashSaleStartsAt` });
@@ -77,6 +73,52 @@ export function validateNewProduct(input: NewProduct): NewProduct {
       };
     }),
   };
+}
+
+export interface SkuChangeInput {
+  title?: string | null;
+  price?: number | null;
+  currency?: string | null;
+  /** null: clear the start (open once stocked); absent: unchanged. */
+  flashSaleStartsAt?: Date | null;
+}
+/** The fields an updateSku changes (absent: unchanged); validated. */
+export interface SkuChange {
+  title?: string;
+  price?: number;
+  currency?: string;
+  flashSaleStartsAt?: Date | null;
+}
+
+function price(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PRICE) {
+    throw badInput(`${field} must be an integer number of minor units in 0..${MAX_PRICE}, got ${value}`, { field });
+  }
+  return value;
+}
+
+function currency(value: string, field: string): string {
+  if (!/^[A-Z]{3}$/.test(value)) throw badInput(`${field} must be an ISO-4217 code such as "CNY", got "${value.slice(0, 20)}"`, { field });
+  return value;
+}
+
+/**
+ * Checks an updateSku input where it enters: at least one field, each as createProduct checks it.
+ * `flashSaleStartsAt` given as null clears the start; a start on a SKU that is not a flash-sale SKU
+ * is refused where the SKU is read (catalog-service.ts).
+ */
+export function validateSkuChange(input: SkuChangeInput, startsAtGiven: boolean): SkuChange {
+  const change: SkuChange = {};
+  if (input.title !== undefined && input.title !== null) change.title = text(input.title, 'title', 200);
+  if (input.price !== undefined && input.price !== null) change.price = price(input.price, 'price');
+  if (input.currency !== undefined && input.currency !== null) change.currency = currency(input.currency, 'currency');
+  if (startsAtGiven) {
+    const startsAt = input.flashSaleStartsAt ?? null;
+    if (startsAt && Number.isNaN(startsAt.getTime())) throw badInput('flashSaleStartsAt is not a date', { field: 'flashSaleStartsAt' });
+    change.flashSaleStartsAt = startsAt;
+  }
+  if (Object.keys(change).length === 0) throw badInput('updateSku needs at least one of title, price, currency, flashSaleStartsAt', { field: 'input' });
+  return change;
 }
 
 /** Turns free text into a prefix-matching tsquery over letters and digits only (never raw input). */

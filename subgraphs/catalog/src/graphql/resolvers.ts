@@ -1,10 +1,10 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Money, loader, pageSize, parseId, requireAdmin, toConnection, type SubgraphContext } from '@shop/kit';
-import { createProduct, productsByIds, skusByIds, skusByProducts } from '../domain/catalog-service.js';
+import { createProduct, productsByIds, skusByIds, skusByProducts, updateSku } from '../domain/catalog-service.js';
 import { countProducts, listCategories, listProducts, productKey } from '../domain/product-listing.js';
 import type { SkuRow } from '../domain/entities.js';
-import { category as parseCategory, validateNewProduct } from '../domain/validation.js';
-import { Category, CreateProductInput, Product, ProductConnection, ProductSort, Sku } from './types.js';
+import { category as parseCategory, validateNewProduct, validateSkuChange } from '../domain/validation.js';
+import { Category, CreateProductInput, Product, ProductConnection, ProductSort, Sku, UpdateSkuInput } from './types.js';
 
 export const toProduct = (row: { id: string; title: string; description: string; images?: string[] | null; category?: string | null }): Product =>
   Object.assign(new Product(), { id: row.id, title: row.title, description: row.description, images: row.images ?? [], category: row.category ?? null });
@@ -17,6 +17,7 @@ export const toSku = (row: SkuRow): Sku =>
     price: Money.of(row.priceAmount, row.currency),
     flashSale: row.flashSale,
     flashSaleStartsAt: row.flashSaleStartsAt ? new Date(row.flashSaleStartsAt) : null,
+    revision: row.revision,
   });
 
 export const skuLoader = (ctx: SubgraphContext) => loader(ctx, 'sku', (ids) => skusByIds(ctx.em, ids));
@@ -64,7 +65,7 @@ export class ProductResolver {
   @Mutation(() => Product, { description: 'admin only' })
   async createProduct(@Ctx() ctx: SubgraphContext, @Arg('input', () => CreateProductInput) input: CreateProductInput): Promise<Product> {
     requireAdmin(ctx);
-    return toProduct(await createProduct(ctx.em, validateNewProduct(input)));
+    return toProduct(await createProduct(ctx.em, validateNewProduct(input), ctx.correlationId));
   }
 }
 
@@ -74,6 +75,15 @@ export class SkuResolver {
   async sku(@Ctx() ctx: SubgraphContext, @Arg('id', () => ID) id: string): Promise<Sku | null> {
     const row = await skuLoader(ctx).load(parseId('sku', id));
     return row ? toSku(row) : null;
+  }
+
+  @Mutation(() => Sku, {
+    description: "admin only: changes a SKU's price, currency, title or flash-sale start; orders previewed at the old price must preview again",
+  })
+  async updateSku(@Ctx() ctx: SubgraphContext, @Arg('input', () => UpdateSkuInput) input: UpdateSkuInput): Promise<Sku> {
+    requireAdmin(ctx);
+    const id = parseId('sku', input.id, 'id');
+    return toSku(await updateSku(ctx.em, id, validateSkuChange(input, input.flashSaleStartsAt !== undefined), ctx.correlationId));
   }
 
   @FieldResolver(() => Product)

@@ -63,6 +63,8 @@ export class Sku {
     description: 'flash-sale SKUs: when the sale opens (clicks before it are answered FLASH_SALE_THROTTLED, reason NOT_STARTED); null: open',
   })
   flashSaleStartsAt?: Date | null;
+  @Field(() => Int, { description: 'grows by one with every change of this SKU (price, title, flash-sale start); copies keep the newest' })
+  revision!: number;
 }
 
 @ObjectType()
@@ -125,4 +127,22 @@ export class CreateProductInput {
 
   @Field(() => String, { nullable: true })
   category?: string | null;
+}
+
+@InputType({ description: 'the facts of a SKU to change; absent fields stay as they are' })
+export class UpdateSkuInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  title?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'price in minor units' })
+  price?: number | null;
+
+  @Field(() => String, { nullable: true })
+  currency?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'flash-sale SKUs only: when the sale opens; null clears it (open once stocked)' })
+  flashSaleStartsAt?: Date | null;
 }

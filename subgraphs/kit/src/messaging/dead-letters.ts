@@ -41,6 +41,7 @@ export interface ConsumerRef {
  */
 export const CONSUMER_QUEUES: readonly ConsumerRef[] = [
   { service: 'order', name: 'saga' },
+  { service: 'order', name: 'prices' },
   { service: 'inventory', name: 'saga' },
   { service: 'payment', name: 'order-events' },
   { service: 'fulfillment', name: 'stock-events' },

@@ -62,5 +62,28 @@ export class Migration20261202100000_retention extends Migration {
   }
 }
 
+/**
+ * Only a row the relay may publish now wakes it: a deferred row (retry_at set, such as a normal
+ * order's held-back order.created) is taken by the relay's poll when due, and woke a relay pass
+ * that found nothing to publish. PostgreSQL folds the notifications of one transaction on one
+ * channel into one, so a row-level trigger notifies no more than the statement-level one did.
+ */
+export class Migration20261202143000_outbox_notify_ready extends Migration {
+  override up(): void {
+    this.addSql(`DROP TRIGGER outbox_notify ON outbox`);
+    this.addSql(`CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH ROW WHEN (NEW.retry_at IS NULL) EXECUTE FUNCTION outbox_notify()`);
+  }
+
+  override down(): void {
+    this.addSql(`DROP TRIGGER outbox_notify ON outbox`);
+    this.addSql(`CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+  }
+}
+
 /** The kit's messaging migrations, oldest first: every subgraph with an outbox lists these first. */
-export const messagingMigrations = [Migration20261124000000_messaging, Migration20261202000001_outbox_unroutable, Migration20261202100000_retention];
+export const messagingMigrations = [
+  Migration20261124000000_messaging,
+  Migration20261202000001_outbox_unroutable,
+  Migration20261202100000_retention,
+  Migration20261202143000_outbox_notify_ready,
+];

@@ -25,15 +25,18 @@ export const OutboxEntity = defineEntity({
     // Retention deletes published rows oldest first (retention.ts).
     { name: 'outbox_published_idx', properties: ['publishedAt'], where: 'published_at IS NOT NULL' },
   ],
-  // LISTEN/NOTIFY wakes the relay at once; the function outbox_notify() is created by the same migration.
+  // LISTEN/NOTIFY wakes the relay at once for a row it may publish now; a deferred row (retry_at
+  // set) wakes nothing: the relay's poll takes it when it is due. The function outbox_notify() is
+  // created by the first messaging migration, the condition by Migration20261202143000_outbox_notify_ready.
   triggers: [
     {
       name: 'outbox_notify',
       timing: 'after',
       events: ['insert'],
-      forEach: 'statement',
+      forEach: 'row',
+      when: 'NEW.retry_at IS NULL',
       // SQL string: the trigger's DDL, MikroORM's escape hatch for a trigger whose function it did not create.
-      expression: 'CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()',
+      expression: 'CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH ROW WHEN (NEW.retry_at IS NULL) EXECUTE FUNCTION outbox_notify()',
     },
   ],
 });

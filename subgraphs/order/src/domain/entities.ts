@@ -209,8 +209,35 @@ export const RefundRequestEntity = defineEntity({
   uniques: [{ name: 'refund_request_live_idx', properties: ['orderId'], where: "status IN ('PENDING_APPROVAL', 'REQUESTED', 'SUCCEEDED')" }],
 });
 
+/**
+ * The order subgraph's copy of the catalog's SKU facts (prices.ts): kept current by catalog.sku-changed
+ * (a row changes only for a newer revision), filled from the catalog on a miss. Previews and
+ * placements price from it instead of asking the catalog each time.
+ */
+export const SkuPriceEntity = defineEntity({
+  name: 'SkuPrice',
+  tableName: 'sku_price',
+  properties: {
+    skuId: p.text().primary(),
+    productId: p.text(),
+    title: p.text(),
+    flashSale: p.boolean(),
+    flashSaleStartsAt: p.datetime().nullable(),
+    price: p.integer(),
+    currency: currency(),
+    /** The catalog's revision of these facts: a row is replaced only by a newer one. */
+    revision: p.integer(),
+    updatedAt: p.datetime().defaultRaw('now()'),
+  },
+  checks: [
+    { property: 'price', expression: 'price >= 0' },
+    { property: 'revision', expression: 'revision >= 1' },
+  ],
+});
+
 export const entities = [
   ...messagingEntities,
+  SkuPriceEntity,
   AddressEntity,
   CouponEntity,
   ShippingRateEntity,

@@ -17,7 +17,7 @@ import { db } from '../persistence.js';
 import { orderEventRow } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
-import { couponUses, paymentTtlSeconds, quote } from './quote.js';
+import { couponUses, noteReservation, paymentTtlSeconds, quote, shippingRates, type Quote } from './quote.js';
 import { claimPlacement } from './flash-sale.js';
 import { assessRisk, currentRules, recordRiskDecision, riskRejected, type RiskClient, type RiskResult } from './risk/index.js';
 import { stockHeld } from './risk-review.js';
@@ -70,22 +70,8 @@ export async function placeOrder(
   // A retry of a placed order answers that order, however old its preview or whatever changed since:
   // the request record is read only when this preview cannot be placed as it stands (or, below, when
   // the claim finds the key taken), so a first placement does not pay for the lookup.
-  let current: Awaited<ReturnType<typeof quote>>;
   try {
     requireUnexpired(preview);
-    // Re-price with today's prices, coupon rules and shipping rates (seed §17 example 7).
-    current = await quote(em, userId, preview.lines, preview.couponCode, preview.country, correlationId).catch((error: unknown) => {
-      if (error instanceof DomainError)
-        throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
-      throw error;
-    });
-    const changed =
-      current.breakdown.total !== preview.total ||
-      current.breakdown.discount !== preview.discount ||
-      current.breakdown.shippingFee !== preview.shippingFee ||
-      current.breakdown.payable !== preview.payable ||
-      current.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
-    if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
   } catch (error) {
     const earlier = await findRequest(em, userId, input.clientReqId);
     if (earlier) return replay(em, earlier, previewId);
@@ -97,9 +83,9 @@ export async function placeOrder(
   // A retry of a placed flash order finds the admission bound to that order (or ended by its cancel):
   // the request record is read only then, so a first placement costs no read.
   let unclaim: (() => Promise<void>) | undefined;
-  if (current.flashSale) {
+  if (preview.flashSale) {
     try {
-      unclaim = await claimPlacement(userId, current.lines, orderId);
+      unclaim = await claimPlacement(userId, preview.lines, orderId);
     } catch (error) {
       const earlier = await findRequest(em, userId, input.clientReqId);
       if (earlier) return replay(em, earlier, previewId);
@@ -108,9 +94,11 @@ export async function placeOrder(
   }
   const expireAt = new Date(Date.now() + paymentTtlSeconds() * 1000);
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
+  const rates = await shippingRates(em); // likewise
   const countsUserOrders = rules.some((r) => r.enabled && r.kind === 'ORDERS_PER_USER');
   let created: boolean;
   let createdEvent: { eventId: string } | undefined;
+  let current = undefined as Quote | undefined; // set in the transaction
   try {
     created = await em.transactional(async (tx) => {
       const claimed = await db(tx)
@@ -119,32 +107,50 @@ export async function placeOrder(
         .onConflict((oc) => oc.doNothing())
         .executeTakeFirst();
       if (claimed.numInsertedOrUpdatedRows === 0n) return false; // another request with this key won; answer with its order
+      // Re-price with today's prices (the price copy, read in this transaction), coupon rules and
+      // shipping rates (seed §17 example 7): anything changed since the preview refuses the order,
+      // and the claim above rolls back with it.
+      const now = await quote(tx, userId, preview.lines, preview.couponCode, preview.country, correlationId, { rates }).catch((error: unknown) => {
+        if (error instanceof DomainError)
+          throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
+        throw error;
+      });
+      const changed =
+        now.flashSale !== preview.flashSale ||
+        now.currency !== preview.currency ||
+        now.breakdown.total !== preview.total ||
+        now.breakdown.discount !== preview.discount ||
+        now.breakdown.shippingFee !== preview.shippingFee ||
+        now.breakdown.payable !== preview.payable ||
+        now.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
+      if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
+      current = now;
       // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order to wait for an
       // admin. With a per-user rule enabled, the user's orders are counted under a per-user lock held
       // until this order commits, so concurrent attempts of one user are counted one after the other.
       if (countsUserOrders) await advisoryXactLock(tx, `risk:user:${userId}`);
       const risk = await assessRisk(
         tx,
-        { userId, deviceId: client.deviceId, ip: client.clientIp, payable: current.breakdown.payable, currency: current.currency },
+        { userId, deviceId: client.deviceId, ip: client.clientIp, payable: now.breakdown.payable, currency: now.currency },
         rules,
       );
       if (risk.action === 'REJECT') throw new RiskRefusal(risk);
-      const b = current.breakdown;
+      const b = now.breakdown;
       // A normal order's reservation is the synchronous call below: order.created is its fallback,
       // held back until that call has had its time, withdrawn with the outcome (reserveNow) and
       // published at once when the call fails; a crash in between publishes it when the time is up.
       const created = outboxRow({
         type: 'order.created',
-        ...(current.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
+        ...(now.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
         aggregateId: orderId,
         correlationId,
         payload: {
           orderId,
           userId,
-          items: current.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
-          payable: { amount: b.payable, currency: current.currency },
+          items: now.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
+          payable: { amount: b.payable, currency: now.currency },
           expireAt: expireAt.toISOString(),
-          flashSale: current.flashSale,
+          flashSale: now.flashSale,
         },
       });
       createdEvent = created.envelope;
@@ -158,15 +164,15 @@ export async function placeOrder(
               id: orderId,
               user_id: userId,
               status: 'CREATED',
-              currency: current.currency,
+              currency: now.currency,
               total: b.total,
               discount: b.discount,
               shipping_fee: b.shippingFee,
               payable: b.payable,
-              coupon_code: current.couponCode,
+              coupon_code: now.couponCode,
               address_id: preview.addressId,
               preview_id: previewId,
-              flash_sale: current.flashSale,
+              flash_sale: now.flashSale,
               expire_at: expireAt,
               device_id: client.deviceId,
               client_ip: client.clientIp,
@@ -177,7 +183,7 @@ export async function placeOrder(
         .with('i', (q) =>
           q
             .insertInto('order_item')
-            .values(current.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
+            .values(now.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
             .returning('order_id'),
         )
         .with('e', (q) =>
@@ -199,7 +205,7 @@ export async function placeOrder(
         .values(created.row)
         .execute();
       if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
-      if (current.couponCode) await useCoupon(tx, current.couponCode, userId, orderId);
+      if (now.couponCode) await useCoupon(tx, now.couponCode, userId, orderId);
       return true;
     });
   } catch (error) {
@@ -215,8 +221,9 @@ export async function placeOrder(
     return replay(em, winner, previewId);
   }
 
+  const placed = current!;
   const order =
-    (!current.flashSale && (await reserveNow(em, orderId, current.lines, expireAt, correlationId, createdEvent!.eventId))) || (await findOrder(em, orderId));
+    (!placed.flashSale && (await reserveNow(em, orderId, placed.lines, expireAt, correlationId, createdEvent!.eventId))) || (await findOrder(em, orderId));
   if (!order) throw new Error(`order ${orderId} vanished after commit`);
   if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
   return { order, replayed: false };
@@ -289,6 +296,7 @@ async function reserveNow(
     await releaseEvent(em, createdEventId);
     return undefined;
   }
+  noteReservation(answer.state === 'HOLD' ? { held: lines } : { shortages: answer.shortages });
   return em.transactional(async (tx) => {
     await withdrawEvent(tx, createdEventId);
     if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations })).order;

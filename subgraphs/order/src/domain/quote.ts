@@ -1,5 +1,5 @@
-import DataLoader from 'dataloader';
-import { badInput, envInt, fetchEntities, fetchSkuFacts, type EntityManager, type Selectable, type SkuFacts } from '@shop/kit';
+import { badInput, envInt, fetchEntities, type EntityManager, type Selectable, type SkuFacts } from '@shop/kit';
+import { copiedSkuFacts } from './prices.js';
 import { db, type Db } from '../persistence.js';
 import { couponProblem, priceOrder, type Coupon, type PriceBreakdown, type PricedLine, type ShippingRate } from './pricing.js';
 
@@ -46,7 +46,7 @@ let rates: { byDestination: Map<string, ShippingRate>; at: number } | undefined;
 let loadingRates: Promise<Map<string, ShippingRate>> | undefined;
 
 /** Every shipping rate, read at most once per SHIPPING_RATES_TTL_MS per process (the table holds one row per destination). */
-async function shippingRates(em: EntityManager): Promise<Map<string, ShippingRate>> {
+export async function shippingRates(em: EntityManager): Promise<Map<string, ShippingRate>> {
   if (rates && Date.now() - rates.at < SHIPPING_RATES_TTL_MS) return rates.byDestination;
   loadingRates ??= (async () => {
     try {
@@ -64,53 +64,25 @@ async function shippingRates(em: EntityManager): Promise<Map<string, ShippingRat
   return loadingRates;
 }
 
-/** The destination's own rate, else the default '*'. */
-async function shippingRate(em: EntityManager, country: string | null): Promise<ShippingRate> {
-  const all = await shippingRates(em);
+/** The destination's own rate, else the default '*' (from `rates` when the caller read them already). */
+async function shippingRate(em: EntityManager, country: string | null, rates?: Map<string, ShippingRate>): Promise<ShippingRate> {
+  const all = rates ?? (await shippingRates(em));
   const rate = (country !== null ? all.get(country) : undefined) ?? all.get('*');
   if (!rate) throw new Error("no shipping rate for '*'");
   return rate;
 }
 
 /**
- * How long an order process reuses a SKU's catalog facts (price, flash-sale flag) for previews.
- * placeOrder always asks the catalog, so a price changed meanwhile is still caught there
- * (PREVIEW_EXPIRED, seed §17 example 7); a popular SKU's previews cost the catalog one call per
+ * How long an order process reuses a SKU's facts from the price copy (prices.ts) for previews.
+ * placeOrder always reads the copy, so a price changed meanwhile is still caught there
+ * (PREVIEW_EXPIRED, seed §17 example 7); a popular SKU's previews cost the database one read per
  * process per this time.
  */
 export const PREVIEW_PRICES_TTL_MS = 2000;
 const recentFacts = new Map<string, { facts: SkuFacts; at: number }>();
 
-/** How long the catalog facts asked for by concurrent previews and placements are collected into one call (ms). */
-export const FACTS_BATCH_MS = 3;
-
-/**
- * The catalog's facts of SKUs, asked for by every request of this process within FACTS_BATCH_MS in
- * one `_entities` call (a flash sale's placements all ask for the same SKU at once). Nothing is kept
- * once answered: every caller gets facts read after it asked, as fresh as a call of its own. The call
- * carries the first caller's correlation id.
- */
-const factsLoader = new DataLoader<{ id: string; correlationId: string }, SkuFacts | null, string>(
-  async (asked) => {
-    const ids = [...new Set(asked.map((a) => a.id))];
-    const fetched = await fetchSkuFacts(ids, asked[0]!.correlationId);
-    return asked.map((a) => fetched.get(a.id) ?? null);
-  },
-  { cache: false, batchScheduleFn: (callback) => setTimeout(callback, FACTS_BATCH_MS), maxBatchSize: 500 },
-);
-
-async function fetchFacts(ids: readonly string[], correlationId: string): Promise<Map<string, SkuFacts>> {
-  const answers = await factsLoader.loadMany(ids.map((id) => ({ id, correlationId })));
-  const found = new Map<string, SkuFacts>();
-  for (const [i, answer] of answers.entries()) {
-    if (answer instanceof Error) throw answer;
-    if (answer) found.set(ids[i]!, answer);
-  }
-  return found;
-}
-
-async function skuFacts(ids: readonly string[], correlationId: string, recent: boolean): Promise<Map<string, SkuFacts>> {
-  if (!recent) return fetchFacts(ids, correlationId);
+async function skuFacts(em: EntityManager, ids: readonly string[], correlationId: string, recent: boolean): Promise<Map<string, SkuFacts>> {
+  if (!recent) return copiedSkuFacts(em, ids, correlationId);
   const now = Date.now();
   const found = new Map<string, SkuFacts>();
   const missing: string[] = [];
@@ -120,7 +92,7 @@ async function skuFacts(ids: readonly string[], correlationId: string, recent: b
     else missing.push(id);
   }
   if (missing.length === 0) return found;
-  const fetched = await fetchFacts(missing, correlationId);
+  const fetched = await copiedSkuFacts(em, missing, correlationId);
   if (recentFacts.size > 10_000) recentFacts.clear();
   for (const [id, facts] of fetched) {
     recentFacts.set(id, { facts, at: now });
@@ -130,9 +102,10 @@ async function skuFacts(ids: readonly string[], correlationId: string, recent: b
 }
 
 /**
- * Prices order lines from the catalog's prices, the coupon's rules and the shipping rate of the
- * destination. Used by previewOrder (`recentPrices`: facts up to PREVIEW_PRICES_TTL_MS old), and
- * again by placeOrder with the catalog's current prices to detect a change.
+ * Prices order lines from the catalog's prices (as the price copy holds them), the coupon's rules
+ * and the shipping rate of the destination. Used by previewOrder (`recentPrices`: facts up to
+ * PREVIEW_PRICES_TTL_MS old), and again by placeOrder, in its transaction, with the copy's current
+ * prices to detect a change.
  */
 export async function quote(
   em: EntityManager,
@@ -141,9 +114,19 @@ export async function quote(
   couponCode: string | null,
   country: string | null,
   correlationId: string,
-  { now = new Date(), recentPrices = false }: { now?: Date; recentPrices?: boolean } = {},
+  {
+    now = new Date(),
+    recentPrices = false,
+    rates,
+  }: {
+    now?: Date;
+    recentPrices?: boolean;
+    /** The shipping rates, read before a transaction (shippingRates reads them on a connection of its own). */
+    rates?: Map<string, ShippingRate>;
+  } = {},
 ): Promise<Quote> {
   const facts = await skuFacts(
+    em,
     lines.map((l) => l.skuId),
     correlationId,
     recentPrices,
@@ -172,21 +155,65 @@ export async function quote(
       throw badInput(message, { field: 'couponCode', ...facts });
     }
   }
-  const rate = await shippingRate(em, country);
+  const rate = await shippingRate(em, country, rates);
   return { lines: priced, currency, breakdown: priceOrder(priced, coupon, rate), couponCode: coupon?.code ?? null, flashSale, flashSaleStartsAt };
 }
 
-/** Whether every line can be reserved now, from the inventory subgraph (informational: placeOrder reserves for real). */
+/**
+ * How long an order process reuses a SKU's available stock for previews' stockCheck (informational:
+ * placeOrder reserves for real, under inventory's conditional update, so this never oversells). The
+ * answers of this process's own reservations keep it closer (noteReservation); a popular SKU's
+ * previews cost inventory one read per process per this time instead of one each.
+ */
+export const STOCK_CHECK_TTL_MS = 1000;
+const recentStock = new Map<string, { available: number; at: number }>();
+const loadingStock = new Map<string, Promise<number>>();
+
+/** Reads the available stock of these SKUs from inventory (one batched call), shared by concurrent previews. */
+function availableStock(ids: readonly string[], correlationId: string): Promise<Map<string, number>> {
+  const now = Date.now();
+  const found = new Map<string, number | Promise<number>>();
+  const missing: string[] = [];
+  for (const id of new Set(ids)) {
+    const hit = recentStock.get(id);
+    if (hit && now - hit.at < STOCK_CHECK_TTL_MS) found.set(id, hit.available);
+    else if (loadingStock.has(id)) found.set(id, loadingStock.get(id)!);
+    else missing.push(id);
+  }
+  if (missing.length > 0) {
+    const read = fetchEntities<{ available: number }>('order', 'inventory', 'Sku', missing, 'available', correlationId).finally(() => {
+      for (const id of missing) loadingStock.delete(id);
+    });
+    for (const id of missing) {
+      const one = read.then((stock) => {
+        const available = stock.get(id)?.available ?? 0;
+        if (recentStock.size > 10_000) recentStock.clear();
+        recentStock.set(id, { available, at: Date.now() });
+        return available;
+      });
+      loadingStock.set(id, one);
+      found.set(id, one);
+    }
+  }
+  return Promise.all([...found].map(async ([id, n]) => [id, await n] as const)).then((pairs) => new Map(pairs));
+}
+
+/** What a reservation of this process learned about stock: held units are gone, a rejection tells what is left. */
+export function noteReservation(answer: { held?: { skuId: string; qty: number }[]; shortages?: { skuId: string; available: number }[] }): void {
+  for (const h of answer.held ?? []) {
+    const hit = recentStock.get(h.skuId);
+    if (hit) hit.available = Math.max(0, hit.available - h.qty);
+  }
+  for (const s of answer.shortages ?? []) recentStock.set(s.skuId, { available: s.available, at: Date.now() });
+}
+
+/** Whether every line can be reserved now, from inventory's available stock at most STOCK_CHECK_TTL_MS old. */
 export async function stockCheck(lines: readonly { skuId: string; qty: number }[], correlationId: string): Promise<'PASS' | 'INSUFFICIENT'> {
-  const stock = await fetchEntities<{ available: number }>(
-    'order',
-    'inventory',
-    'Sku',
+  const stock = await availableStock(
     lines.map((l) => l.skuId),
-    'available',
     correlationId,
   );
-  return lines.every((l) => (stock.get(l.skuId)?.available ?? 0) >= l.qty) ? 'PASS' : 'INSUFFICIENT';
+  return lines.every((l) => (stock.get(l.skuId) ?? 0) >= l.qty) ? 'PASS' : 'INSUFFICIENT';
 }
 
 export const previewTtlSeconds = (): number => envInt('PREVIEW_TTL_SECONDS', 600);

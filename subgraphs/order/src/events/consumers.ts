@@ -6,6 +6,7 @@ import { moveOrder } from '../domain/order-state.js';
 import { recordOrderEvent } from '../domain/order-events.js';
 import { refundFailed, refundSucceeded } from '../domain/refunds.js';
 import { stockHeld } from '../domain/risk-review.js';
+import { factsOfEvent, storeSkuFacts } from '../domain/prices.js';
 
 /** Statuses in which an order cannot have been paid yet: an event that needs payment waits (retries). */
 const NOT_YET_PAYABLE = ['CREATED', 'REVIEW'] as const;
@@ -74,8 +75,22 @@ async function waitForPayment(tx: EntityManager, orderId: string, what: string):
   if ((NOT_YET_PAID as readonly string[]).includes(order.status)) throw notYet(what, orderId, order.status);
 }
 
-export function startOrderConsumers(connection: Connection, orm: MikroORM) {
-  return startConsumer({ connection, orm, service: 'order', name: 'saga', handlers: orderSagaHandlers });
+/**
+ * The price copy (prices.ts): each catalog.sku-changed replaces the copy's facts of its SKU when its
+ * revision is newer, so a repeated or late event changes nothing. A queue of its own: price changes
+ * never wait behind the saga's retries, nor the saga behind them.
+ */
+export const priceCopyHandlers: EventHandlers = {
+  'catalog.sku-changed': async (tx, e) => {
+    await storeSkuFacts(tx, [factsOfEvent(e.payload)]);
+  },
+};
+
+export async function startOrderConsumers(connection: Connection, orm: MikroORM) {
+  return [
+    await startConsumer({ connection, orm, service: 'order', name: 'saga', handlers: orderSagaHandlers }),
+    await startConsumer({ connection, orm, service: 'order', name: 'prices', handlers: priceCopyHandlers }),
+  ];
 }
 
 async function rejectPayment(tx: EntityManager, orderId: string, paymentId: string, reason: string, correlationId: string): Promise<void> {

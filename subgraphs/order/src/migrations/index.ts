@@ -9,6 +9,7 @@ import { Migration20261202000060_address_removal } from './Migration202612020000
 import { Migration20261202072143_refund_version } from './Migration20261202072143_refund_version.js';
 import { Migration20261202105014_drop_preview } from './Migration20261202105014_drop_preview.js';
 import { Migration20261202110000_partitions } from './Migration20261202110000_partitions.js';
+import { Migration20261202142158_price_copy } from './Migration20261202142158_price_copy.js';
 
 /** Every migration of the ordering schema, oldest first. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   Migration20261202072143_refund_version,
   Migration20261202105014_drop_preview,
   Migration20261202110000_partitions,
+  Migration20261202142158_price_copy,
 ];

@@ -1,0 +1,96 @@
+import { fetchSkuFacts, logger, sql, type EntityManager, type SkuFacts } from '@shop/kit';
+import type { EventPayload } from '@shop/schema';
+import { db } from '../persistence.js';
+
+/**
+ * The order subgraph's copy of the catalog's SKU facts (table sku_price): catalog.sku-changed keeps
+ * it current, and a SKU it has not seen yet is read from the catalog once and stored. Previews and
+ * placements price from it, so an order costs the catalog nothing. A price the catalog changes
+ * reaches the copy when its event is consumed (normally within milliseconds); placeOrder compares
+ * the copy's prices with the signed preview's and refuses a change (PREVIEW_EXPIRED).
+ */
+
+/** Stores SKU facts where they are newer than the copy's (a late or repeated event changes nothing). */
+export async function storeSkuFacts(em: EntityManager, facts: readonly SkuFacts[]): Promise<void> {
+  if (facts.length === 0) return;
+  await db(em)
+    .insertInto('sku_price')
+    .values(
+      facts.map((f) => ({
+        sku_id: f.id,
+        product_id: f.productId,
+        title: f.title,
+        flash_sale: f.flashSale,
+        flash_sale_starts_at: f.flashSaleStartsAt,
+        price: f.price.amount,
+        currency: f.price.currency,
+        revision: f.revision,
+      })),
+    )
+    .onConflict((oc) =>
+      oc
+        .column('sku_id')
+        .doUpdateSet((eb) => ({
+          product_id: eb.ref('excluded.product_id'),
+          title: eb.ref('excluded.title'),
+          flash_sale: eb.ref('excluded.flash_sale'),
+          flash_sale_starts_at: eb.ref('excluded.flash_sale_starts_at'),
+          price: eb.ref('excluded.price'),
+          currency: eb.ref('excluded.currency'),
+          revision: eb.ref('excluded.revision'),
+          updated_at: sql<Date>`now()`,
+        }))
+        .where((eb) => eb('sku_price.revision', '<', eb.ref('excluded.revision'))),
+    )
+    .execute();
+}
+
+/** catalog.sku-changed as the facts the copy holds. */
+export const factsOfEvent = (e: EventPayload<'catalog.sku-changed'>): SkuFacts => ({
+  id: e.skuId,
+  productId: e.productId,
+  title: e.title,
+  flashSale: e.flashSale,
+  flashSaleStartsAt: e.flashSaleStartsAt,
+  price: e.price,
+  revision: e.revision,
+});
+
+/**
+ * The facts of these SKUs from the copy; those it has not seen yet are read from the catalog (one
+ * batched call) and stored. Unknown SKUs are absent from the answer. Within a transaction, the read
+ * and the store are statements of that transaction.
+ */
+export async function copiedSkuFacts(em: EntityManager, ids: readonly string[], correlationId: string): Promise<Map<string, SkuFacts>> {
+  const rows = await db(em)
+    .selectFrom('sku_price')
+    .select(['sku_id', 'product_id', 'title', 'flash_sale', 'flash_sale_starts_at', 'price', 'currency', 'revision'])
+    .where('sku_id', 'in', [...new Set(ids)])
+    .execute();
+  const found = new Map<string, SkuFacts>(
+    rows.map((r) => [
+      r.sku_id,
+      {
+        id: r.sku_id,
+        productId: r.product_id,
+        title: r.title,
+        flashSale: r.flash_sale,
+        flashSaleStartsAt: r.flash_sale_starts_at ? new Date(r.flash_sale_starts_at).toISOString() : null,
+        price: { amount: r.price, currency: r.currency.trim() },
+        revision: r.revision,
+      },
+    ]),
+  );
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length === 0) return found;
+  const fetched = await fetchSkuFacts(missing, correlationId);
+  try {
+    await storeSkuFacts(em, [...fetched.values()]);
+  } catch (error) {
+    // The answer stands; the copy is filled by the next miss or the next event.
+    if (em.getTransactionContext()) throw error;
+    logger.warn({ err: error }, 'could not store SKU facts read from the catalog');
+  }
+  for (const [id, facts] of fetched) found.set(id, facts);
+  return found;
+}
