@@ -36,3 +36,4 @@ export * from './ops-metrics.js';
 export * from './redis.js';
 export * from './flash-admission.js';
 export * from './persistence/partitions.js';
+export * from './persistence/partition-migration.js';

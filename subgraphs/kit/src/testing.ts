@@ -200,6 +200,7 @@ export async function migratedWithRows(
       const admin = new pg.Client({ connectionString: base });
       await admin.connect();
       try {
+        // SQL string: dropping a database is outside any schema the builders describe.
         await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
       } finally {
         await admin.end();
@@ -210,4 +211,5 @@ export async function migratedWithRows(
 
 /** The partition that holds the row of `table` whose `column` is `value` (undefined: no such row). */
 export const partitionOf = async (em: EntityManager, table: string, column: string, value: string): Promise<string | undefined> =>
+  // SQL string: the system column tableoid of any table, named by the test; no builder types it.
   (await sql(em).one<{ p: string }>(`SELECT tableoid::regclass::text AS p FROM ${table} WHERE ${column} = ?`, [value]))?.p;
