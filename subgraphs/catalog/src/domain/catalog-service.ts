@@ -47,6 +47,11 @@ async function emitSkuChanged(tx: EntityManager, sku: SkuFactsRow, correlationId
   });
 }
 
+/** `catalog.product-changed` of a product and all its SKUs, in the caller's transaction. */
+async function emitProductChanged(tx: EntityManager, productId: string, skuIds: string[], correlationId: string): Promise<void> {
+  await emit(tx, { type: 'catalog.product-changed', aggregateId: productId, correlationId, payload: { productId, skuIds } });
+}
+
 /** Creates a product and its SKUs in one transaction, with their catalog.sku-changed and catalog.product-changed events. */
 export async function createProduct(em: EntityManager, input: NewProduct, correlationId: string): Promise<ProductRow> {
   return em.transactional(async (tx) => {
@@ -72,12 +77,12 @@ export async function createProduct(em: EntityManager, input: NewProduct, correl
     );
     await tx.flush();
     for (const sku of skus) await emitSkuChanged(tx, sku, correlationId);
-    await emit(tx, {
-      type: 'catalog.product-changed',
-      aggregateId: product.id,
+    await emitProductChanged(
+      tx,
+      product.id,
+      skus.map((s) => s.id),
       correlationId,
-      payload: { productId: product.id, skuIds: skus.map((s) => s.id) },
-    });
+    );
     return product;
   });
 }
@@ -117,12 +122,12 @@ export async function updateSku(em: EntityManager, skuId: string, change: SkuCha
     };
     await emitSkuChanged(tx, sku, correlationId);
     const siblings = await db(tx).selectFrom('sku').select('id').where('product_id', '=', row.product_id).orderBy('id').execute();
-    await emit(tx, {
-      type: 'catalog.product-changed',
-      aggregateId: row.product_id,
+    await emitProductChanged(
+      tx,
+      row.product_id,
+      siblings.map((s) => s.id),
       correlationId,
-      payload: { productId: row.product_id, skuIds: siblings.map((s) => s.id) },
-    });
+    );
     return sku;
   });
 }
