@@ -6,13 +6,14 @@ import {
   parseId,
   openDatabase,
   startMessaging,
+  startKeyRetention,
   startPartitionJob,
   startSubgraph,
   subgraphPort,
   runSubgraphMain,
   checkSecrets,
 } from '@shop/kit';
-import { SHIPMENT_PARTITIONS, watchShipmentPartitions } from './domain/partitions.js';
+import { SHIPMENT_KEYS, SHIPMENT_PARTITIONS, watchShipmentPartitions } from './domain/partitions.js';
 import { stopForRefund } from './domain/refund-policy.js';
 import { startFulfillmentConsumers } from './events/consumers.js';
 import { buildFulfillmentSchema } from './schema.js';
@@ -23,7 +24,7 @@ export { buildFulfillmentSchema };
 /** The Postgres schema this subgraph owns: its entities and migrations (persistence.ts). */
 export { database };
 
-/** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock, create partitions of shipments ahead. */
+/** Starts the fulfillment subgraph: migrate, serve GraphQL, relay the outbox, build shipments from confirmed stock, create partitions of shipments ahead and prune old key rows. */
 export async function start(port = subgraphPort('fulfillment')) {
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const orm = await openDatabase(database);
@@ -37,6 +38,7 @@ export async function start(port = subgraphPort('fulfillment')) {
   // The console's dead-letter operations (for every consumer) run on this subgraph's broker connection.
   deadLetterBroker.use(messaging.connection);
   const partitions = startPartitionJob(orm.em.fork(), SHIPMENT_PARTITIONS);
+  const keyRetention = startKeyRetention({ orm, keys: SHIPMENT_KEYS });
   return startSubgraph({
     name: 'fulfillment',
     port,
@@ -49,6 +51,7 @@ export async function start(port = subgraphPort('fulfillment')) {
       ),
     onShutdown: async () => {
       await partitions.stop();
+      await keyRetention.stop();
       await messaging.stop();
     },
   });

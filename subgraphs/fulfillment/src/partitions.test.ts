@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ensurePartitions, openDatabase, partitionsAheadSeconds, type EntityManager } from '@shop/kit';
+import { ensurePartitions, openDatabase, partitionsAheadSeconds, pruneKeysOnce, retentionPolicy, type EntityManager } from '@shop/kit';
 import { idAt, migratedWithRows, partitionOf, scannedRelations, sql } from '@shop/kit/testing';
-import { SHIPMENT_PARTITIONS } from './domain/partitions.js';
+import { SHIPMENT_KEYS, SHIPMENT_PARTITIONS } from './domain/partitions.js';
+import { stopForRefund } from './domain/refund-policy.js';
 import { lockSiblings } from './domain/shipment-state.js';
 import { shipmentsByOrders } from './domain/shipments.js';
 import { database } from './persistence.js';
@@ -21,9 +22,9 @@ const orderId = () => idAt('ord', new Date());
 const partitionOfRow = (table: 'shipment' | 'shipment_item', column: string, id: string) => partitionOf(orm.em.fork(), table, column, id);
 
 /** A shipment with one item, as createShipments writes them, its id created `ageDays` ago. */
-async function insertShipment(order: string, warehouse: string, ageDays: number, em?: EntityManager): Promise<string> {
+async function insertShipment(order: string, warehouse: string, ageDays: number, em?: EntityManager, status = 'PENDING'): Promise<string> {
   const id = idAt('shp', new Date(Date.now() - ageDays * day));
-  await q(em).run(`INSERT INTO shipment (id, order_id, user_id, warehouse_id, status) VALUES (?, ?, 'u_1', ?, 'PENDING')`, [id, order, warehouse]);
+  await q(em).run(`INSERT INTO shipment (id, order_id, user_id, warehouse_id, status) VALUES (?, ?, 'u_1', ?, ?)`, [id, order, warehouse, status]);
   await q(em).run(`INSERT INTO shipment_item (shipment_id, sku_id, qty, unit_price, currency) VALUES (?, 'sku_a', 1, 500, 'CNY')`, [id]);
   return id;
 }
@@ -32,7 +33,8 @@ describe('shipment partitions', () => {
   it('the migration moves existing shipments and their items into partitions and fills their keys', async () => {
     const order = orderId();
     let ids: string[] = [];
-    const scratch = await migratedWithRows(database, 1, async (em) => {
+    // The rows as they were before the partitions migration (and the index by order after it).
+    const scratch = await migratedWithRows(database, 2, async (em) => {
       ids = [await insertShipment(order, 'wh-1', 30, em), await insertShipment(order, 'wh-2', 0, em)];
     });
     try {
@@ -94,5 +96,48 @@ describe('shipment partitions', () => {
     const other = await insertShipment(order, 'wh-2', 0);
     expect(await partitionOfRow('shipment', 'id', other)).not.toBe('shipment_p_before');
     await expect(q().run(`UPDATE shipment SET warehouse_id = 'wh-1' WHERE id = ?`, [other])).rejects.toThrow(/shipment_one_per_warehouse/);
+  });
+});
+
+describe('shipment key retention', () => {
+  const keyOf = (id: string) => q().one('SELECT order_id FROM shipment_key WHERE shipment_id = ?', [id]);
+  /** An order placed `ageDays` ago (its shipments are inserted a little later, `ageDays` less a bit). */
+  const orderAt = (ageDays: number) => idAt('ord', new Date(Date.now() - ageDays * day));
+
+  it('prunes the key rows of shipments older than the retention, in batches; lookups, locks and the refund policy still see them', async () => {
+    const order = orderAt(200);
+    const delivered = await insertShipment(order, 'wh-1', 199.9, undefined, 'DELIVERED');
+    const waiting = await insertShipment(order, 'wh-2', 199.9, undefined, 'PACKED');
+    const others = await Promise.all([120, 100].map((age) => insertShipment(orderAt(age), 'wh-1', age - 0.1)));
+    const younger = orderAt(60);
+    const kept = await insertShipment(younger, 'wh-1', 59.9);
+    const recent = orderId();
+    const live = await insertShipment(recent, 'wh-1', 0);
+
+    const policy = { ...retentionPolicy(), batchSize: 2 };
+    const first = await pruneKeysOnce(orm, SHIPMENT_KEYS, 90, { ...policy, maxBatches: 1 });
+    expect(first.pruned).toBe(2);
+    expect(first.waiting).toBeGreaterThanOrEqual(2);
+    const rest = await pruneKeysOnce(orm, SHIPMENT_KEYS, 90, { ...policy, maxBatches: 1000 });
+    expect(rest.pruned).toBeGreaterThanOrEqual(2);
+    expect(rest.waiting).toBe(0);
+    for (const id of [delivered, waiting, ...others]) expect(await keyOf(id)).toBeUndefined();
+    expect(await keyOf(kept)).toBeDefined();
+    expect(await keyOf(live)).toBeDefined();
+
+    // Order.shipments, the lock on the siblings of a move, all from the partitions by order.
+    const found = await shipmentsByOrders(orm.em.fork(), [order, younger, recent]);
+    expect([found.get(order)?.map((s) => s.id), found.get(younger)?.map((s) => s.id), found.get(recent)?.map((s) => s.id)]).toEqual([
+      [delivered, waiting],
+      [kept],
+      [live],
+    ]);
+    await orm.em.fork().transactional(async (tx) => expect((await lockSiblings(tx, order)).map((s) => s.id)).toEqual([delivered, waiting].sort()));
+    // A refund of the old order still sees its delivered parcel (approval) and stops the packed one.
+    expect(await stopForRefund(orm.em.fork(), order, 'admin_test', 'test')).toMatchObject({ shipped: true, canceled: 1 });
+    expect((await q().one<{ status: string }>('SELECT status FROM shipment WHERE id = ?', [waiting]))?.status).toBe('CANCELED');
+
+    // A live order still gets one shipment per warehouse, whatever partition a second would be in.
+    await expect(insertShipment(recent, 'wh-1', -30)).rejects.toThrow(/shipment_one_per_warehouse/);
   });
 });

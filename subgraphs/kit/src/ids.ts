@@ -30,3 +30,7 @@ const truncate = (value: string): string => (value.length > 60 ? `${value.slice(
  * partitioned by these bounds (the SQL function order_id_floor computes the same).
  */
 export const idFloor = (prefix: IdPrefix, at: Date): string => `${prefix}_${Math.floor(at.getTime()).toString(16).padStart(12, '0')}${'0'.repeat(20)}`;
+
+/** The creation time of an id of `prefix` (the first 12 hex digits of its UUIDv7), or undefined when it is not one. */
+export const idTime = (prefix: IdPrefix, id: string): Date | undefined =>
+  isId(prefix, id) ? new Date(Number.parseInt(id.slice(prefix.length + 1, prefix.length + 13), 16)) : undefined;

@@ -1,9 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ensurePartitions, leaderLock, openDatabase, partitionsAheadSeconds, startPartitionJob, type EntityManager } from '@shop/kit';
+import {
+  ensurePartitions,
+  keyRetentionDays,
+  leaderLock,
+  openDatabase,
+  partitionsAheadSeconds,
+  pruneKeysOnce,
+  registry,
+  retentionPolicy,
+  startKeyRetention,
+  startPartitionJob,
+  type EntityManager,
+} from '@shop/kit';
 import { idAt, migratedWithRows, partitionOf, scannedRelations, sql } from '@shop/kit/testing';
-import { PAYMENT_PARTITIONS } from './domain/partitions.js';
+import { processCallback } from './domain/callback.js';
+import { PAYMENT_KEYS, PAYMENT_PARTITIONS } from './domain/partitions.js';
 import { latestPayments, paymentIdsOfOrders } from './domain/pay-order.js';
 import { database } from './persistence.js';
 
@@ -23,6 +36,10 @@ const paymentPartition = (id: string) => partitionOf(orm.em.fork(), 'payment', '
 /** A payment written as payOrder writes it, its id created `ageDays` ago. */
 async function insertPayment(order: string, ageDays: number, status = 'PENDING', txn: string | null = null, em?: EntityManager): Promise<string> {
   const id = idAt('pay', new Date(Date.now() - ageDays * day));
+  return insertPaymentWithId(id, order, status, txn, em);
+}
+
+async function insertPaymentWithId(id: string, order: string, status: string, txn: string | null, em?: EntityManager): Promise<string> {
   await q(em).run(`INSERT INTO payment (id, order_id, user_id, amount, currency, status, payment_txn_id) VALUES (?, ?, 'u_1', 1000, 'CNY', ?, ?)`, [
     id,
     order,
@@ -129,5 +146,108 @@ describe('payment partitions', () => {
     // A deleted payment takes its key with it.
     await q().run(`DELETE FROM payment WHERE id = ?`, [retry]);
     expect(await q().one('SELECT 1 FROM payment_key WHERE payment_id = ?', [retry])).toBeUndefined();
+  });
+});
+
+describe('payment key retention', () => {
+  const keyOf = (id: string) => q().one<{ active: boolean; payment_txn_id: string | null }>('SELECT active, payment_txn_id FROM payment_key WHERE payment_id = ?', [id]);
+  const prunedTotal = async () =>
+    (await registry.getSingleMetric('retention_pruned_total')!.get()).values.find((v) => v.labels.table === 'payment_key')?.value ?? 0;
+  const callback = (paymentId: string, paymentTxnId: string) => ({
+    eventId: `cb-${randomBytes(6).toString('hex')}`,
+    paymentTxnId,
+    paymentId,
+    status: 'SUCCEEDED' as const,
+    amount: 1000,
+    currency: 'CNY',
+    occurredAt: new Date().toISOString(),
+  });
+  /** An order placed `ageDays` ago, its payment a minute later (as payOrder makes them). */
+  const oldOrder = (ageDays: number) => idAt('ord', new Date(Date.now() - ageDays * day));
+  const paymentOf = (order: string, minutesAfter = 1) => idAt('pay', new Date(Number.parseInt(order.slice(4, 16), 16) + minutesAfter * 60_000));
+
+  it('prunes the key rows of payments older than the retention, in batches; lookups by order still answer from the partitions', async () => {
+    const order = oldOrder(200);
+    const failed = await insertPaymentWithId(paymentOf(order, 1), order, 'FAILED', null);
+    const paid = await insertPaymentWithId(paymentOf(order, 5), order, 'SUCCEEDED', `txn-${randomBytes(4).toString('hex')}`);
+    const others = await Promise.all([120, 100, 95].map(async (age) => insertPaymentWithId(paymentOf(oldOrder(age)), oldOrder(age), 'FAILED', null)));
+    const younger = oldOrder(60);
+    const kept = await insertPaymentWithId(paymentOf(younger), younger, 'SUCCEEDED', null);
+    const recent = orderId();
+    const live = await insertPayment(recent, 0, 'PENDING');
+
+    const before = await prunedTotal();
+    const policy = { ...retentionPolicy(), batchSize: 2 };
+    const first = await pruneKeysOnce(orm, PAYMENT_KEYS, 90, { ...policy, maxBatches: 1 });
+    expect(first.pruned).toBe(2);
+    expect(first.waiting).toBeGreaterThanOrEqual(3);
+    const rest = await pruneKeysOnce(orm, PAYMENT_KEYS, 90, { ...policy, maxBatches: 1000 });
+    expect(rest.pruned).toBe(first.waiting);
+    expect(rest.waiting).toBe(0);
+    expect(await prunedTotal()).toBe(before + first.pruned + rest.pruned);
+    for (const id of [failed, paid, ...others]) expect(await keyOf(id)).toBeUndefined();
+    expect(await keyOf(kept)).toBeDefined();
+    expect(await keyOf(live)).toEqual({ active: true, payment_txn_id: null });
+
+    // The payments stay, and an order's payments are found without their keys.
+    expect((await paymentIdsOfOrders(orm.em.fork(), [order, recent])).sort()).toEqual([failed, paid, live].sort());
+    expect(await paymentIdsOfOrders(orm.em.fork(), [order], { activeOnly: true })).toEqual([paid]);
+    const latest = await latestPayments(orm.em.fork(), [order, younger, recent]);
+    expect([latest.get(order)?.id, latest.get(younger)?.id, latest.get(recent)?.id]).toEqual([paid, kept, live]);
+
+    // A live order still has one active payment at most, whatever partition a second would be in.
+    await expect(insertPayment(recent, -30, 'PENDING')).rejects.toThrow(/payment_one_active_per_order/);
+    expect(await pruneKeysOnce(orm, PAYMENT_KEYS, 90, policy)).toEqual({ pruned: 0, waiting: 0 });
+  });
+
+  it('a late callback for a pruned payment is applied once; its transaction cannot capture another payment', async () => {
+    const order = oldOrder(150);
+    const abandoned = await insertPaymentWithId(paymentOf(order), order, 'PENDING', null);
+    await pruneKeysOnce(orm, PAYMENT_KEYS, 90);
+    expect(await keyOf(abandoned)).toBeUndefined();
+
+    const txn = `txn-${randomBytes(4).toString('hex')}`;
+    const late = callback(abandoned, txn);
+    expect(await processCallback(orm.em.fork(), late, 'provider', 'test')).toEqual({ outcome: 'APPLIED' });
+    expect(await processCallback(orm.em.fork(), late, 'provider', 'test')).toEqual({ outcome: 'DUPLICATE' });
+    expect(await processCallback(orm.em.fork(), { ...late, eventId: `cb-${randomBytes(6).toString('hex')}` }, 'provider', 'test')).toEqual({
+      outcome: 'DUPLICATE',
+    });
+    expect((await q().one<{ status: string }>('SELECT status FROM payment WHERE id = ?', [abandoned]))?.status).toBe('SUCCEEDED');
+    // Its update wrote the key row again, where the unique indexes see it; the next pass prunes it.
+    expect(await keyOf(abandoned)).toEqual({ active: true, payment_txn_id: txn });
+    expect((await pruneKeysOnce(orm, PAYMENT_KEYS, 90)).pruned).toBeGreaterThanOrEqual(1);
+    expect(await keyOf(abandoned)).toBeUndefined();
+
+    // The same provider transaction reported for a live payment: one transaction captures one payment.
+    const live = await insertPayment(orderId(), 0, 'PENDING');
+    expect(await processCallback(orm.em.fork(), callback(live, txn), 'provider', 'test')).toEqual({ outcome: 'DUPLICATE' });
+    expect((await q().one<{ status: string }>('SELECT status FROM payment WHERE id = ?', [live]))?.status).toBe('PENDING');
+  });
+
+  it('refuses a retention that would end a key before a duplicate can no longer come, and prunes on one replica', async () => {
+    const days = (n: number) => ({ table: 'payment_key', retentionDays: () => n });
+    expect(keyRetentionDays(days(90), 168)).toBe(90);
+    expect(keyRetentionDays(days(14), 168)).toBe(14);
+    expect(() => keyRetentionDays(days(13), 168)).toThrow(/at least 14 days/);
+    expect(() => keyRetentionDays(days(19), 240)).toThrow(/at least 20 days/);
+    process.env.PAYMENT_KEY_RETENTION_DAYS = '7';
+    try {
+      expect(() => startKeyRetention({ orm, keys: PAYMENT_KEYS })).toThrow(/payment_key must be kept at least 14 days/);
+    } finally {
+      delete process.env.PAYMENT_KEY_RETENTION_DAYS;
+    }
+
+    const name = `payment:key-retention:test:${randomBytes(4).toString('hex')}`;
+    const a = startKeyRetention({ orm, keys: PAYMENT_KEYS, lock: leaderLock(name), intervalMs: 3_600_000 });
+    const b = startKeyRetention({ orm, keys: PAYMENT_KEYS, lock: leaderLock(name), intervalMs: 3_600_000 });
+    try {
+      const ticks = [await a.tick(), await b.tick()];
+      expect(ticks.filter((t) => t === null)).toHaveLength(1);
+      expect(ticks.find((t) => t !== null)).toMatchObject({ waiting: 0 });
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   });
 });

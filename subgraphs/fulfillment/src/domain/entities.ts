@@ -20,6 +20,8 @@ export const ShipmentEntity = defineEntity({
   },
   // Keeps the key table in step (partitions.ts).
   triggers: [{ name: 'shipment_key_sync', timing: 'after', events: ['insert', 'update', 'delete'], expression: SHIPMENT_KEY_SYNC }],
+  // The shipments of an order whose key rows were pruned (partitions.ts, SHIPMENT_KEYS).
+  indexes: [{ name: 'shipment_order_idx', properties: ['orderId'] }],
 });
 
 /**

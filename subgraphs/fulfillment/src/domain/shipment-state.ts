@@ -10,9 +10,11 @@ import {
   type Selectable,
   type StoredMachine,
   dbClock,
+  idsOfOrders,
 } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { SHIPMENT_STATUSES } from './entities.js';
+import { SHIPMENT_KEYS } from './partitions.js';
 
 export { SHIPMENT_STATUSES };
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
@@ -87,16 +89,21 @@ export const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, Shipm
 
 /**
  * The ids of the shipments of these orders, from the unpartitioned shipment_key: a query by order
- * then reads the shipments by id, i.e. only the partitions they are in.
+ * then reads the shipments by id, i.e. only the partitions they are in. For orders old enough that
+ * their key rows may have been pruned (SHIPMENT_KEYS), from the partitions by order id
+ * (shipment_order_idx), only those from the order's creation on.
  */
 export async function shipmentIdsOfOrders(em: EntityManager, orderIds: readonly string[]): Promise<string[]> {
-  if (orderIds.length === 0) return [];
-  const keys = await db(em)
-    .selectFrom('shipment_key')
-    .select('shipment_id')
-    .where('order_id', 'in', [...orderIds])
-    .execute();
-  return keys.map((k) => k.shipment_id);
+  return idsOfOrders(orderIds, SHIPMENT_KEYS, {
+    fromKeys: (ids) => db(em).selectFrom('shipment_key').select(['shipment_id as id', 'order_id']).where('order_id', 'in', ids).execute(),
+    fromRows: (ids, idFrom) =>
+      db(em)
+        .selectFrom('shipment')
+        .select(['id', 'order_id'])
+        .where('order_id', 'in', ids)
+        .$if(idFrom !== undefined, (q) => q.where('id', '>=', idFrom!))
+        .execute(),
+  });
 }
 
 /** Locks every shipment of an order, in id order, so concurrent moves of sibling shipments queue instead of deadlocking. */

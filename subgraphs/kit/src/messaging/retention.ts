@@ -75,6 +75,15 @@ const kept = new Gauge({
   registers: [registry],
 });
 
+/**
+ * Records a pass of a retention that lives elsewhere (the key tables of partitioned tables,
+ * persistence/key-retention.ts) under the same metrics: rows it pruned, rows past retention left.
+ */
+export function recordRetention(schema: string, table: string, prunedRows: number, waitingRows: number): void {
+  pruned.inc({ schema, table }, prunedRows);
+  waiting.set({ schema, table }, waitingRows);
+}
+
 export type RetainedTable = 'outbox' | 'inbox';
 
 /** One batch: deletes at most batchSize rows past their retention; answers how many it deleted. */

@@ -1,6 +1,7 @@
-import { DomainError, ErrorCode, badInput, envString, forbidden, logger, newId, type EntityManager, type Identity, dbClock } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, envString, forbidden, idsOfOrders, logger, newId, type EntityManager, type Identity, dbClock } from '@shop/kit';
 import { db } from '../persistence.js';
 import { fetchOrderFacts, OrderServiceUnavailableError } from './order-facts.js';
+import { PAYMENT_KEYS } from './partitions.js';
 import { audit, type PaymentRow } from './payment-state.js';
 import { createIntent, PspRejectedError, PspUnavailableError } from './psp-client.js';
 
@@ -115,17 +116,28 @@ async function activePayment(em: EntityManager, orderId: string, userId: string,
 
 /**
  * The ids of the payments of these orders, from the unpartitioned payment_key: a query by order
- * then reads the payments by id, i.e. only the partitions they are in.
+ * then reads the payments by id, i.e. only the partitions they are in. For orders old enough that
+ * their key rows may have been pruned (PAYMENT_KEYS), from the partitions by order id
+ * (payment_order_idx), only those from the order's creation on.
  */
 export async function paymentIdsOfOrders(em: EntityManager, orderIds: readonly string[], { activeOnly = false } = {}): Promise<string[]> {
-  if (orderIds.length === 0) return [];
-  const keys = await db(em)
-    .selectFrom('payment_key')
-    .select('payment_id')
-    .where('order_id', 'in', [...orderIds])
-    .$if(activeOnly, (q) => q.where('active', '=', true))
-    .execute();
-  return keys.map((k) => k.payment_id);
+  return idsOfOrders(orderIds, PAYMENT_KEYS, {
+    fromKeys: (ids) =>
+      db(em)
+        .selectFrom('payment_key')
+        .select(['payment_id as id', 'order_id'])
+        .where('order_id', 'in', ids)
+        .$if(activeOnly, (q) => q.where('active', '=', true))
+        .execute(),
+    fromRows: (ids, idFrom) =>
+      db(em)
+        .selectFrom('payment')
+        .select(['id', 'order_id'])
+        .where('order_id', 'in', ids)
+        .$if(idFrom !== undefined, (q) => q.where('id', '>=', idFrom!))
+        .$if(activeOnly, (q) => q.where('status', 'in', ['PENDING', 'SUCCEEDED']))
+        .execute(),
+  });
 }
 
 /** Latest payment of each order (Order.payment). */
