@@ -21,6 +21,7 @@ const HISTORY_DAYS = 182;
 const ORDERS_PER_USER = 20;
 const OUTBOX_RETENTION_HOURS = 24;
 const INBOX_HORIZON_HOURS = 168;
+const KEY_RETENTION_DAYS = 90;
 
 export const USAGE = `usage: npm run bench:growth -- [options]
 
@@ -80,6 +81,8 @@ process.env.RETENTION_BATCH_SIZE = '20000';
 process.env.RETENTION_MAX_BATCHES = '1000';
 process.env.OUTBOX_RETENTION_HOURS = String(OUTBOX_RETENTION_HOURS);
 process.env.INBOX_DEDUP_HORIZON_HOURS = String(INBOX_HORIZON_HOURS);
+process.env.PAYMENT_KEY_RETENTION_DAYS = String(KEY_RETENTION_DAYS);
+process.env.SHIPMENT_KEY_RETENTION_DAYS = String(KEY_RETENTION_DAYS);
 
 /** The partitioned tables, by schema: the parent first, the SQL functions of their id bounds, the id prefix. */
 const PARTITION_SETS = [
@@ -211,13 +214,21 @@ const schemaBytes = (db, schema) =>
     `SELECT sum(pg_total_relation_size(c.oid)) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = '${schema}' AND c.relkind = 'r'`,
   );
 
-/** Waits until retention pruned everything past its window; answers how long it took (ms). */
+/** Waits until retention pruned everything past its window (outbox, inbox, the key rows of payments and shipments); answers how long it took (ms). */
 async function waitForRetention(db, timeoutMs = 15 * 60_000) {
   const started = Date.now();
   for (;;) {
     const waiting =
       (await count(db, `SELECT count(*) AS n FROM ordering.outbox WHERE published_at < now() - interval '${OUTBOX_RETENTION_HOURS} hours'`)) +
-      (await count(db, `SELECT count(*) AS n FROM ordering.inbox WHERE processed_at < now() - interval '${INBOX_HORIZON_HOURS} hours'`));
+      (await count(db, `SELECT count(*) AS n FROM ordering.inbox WHERE processed_at < now() - interval '${INBOX_HORIZON_HOURS} hours'`)) +
+      (await count(
+        db,
+        `SELECT count(*) AS n FROM payment.payment_key WHERE payment_id < payment.payment_id_floor(now() - interval '${KEY_RETENTION_DAYS} days')`,
+      )) +
+      (await count(
+        db,
+        `SELECT count(*) AS n FROM fulfillment.shipment_key WHERE shipment_id < fulfillment.shipment_id_floor(now() - interval '${KEY_RETENTION_DAYS} days')`,
+      ));
     if (waiting === 0) return Date.now() - started;
     if (Date.now() - started > timeoutMs) throw new SetupError(`retention did not prune the history within ${seconds(timeoutMs)} (${waiting} rows waiting)`);
     await new Promise((r) => setTimeout(r, 500));
@@ -392,6 +403,8 @@ async function run({ options, stack, database, runId, interrupted, onCleanup }) 
       paymentBytes: await schemaBytes(db, 'payment'),
       shipments: await count(db, 'SELECT count(*) AS n FROM fulfillment.shipment'),
       shipmentBytes: await schemaBytes(db, 'fulfillment'),
+      paymentKeys: await count(db, 'SELECT count(*) AS n FROM payment.payment_key'),
+      shipmentKeys: await count(db, 'SELECT count(*) AS n FROM fulfillment.shipment_key'),
     };
     say(
       `size ${size}: loaded in ${seconds(loadMs)}, retention pruned the history in ${seconds(pruneMs)}, vacuum settled in ${seconds(settleMs)}; ${rows.orders} orders, outbox ${rows.outbox} rows, inbox ${rows.inbox} rows, ordering schema ${(rows.bytes / 2 ** 20).toFixed(0)} MiB`,
@@ -436,7 +449,7 @@ function figures(results) {
 }
 
 /**
- * The rows retention lets the outbox and inbox keep: the history's rate (orders spread over HISTORY_DAYS)
+ * The rows retention lets the outbox, the inbox and the key tables keep: the history's rate (orders spread over HISTORY_DAYS)
  * times the window, plus what the benchmark itself wrote, with 20 % for the randomness of the spread.
  */
 function bounds(results, options) {
@@ -446,6 +459,8 @@ function bounds(results, options) {
     return [
       { label: `outbox rows at ${r.size}`, rows: r.rows.outbox, bound: Math.ceil(perHour * OUTBOX_RETENTION_HOURS * 1.2 + own) },
       { label: `inbox rows at ${r.size}`, rows: r.rows.inbox, bound: Math.ceil(perHour * INBOX_HORIZON_HOURS * 1.2 + own) },
+      { label: `payment_key rows at ${r.size}`, rows: r.rows.paymentKeys, bound: Math.ceil(perHour * 24 * KEY_RETENTION_DAYS * 1.2 + own) },
+      { label: `shipment_key rows at ${r.size}`, rows: r.rows.shipmentKeys, bound: Math.ceil(perHour * 24 * KEY_RETENTION_DAYS * 1.2 + own) },
     ].map((b) => ({ ...b, ok: b.rows <= b.bound }));
   });
 }
@@ -466,7 +481,10 @@ function printSummary(options, results) {
     ['errors (placeOrder / order list / with payments)', results.map((r) => `${r.placeErrors}/${r.lists.errors}/${r.fullLists.errors}`).join(' / ')],
     ['retention', undefined],
     ...bounds(results, options).map((b) => [b.label, `${b.rows} <= ${b.bound}: ${b.ok ? 'ok' : 'ABOVE'}`]),
-    ['policy', `outbox: published rows kept ${OUTBOX_RETENTION_HOURS} h; inbox: ${INBOX_HORIZON_HOURS} h (rows <= events per hour x window)`],
+    [
+      'policy',
+      `outbox: published rows kept ${OUTBOX_RETENTION_HOURS} h; inbox: ${INBOX_HORIZON_HOURS} h; key rows: ${KEY_RETENTION_DAYS} days (rows <= rows per hour x window)`,
+    ],
     ['ordering schema size', results.map((r) => `${(r.rows.bytes / 2 ** 20).toFixed(0)} MiB`).join(' / ')],
     ['machine', undefined],
     ['load average (1 min) per size', results.map((r) => r.loadAverage.toFixed(2)).join(' / ')],
