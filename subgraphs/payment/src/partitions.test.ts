@@ -150,7 +150,8 @@ describe('payment partitions', () => {
 });
 
 describe('payment key retention', () => {
-  const keyOf = (id: string) => q().one<{ active: boolean; payment_txn_id: string | null }>('SELECT active, payment_txn_id FROM payment_key WHERE payment_id = ?', [id]);
+  const keyOf = (id: string) =>
+    q().one<{ active: boolean; payment_txn_id: string | null }>('SELECT active, payment_txn_id FROM payment_key WHERE payment_id = ?', [id]);
   const prunedTotal = async () =>
     (await registry.getSingleMetric('retention_pruned_total')!.get()).values.find((v) => v.labels.table === 'payment_key')?.value ?? 0;
   const callback = (paymentId: string, paymentTxnId: string) => ({
