@@ -38,6 +38,36 @@ describe('client tokens', () => {
     process.env.JWT_AUDIENCE = 'shop';
     await expect(verifyClientToken(plain)).rejects.toThrow(/not for this server \(its iss claim\)/);
     await expect(verifyClientToken(await mintClientToken({ userId: 'u1', roles: [] }))).resolves.toMatchObject({ userId: 'u1' });
+    const listed = await new SignJWT({ roles: [] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u1')
+      .setIssuer('https://id.example')
+      .setAudience(['other', 'shop'])
+      .setExpirationTime(now() + 60)
+      .sign(new TextEncoder().encode(DEV_SECRETS.JWT_SECRET));
+    await expect(verifyClientToken(listed)).resolves.toMatchObject({ userId: 'u1' });
+  });
+
+  it('refuses an expired token, another secret, another algorithm, no expiry and no signature', async () => {
+    await expect(verifyClientToken(await sign({ iat: now() - 120, exp: now() - 60 }))).rejects.toThrow(/has expired/);
+    const other = await new SignJWT({ roles: [] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u1')
+      .setExpirationTime(now() + 60)
+      .sign(new TextEncoder().encode('another secret of enough length'));
+    await expect(verifyClientToken(other)).rejects.toThrow(/not valid/);
+    const hs512 = await new SignJWT({ roles: [] })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('u1')
+      .setExpirationTime(now() + 60)
+      .sign(new TextEncoder().encode(DEV_SECRETS.JWT_SECRET));
+    await expect(verifyClientToken(hs512)).rejects.toThrow(/not valid/);
+    const noExp = await new SignJWT({ roles: [] }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').sign(new TextEncoder().encode(DEV_SECRETS.JWT_SECRET));
+    await expect(verifyClientToken(noExp)).rejects.toThrow(/not valid/);
+    const [, body] = (await sign({ iat: now(), exp: now() + 60 })).split('.');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${body}.`;
+    await expect(verifyClientToken(unsigned)).rejects.toThrow(/not valid/);
+    await expect(verifyClientToken('not a token')).rejects.toThrow(/not valid/);
   });
 });
 
