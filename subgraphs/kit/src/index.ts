@@ -37,3 +37,4 @@ export * from './redis.js';
 export * from './flash-admission.js';
 export * from './persistence/partitions.js';
 export * from './persistence/partition-migration.js';
+export * from './persistence/group-commit.js';
