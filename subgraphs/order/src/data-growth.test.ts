@@ -5,6 +5,7 @@ import { leaderLock, openDatabase } from '@shop/kit';
 import { callSubgraph, idAt, migratedWithRows, partitionOf, sql, user } from '@shop/kit/testing';
 import { archiveCommand, parseArchiveArgs, UsageError } from './archive-orders.js';
 import { ensurePartitions, partitionsAheadSeconds, startPartitionJob } from './domain/partitions.js';
+import { gatherObservations, windowIds } from './domain/risk/facts.js';
 import { start } from './index.js';
 import { database } from './persistence.js';
 
@@ -99,6 +100,30 @@ describe('partitions', () => {
         [first, buyer],
       ),
     ).rejects.toThrow(/duplicate key value violates unique constraint "orders_p_before_pkey"/);
+  });
+
+  it("counts a subject's orders in a risk window across partitions, reading only the window's partitions", async () => {
+    const buyer = user().userId;
+    for (const ageDays of [0, 10, 20, 45, 400]) await insertOrder(buyer, ageDays, 'CREATED');
+    const rule = (id: string, days: number) =>
+      ({ id, kind: 'ORDERS_PER_USER', action: 'REJECT', enabled: true, params: { max: 100, windowSeconds: days * 86_400 } }) as const;
+    const seen = await gatherObservations(orm.em.fork(), { userId: buyer, payable: 1000, currency: 'CNY' }, [rule('r1', 1), rule('r30', 30), rule('r60', 60)]);
+    expect(seen.orders.user).toEqual({ [86_400]: 1, [30 * 86_400]: 3, [60 * 86_400]: 4 });
+
+    // The id bounds prune: a 30-day count reads the partitions of its days (and a day on each side),
+    // not the weeks created ahead. This database's history is orders_p_before (the partitions start
+    // at its migration), so that is the window's past here.
+    const { floor, ceiling } = windowIds(30 * 86_400);
+    const plan = await q().all<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT count(*) FROM orders WHERE user_id = ? AND id >= ? AND id < ? AND created_at > now() - interval '30 days'`,
+      [buyer, floor, ceiling],
+    );
+    const scanned = plan.map((l) => l['QUERY PLAN']).filter((l) => / on orders_p/.test(l));
+    const partitions = await q().all<{ n: number }>(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'orders'::regclass`);
+    expect(partitions[0]!.n).toBeGreaterThan(8);
+    expect(scanned.length).toBeGreaterThan(0);
+    expect(scanned.length).toBeLessThanOrEqual(3); // orders_p_before, this week's and perhaps next week's
+    expect(scanned.some((l) => /orders_p_before/.test(l))).toBe(true);
   });
 });
 

@@ -1,4 +1,4 @@
-import { jsonArrayFrom, type EntityManager, dbSecondsAgo } from '@shop/kit';
+import { idFloor, jsonArrayFrom, type EntityManager, dbSecondsAgo } from '@shop/kit';
 import { db } from '../../persistence.js';
 import { needsBlocklist, windowsNeeded, type BlockKind, type Dimension, type RiskObservations, type RiskRule } from './rules.js';
 
@@ -13,6 +13,23 @@ export interface RiskSubject {
 }
 
 const COLUMN = { user: 'user_id', ip: 'client_ip', device: 'device_id' } as const satisfies Record<Dimension, string>;
+
+/**
+ * How much earlier than the window the id bound of a count starts. An order id is its creation time
+ * on the order process's clock (UUIDv7) and created_at is the database's, so the bound allows a day
+ * of difference between the two: it never leaves out an order the window counts.
+ */
+const ID_BOUND_MARGIN_MS = 86_400_000;
+
+/**
+ * The order ids a count over the last `windowSeconds` can meet, [floor, ceiling): with them the count
+ * reads only the partitions of the window (orders are partitioned by id, README "Partitions"), not
+ * one index probe per partition of the whole history and of the weeks created ahead.
+ */
+export const windowIds = (windowSeconds: number, now = Date.now()): { floor: string; ceiling: string } => ({
+  floor: idFloor('ord', new Date(now - windowSeconds * 1000 - ID_BOUND_MARGIN_MS)),
+  ceiling: idFloor('ord', new Date(now + ID_BOUND_MARGIN_MS)),
+});
 
 /**
  * Gathers what the rules need in one round trip: the subject's orders in each window an enabled
@@ -34,6 +51,8 @@ export async function gatherObservations(em: EntityManager, subject: RiskSubject
                 .selectFrom('orders')
                 .select((c) => c.fn.countAll<string>().as('n'))
                 .where(COLUMN[w.dimension], '=', valueOf[w.dimension])
+                .where('id', '>=', windowIds(w.windowSeconds).floor)
+                .where('id', '<', windowIds(w.windowSeconds).ceiling)
                 .where('created_at', '>', dbSecondsAgo(w.windowSeconds))
                 .as(`w${i}`),
             ),
