@@ -11,6 +11,7 @@ import { difference, perOrder, readCounters } from './db-counters.mjs';
 import { runFloor } from './floor.mjs';
 import { gqlOrThrow } from './gateway-client.mjs';
 import { gatewayReady, mintClientToken, runBenchmark, say, saySummary, SetupError } from './harness.mjs';
+import { cpuPerUnit, cpuTimes } from './cpu-times.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { runLoad } from './load.mjs';
 import { readOptions, USAGE } from './options.mjs';
@@ -47,8 +48,10 @@ async function run({ options, stack, database, reader, runId, logs, machine, int
   if (interrupted()) return 130;
   say(`measuring the idle stack's background database work for ${IDLE_MS / 1000} s...`);
   const idleStart = await readCounters(stack, reader);
+  const cpuIdleStart = cpuTimes(stack);
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const loadStart = await readCounters(stack, reader);
+  const cpuLoadStart = cpuTimes(stack);
   say();
 
   const total = options.users * options.ordersPerUser;
@@ -75,7 +78,15 @@ async function run({ options, stack, database, reader, runId, logs, machine, int
   say('waiting for the asynchronous paths to settle...');
   const settled = await waitForSettle(reader);
   const loadEnd = await quietCounters(stack, reader, difference(idleStart, loadStart));
+  const cpuLoadEnd = cpuTimes(stack);
   const database_ = perOrder(difference(loadStart, loadEnd), difference(idleStart, loadStart), Math.max(1, load.placed));
+  const cpu = cpuPerOrder({
+    idle: [cpuIdleStart, cpuLoadStart],
+    load: [cpuLoadStart, cpuLoadEnd],
+    idleMs: loadStart.at - idleStart.at,
+    loadMs: loadEnd.at - loadStart.at,
+    orders: load.placed,
+  });
   const floorAfter = floorBefore ? await floorHalf('after the load') : undefined;
   if (interrupted()) return 130;
   const floor = floorBefore && {
@@ -96,7 +107,7 @@ async function run({ options, stack, database, reader, runId, logs, machine, int
   });
   const ready = await gatewayReady(stack);
 
-  printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database: database_ });
+  printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database: database_, cpu });
   const broken = checks.some((c) => !c.ok);
   const answered = load.placeLatency.count;
   if (!ready || answered === 0) {
@@ -121,6 +132,17 @@ async function quietCounters(stack, reader, idle, timeoutMs = 30_000) {
     if (now.statements - last.statements <= Math.max(2, 2 * idlePerS) || Date.now() > until) return now;
     last = now;
   }
+}
+
+/**
+ * CPU ms per placed order of each process, from the start of the load until its consumers are done,
+ * less what the idle stack used in as long a time (the benchmark client's own is not scaled: it was idle).
+ */
+function cpuPerOrder({ idle, load, idleMs, loadMs, orders }) {
+  const scale = loadMs / Math.max(1, idleMs);
+  const idlePer = new Map(cpuPerUnit(idle[0], idle[1], 1));
+  const idleAtLoadEnd = new Map([...load[1]].map(([name, msValue]) => [name, msValue - (name === 'benchmark client' ? 0 : (idlePer.get(name) ?? 0) * scale)]));
+  return cpuPerUnit(load[0], idleAtLoadEnd, orders);
 }
 
 /** As an admin through the gateway: one product with a hot SKU and three cold ones, stock in two warehouses. */
@@ -198,7 +220,7 @@ async function availableThroughGateway(url, token, skuIds) {
   return result;
 }
 
-function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database }) {
+function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database, cpu }) {
   const wallS = load.wallMs / 1000;
   const place = load.placeLatency.summary();
   const placed = load.placedLatency.summary();
@@ -257,6 +279,9 @@ function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, m
     ...[...database.per]
       .filter(([, v]) => v.statements > 0)
       .map(([name, v]) => [`  ${name}`, `${v.statements.toFixed(1)} statements, ${v.transactions.toFixed(2)} transactions`]),
+    ['CPU per placed order (ms; Node processes, less the idle background)', undefined],
+    ...cpu.map(([name, perOrder]) => [`  ${name}`, perOrder.toFixed(2)]),
+    ['  total', `${cpu.reduce((n, [, v]) => n + v, 0).toFixed(2)} (PostgreSQL, Redis and RabbitMQ not counted)`],
     ['goals (issue 11)', undefined],
     ...goals({ floor, load, wallS, place, database }).map(([label, ok, detail]) => [`${ok ? 'PASS' : 'FAIL'} ${label}`, detail]),
     ['stock of the hot SKU', undefined],

@@ -38,3 +38,4 @@ export * from './flash-admission.js';
 export * from './persistence/partitions.js';
 export * from './persistence/partition-migration.js';
 export * from './persistence/key-retention.js';
+export * from './persistence/group-commit.js';

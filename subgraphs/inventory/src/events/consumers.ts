@@ -78,6 +78,21 @@ export const inventorySagaHandlers: EventHandlers = {
   ),
 };
 
+/** Saga events handled at once, and so at most sharing one transaction. */
+const SAGA_CONCURRENCY = 16;
+
+/**
+ * The reservations (order.created) and stock moves of many orders are made in one transaction
+ * (group commit), each with its inbox row; a failing one is retried alone (kit consumer.ts).
+ */
 export function startInventoryConsumers(connection: Connection, orm: MikroORM) {
-  return startConsumer({ connection, orm, service: 'inventory', name: 'saga', handlers: inventorySagaHandlers });
+  return startConsumer({
+    connection,
+    orm,
+    service: 'inventory',
+    name: 'saga',
+    handlers: inventorySagaHandlers,
+    shareTransactions: true,
+    concurrency: SAGA_CONCURRENCY,
+  });
 }

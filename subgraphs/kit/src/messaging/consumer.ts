@@ -7,6 +7,7 @@ import { registry } from '../metrics.js';
 import { inConsumerSpan } from '../tracing.js';
 import { deadLetterExchange, deadLetterQueue, eventsExchange, queueName, testQueueExpiry } from './topology.js';
 import { kysely } from '../persistence/kysely.js';
+import { groupCommit } from '../persistence/group-commit.js';
 import type { MessagingDb } from './outbox.js';
 import { declareDelayQueues, decideRetry, defaultRetryPolicy, sendToDeadLetters, sendToRetry, type RetryPolicy } from './retry.js';
 
@@ -52,6 +53,13 @@ export interface ConsumerOptions {
   maxDeliveries?: number;
   /** Delays and horizon of the broker-held retries; defaults from defaultRetryPolicy(). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Messages handled at once share one transaction (group commit, persistence/group-commit.ts):
+   * each keeps its inbox row and is acked only after that transaction committed; when one fails,
+   * the others are applied again each in a transaction of its own, and only the failing one goes to
+   * the retries. For handlers that only write to the database (they may run twice).
+   */
+  shareTransactions?: boolean;
 }
 
 /** Queue arguments: a quorum queue with a delivery limit that dead-letters to "<queue>.dlq". */
@@ -76,23 +84,30 @@ export async function declareDeadLetterQueue(connection: Connection, queue: stri
  * Throws what the handler throws (the transaction is rolled back). Tests use it to deliver a saga's
  * events in chosen orders through the same path as the broker.
  */
-export async function applyEvent(orm: MikroORM, consumerId: string, handlers: EventHandlers, event: EventEnvelope): Promise<'ok' | 'duplicate' | 'ignored'> {
+export function applyEvent(orm: MikroORM, consumerId: string, handlers: EventHandlers, event: EventEnvelope): Promise<'ok' | 'duplicate' | 'ignored'> {
+  return applyEventIn((work) => orm.em.fork().transactional(work), consumerId, handlers, event);
+}
+
+/** applyEvent in the transaction `transact` gives (one of its own, or one shared by a group commit). */
+async function applyEventIn(
+  transact: (work: (tx: EntityManager) => Promise<boolean>) => Promise<boolean>,
+  consumerId: string,
+  handlers: EventHandlers,
+  event: EventEnvelope,
+): Promise<'ok' | 'duplicate' | 'ignored'> {
   const handler = handlers[event.type] as EventHandler<EventType> | undefined;
   if (handler?.relevant && !handler.relevant(event)) return 'ignored';
-  let duplicate = false;
-  await orm.em.fork().transactional(async (tx) => {
+  const fresh = await transact(async (tx) => {
     const res = await kysely<MessagingDb>(tx)
       .insertInto('inbox')
       .values({ consumer: consumerId, event_id: event.eventId, type: event.type })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
-    if (res.numInsertedOrUpdatedRows === 0n) {
-      duplicate = true;
-      return;
-    }
+    if (res.numInsertedOrUpdatedRows === 0n) return false;
     await handler?.(tx, event);
+    return true;
   });
-  return duplicate ? 'duplicate' : 'ok';
+  return fresh ? 'ok' : 'duplicate';
 }
 
 /**
@@ -111,6 +126,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   await declareDeadLetterQueue(options.connection, queue);
   await declareDelayQueues(options.connection, queue, policy);
   const publisher = options.connection.createPublisher({ confirm: true, maxAttempts: 2 });
+  const group = options.shareTransactions ? groupCommit({ name: consumerId, fork: () => options.orm.em.fork() }) : undefined;
+  const transact = group ? group.run.bind(group) : (work: (tx: EntityManager) => Promise<boolean>) => options.orm.em.fork().transactional(work);
 
   const consumer = options.connection.createConsumer(
     {
@@ -144,7 +161,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           event.trace,
           msg.headers,
           { 'messaging.destination.name': queue, 'messaging.message.id': event.eventId },
-          () => applyEvent(options.orm, consumerId, options.handlers, event),
+          () => applyEventIn(transact, consumerId, options.handlers, event),
         );
         handled.inc({ consumer: consumerId, outcome });
         return ConsumerStatus.ACK;

@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of relays) await r.stop();
   for (const c of consumers) await c.close();
-  for (const q of ['ok', 'poison', 'dedupe', 'outage'].map((n) => queueName('kit', n))) {
+  for (const q of ['ok', 'poison', 'dedupe', 'outage', 'shared'].map((n) => queueName('kit', n))) {
     await connection.queueDelete({ queue: q }).catch(() => undefined);
     await connection.queueDelete({ queue: deadLetterQueue(q) }).catch(() => undefined);
     for (const ms of [20, 40, 100, 200, 400, ...DEFAULT_RETRY_DELAYS_MS]) await connection.queueDelete({ queue: delayQueue(q, ms) }).catch(() => undefined);
@@ -221,6 +221,68 @@ describe('outbox, relay and inbox', () => {
     expect(gaps[2]).toBeGreaterThanOrEqual(390);
     const dlq = await connection.queueDeclare({ queue: deadLetterQueue(queueName('kit', 'outage')), passive: true });
     expect(dlq.messageCount).toBe(0);
+  });
+
+  it('with shared transactions: applies each event once, acks only committed ones, and a poisoned one fails alone', async () => {
+    const stamp = Date.now();
+    const good = Array.from({ length: 8 }, (_, i) => `ord_shared_${stamp}_${i}`);
+    const poisoned = `ord_shared_${stamp}_poison`;
+    const mine = new Set([...good, poisoned]);
+    const attempts = new Map<string, number>();
+    consumers.push(
+      await startConsumer({
+        connection,
+        orm,
+        service: 'kit',
+        name: 'shared',
+        concurrency: 8,
+        shareTransactions: true,
+        retry: { delaysMs: [20, 40], horizonMs: 200 },
+        handlers: {
+          'order.status-changed': async (tx, e) => {
+            if (!mine.has(e.payload.orderId)) return;
+            attempts.set(e.payload.orderId, (attempts.get(e.payload.orderId) ?? 0) + 1);
+            await tx
+              .getConnection()
+              .execute('INSERT INTO effect (event_id, order_id) VALUES (?, ?)', [e.eventId, e.payload.orderId], 'run', tx.getTransactionContext());
+            if (e.payload.orderId === poisoned) throw new Error('poisoned event');
+          },
+        },
+      }),
+    );
+    if (relays.length === 0) relays.push(startOutboxRelay({ orm, connection, schema: 'kit_messaging', pollMs: 100 }));
+    // All in one transaction: one relay pass publishes them together, so the consumer gets them at once.
+    const envelopes = await orm.em.fork().transactional(async (tx) => {
+      const out = [];
+      for (const orderId of [good[0]!, good[1]!, poisoned, ...good.slice(2)]) {
+        out.push(
+          await emit(tx, {
+            type: 'order.status-changed',
+            aggregateId: orderId,
+            correlationId: 'test',
+            payload: { orderId, userId: 'u1', from: 'PENDING_PAYMENT', to: 'PAID', reason: null, version: 2 },
+          }),
+        );
+      }
+      return out;
+    });
+    const dead = await eventually(async () => (await connection.basicGet({ queue: deadLetterQueue(queueName('kit', 'shared')), noAck: true })) ?? undefined, {
+      timeoutMs: 20_000,
+    });
+    const body = JSON.parse(Buffer.isBuffer(dead.body) ? dead.body.toString() : JSON.stringify(dead.body));
+    expect(body.payload.orderId).toBe(poisoned);
+    for (const orderId of good) expect(await effectsFor(orderId)).toBe('1');
+    expect(await effectsFor(poisoned)).toBe('0');
+    const inbox = await sql<{ event_id: string }[]>("SELECT event_id FROM inbox WHERE consumer = 'kit.shared'");
+    const goodIds = envelopes.filter((e) => e.payload.orderId !== poisoned).map((e) => e.eventId);
+    expect(inbox.map((r) => r.event_id).sort()).toEqual([...goodIds].sort());
+    const queue = await eventually(async () => {
+      const q = await connection.queueDeclare({ queue: queueName('kit', 'shared'), passive: true });
+      return q.messageCount === 0 ? q : undefined;
+    });
+    expect(queue.messageCount).toBe(0);
+    const committed = (await registry.getSingleMetric('group_commit_units_total')!.get()).values.filter((v) => v.labels.name === 'kit.shared');
+    expect(committed.reduce((n, v) => n + v.value, 0)).toBeGreaterThanOrEqual(good.length);
   });
 
   it('keeps an event no queue is bound for in the outbox, counts it, and publishes it once a binding exists', async () => {

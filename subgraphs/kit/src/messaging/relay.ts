@@ -36,6 +36,9 @@ const traceOf = (body: unknown): Record<string, string> => {
   }
 };
 
+/** How long a woken relay waits for more commits before its pass (RelayOptions.lingerMs). */
+const DEFAULT_LINGER_MS = 15;
+
 /** Backoff of an unroutable row: 1 s, 2 s, 4 s … up to a minute; a binding that appears is picked up within that. */
 const unroutableRetrySeconds = (attempts: number): number => Math.min(60, 2 ** Math.min(attempts, 6));
 
@@ -45,8 +48,14 @@ export interface RelayOptions {
   /** The subgraph's schema: the relay listens on its outbox notifications. */
   schema: string;
   batchSize?: number;
-  /** Fallback poll interval; new rows normally wake the relay at once through LISTEN/NOTIFY. */
+  /** Fallback poll interval; new rows normally wake the relay through LISTEN/NOTIFY. */
   pollMs?: number;
+  /**
+   * How long the relay lingers after a wake-up before its pass (default 15 ms), so the rows that
+   * concurrent transactions commit meanwhile go out in the same pass, one transaction for many
+   * events rather than one each. drain() does not linger.
+   */
+  lingerMs?: number;
   /** How often outbox_unroutable is sampled. */
   heldSampleMs?: number;
   /** Fault-injection point for tests: runs after the broker confirmed a batch, before it is marked sent. */
@@ -184,9 +193,15 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     return running;
   };
 
+  const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+  let lingering: NodeJS.Timeout | undefined;
   const kick = () => {
-    if (stopped) return;
-    drain().catch((err: unknown) => logger.warn({ err }, 'outbox relay pass failed; will retry'));
+    if (stopped || lingering) return;
+    lingering = setTimeout(() => {
+      lingering = undefined;
+      if (stopped) return;
+      drain().catch((err: unknown) => logger.warn({ err }, 'outbox relay pass failed; will retry'));
+    }, lingerMs);
   };
 
   // LISTEN on a dedicated connection: an insert into the outbox wakes the relay immediately. When
@@ -236,6 +251,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     drain,
     async stop() {
       stopped = true;
+      clearTimeout(lingering);
       clearInterval(timer);
       clearInterval(heldTimer);
       await running?.catch(() => 0);

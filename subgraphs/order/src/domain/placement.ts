@@ -5,12 +5,14 @@ import {
   callInternal,
   outboxRow,
   envInt,
+  groupCommit,
   logger,
   newId,
   advisoryXactLock,
   releaseEvent,
   withdrawEvent,
   type EntityManager,
+  type GroupCommit,
   type Identity,
 } from '@shop/kit';
 import { db } from '../persistence.js';
@@ -271,12 +273,32 @@ const reserveTimeoutMs = (): number => envInt('RESERVE_TIMEOUT_MS', 8000);
 /** How much longer than that the fallback order.created is held back. */
 const FALLBACK_MARGIN_MS = 5000;
 
+/** Per database (its driver): the group commit that records inventory's answers. */
+const answerBatchers = new WeakMap<object, GroupCommit>();
+
+/**
+ * Recording inventory's answer is a few statements on one order's rows: the answers of concurrent
+ * placements share a transaction (group commit), so the database commits once, and the relay wakes
+ * once, for many orders. Each placement still answers only after its own answer committed.
+ */
+function answersOf(em: EntityManager): GroupCommit {
+  const driver = em.getDriver();
+  let batcher = answerBatchers.get(driver);
+  if (!batcher) {
+    const root = em.fork();
+    batcher = groupCommit({ name: 'order-reservation-answers', fork: () => root.fork() });
+    answerBatchers.set(driver, batcher);
+  }
+  return batcher;
+}
+
 /**
  * The synchronous reservation of a normal order. On HOLD the order waits for payment; on REJECTED
  * it is canceled as OUT_OF_STOCK; either way the held-back order.created is withdrawn in the same
- * transaction, so inventory does not reserve again and nothing answers back. Answers the order as
- * it now is. If inventory does not answer, the order stays CREATED, order.created goes out at once
- * and the asynchronous path (order.created → inventory → stock-reserved/rejected) finishes it.
+ * transaction (shared with other placements' answers: answersOf), so inventory does not reserve
+ * again and nothing answers back. Answers the order as it now is. If inventory does not answer,
+ * the order stays CREATED, order.created goes out at once and the asynchronous path
+ * (order.created → inventory → stock-reserved/rejected) finishes it.
  */
 async function reserveNow(
   em: EntityManager,
@@ -302,7 +324,7 @@ async function reserveNow(
     return undefined;
   }
   noteReservation(answer.state === 'HOLD' ? { held: lines } : { shortages: answer.shortages });
-  return em.transactional(async (tx) => {
+  return answersOf(em).run(async (tx) => {
     await withdrawEvent(tx, createdEventId);
     if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations })).order;
     return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } }))

@@ -86,9 +86,22 @@ export const priceCopyHandlers: EventHandlers = {
   },
 };
 
+/** Saga events handled at once, and so at most sharing one transaction. */
+const SAGA_CONCURRENCY = 16;
+
 export async function startOrderConsumers(connection: Connection, orm: MikroORM) {
   return [
-    await startConsumer({ connection, orm, service: 'order', name: 'saga', handlers: orderSagaHandlers }),
+    // Stock and payment outcomes of many orders are recorded in one transaction (group commit), each
+    // with its inbox row; a failing one is retried alone (kit consumer.ts, shareTransactions).
+    await startConsumer({
+      connection,
+      orm,
+      service: 'order',
+      name: 'saga',
+      handlers: orderSagaHandlers,
+      shareTransactions: true,
+      concurrency: SAGA_CONCURRENCY,
+    }),
     await startConsumer({ connection, orm, service: 'order', name: 'prices', handlers: priceCopyHandlers }),
   ];
 }

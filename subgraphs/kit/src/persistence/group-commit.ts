@@ -1,0 +1,112 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Counter } from 'prom-client';
+import { logger } from '../logger.js';
+import { registry } from '../metrics.js';
+
+const units = new Counter({
+  name: 'group_commit_units_total',
+  help: 'Units of work committed by a group commit, by how: shared (in a transaction with others), alone, or retried alone after a shared transaction failed',
+  labelNames: ['name', 'how'] as const,
+  registers: [registry],
+});
+const transactions = new Counter({
+  name: 'group_commit_transactions_total',
+  help: 'Transactions a group commit ran (shared and alone)',
+  labelNames: ['name'] as const,
+  registers: [registry],
+});
+
+export interface GroupCommitOptions {
+  /** Names the batcher in logs and metrics. */
+  name: string;
+  /** A fresh EntityManager for each transaction (`orm.em.fork()`, or a fork of the caller's). */
+  fork: () => EntityManager;
+  /** At most this many units of work share one transaction (default 64). */
+  maxBatch?: number;
+}
+
+export interface GroupCommit {
+  /**
+   * Runs `work` in a transaction shared with the work submitted while the previous one ran, and
+   * resolves with its result once that transaction committed (rejects with its own error only).
+   */
+  run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
+}
+
+interface Unit {
+  work: (tx: EntityManager) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: small independent units of work (recording many orders' answers, say) share one
+ * transaction instead of one each, so what the database commits (and the outbox relay wakes for)
+ * is paid once per group. There is no waiting window: a unit that arrives while no transaction of
+ * this batcher runs starts one at once; the units that arrive meanwhile form the next group, so a
+ * group is as large as the load makes it and an idle service pays no latency.
+ *
+ * Failure isolation: when a unit throws (or the shared commit fails), the shared transaction is
+ * rolled back whole and each of its units runs again in a transaction of its own, so one bad unit
+ * fails alone and the others commit. A unit may therefore run twice: it must be database work
+ * only (what it does outside the transaction is not rolled back), and must not swallow a database
+ * error (PostgreSQL then turns the shared COMMIT into a rollback of everything).
+ * Units must not depend on each other's effects, and each caller learns its result only after the
+ * commit, as with a transaction of its own.
+ */
+export function groupCommit(options: GroupCommitOptions): GroupCommit {
+  const maxBatch = options.maxBatch ?? 64;
+  const queue: Unit[] = [];
+  let running = false;
+
+  const alone = async (unit: Unit, how: 'alone' | 'retried'): Promise<void> => {
+    try {
+      transactions.inc({ name: options.name });
+      const result = await options.fork().transactional((tx) => unit.work(tx));
+      units.inc({ name: options.name, how });
+      unit.resolve(result);
+    } catch (error) {
+      unit.reject(error);
+    }
+  };
+
+  const shared = async (group: Unit[]): Promise<void> => {
+    let results: unknown[];
+    try {
+      transactions.inc({ name: options.name });
+      results = await options.fork().transactional(async (tx) => {
+        const out: unknown[] = [];
+        for (const unit of group) out.push(await unit.work(tx));
+        return out;
+      });
+    } catch (error) {
+      logger.warn({ err: error, batcher: options.name, units: group.length }, 'a shared transaction failed: each of its units runs again on its own');
+      // One after the other: the retries take one pooled connection, not one each at once.
+      for (const unit of group) await alone(unit, 'retried');
+      return;
+    }
+    units.inc({ name: options.name, how: 'shared' }, group.length);
+    group.forEach((unit, i) => unit.resolve(results[i]));
+  };
+
+  const pump = async (): Promise<void> => {
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const group = queue.splice(0, maxBatch);
+        await (group.length === 1 ? alone(group[0]!, 'alone') : shared(group));
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  return {
+    run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        if (!running) void pump();
+      });
+    },
+  };
+}
