@@ -4,10 +4,9 @@
 // Prints decisions/s, latencies of refused and admitted clicks, order rows per refused click, time to sell
 // out, units sold, oversold, orders left unsettled, and whether each goal holds. Plain Node ESM; needs
 // `turbo run build` first (the npm script does it).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { cpuPerUnit, cpuTimes } from './cpu-times.mjs';
 import { waitForSettle } from './database.mjs';
 import { readFlags } from './flags.mjs';
 import { gatewayClient, gqlOrThrow } from './gateway-client.mjs';
@@ -102,40 +101,6 @@ async function openSale(admission, skuId, units) {
     if (Date.now() > deadline) throw new SetupError(`inventory did not publish the flash SKU's ${units} units to Redis within 15 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Clock ticks per second of /proc's CPU times. */
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU time (user + system, ms) each process of the stack, and this benchmark's own, has used so far. */
-function cpuTimes(stack) {
-  const times = new Map();
-  for (const [name, pid] of stack.pids()) {
-    try {
-      // /proc/<pid>/stat: the fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      times.set(name, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
-    } catch {
-      // not Linux, or the process is gone: no figure for it
-    }
-  }
-  const own = process.cpuUsage();
-  times.set('benchmark client', (own.user + own.system) / 1000);
-  return times;
-}
-
-/** CPU ms per click of each process between two cpuTimes readings, the busiest first. */
-function cpuPerClick(before, after, clicks) {
-  return [...after]
-    .map(([name, ms]) => [name, (ms - (before.get(name) ?? 0)) / clicks])
-    .filter(([, perClick]) => perClick > 0)
-    .sort((a, b) => b[1] - a[1]);
 }
 
 /** Units of the SKU held or sold in PostgreSQL. */
@@ -279,7 +244,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
       shouldStop: interrupted,
     });
     const loadAfter = os.loadavg()[0];
-    const cpu = cpuPerClick(cpuBefore, cpuTimes(stack), options.clicks);
+    const cpu = cpuPerUnit(cpuBefore, cpuTimes(stack), options.clicks);
     const settled = await waitForSettle(reader, 60_000);
     const orders = (
       await reader.query(
