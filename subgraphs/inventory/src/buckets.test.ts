@@ -73,6 +73,15 @@ describe('bucketed hot stock (flash-sale SKUs)', () => {
     expect(await skuSums(flash)).toEqual({ available: 37, reserved: 3, sold: 0, low: 0 });
     expect(Math.max(...(await bucketsOf(flash, w)).map((r) => r.available))).toBeLessThanOrEqual(3);
     await expect(setOnHand(orm.em.fork(), flash, w, 2)).rejects.toThrow(/at least 3/);
+    // Told "bucketed" by mistake, a normal SKU's reservation still holds from its one row, once.
+    const told = { orderId: newId('ord'), lines: [{ skuId: normal, qty: 2 }], expireAt: inAnHour() };
+    expect(await reserve(orm.em.fork(), told, { bucketed: true })).toMatchObject({
+      state: 'HOLD',
+      replayed: false,
+      allocations: [{ skuId: normal, warehouseId: w, qty: 2 }],
+    });
+    expect(await reserve(orm.em.fork(), told, { bucketed: true })).toMatchObject({ state: 'HOLD', replayed: true });
+    expect(await skuSums(normal)).toMatchObject({ available: 98, reserved: 2, sold: 0 });
     expect(await stockInvariantViolations(orm.em.fork(), [flash, normal])).toEqual([]);
   });
 
@@ -112,7 +121,10 @@ describe('bucketed hot stock (flash-sale SKUs)', () => {
       }
     })();
     const orderIds = Array.from({ length: buyers }, () => newId('ord'));
-    const outcomes = await Promise.all(orderIds.map((orderId) => reserve(orm.em.fork(), { orderId, lines: [{ skuId, qty: 1 }], expireAt: inAnHour() })));
+    // Half say their SKU is bucketed (a flash order's order.created does) and go line by line at once; the rest try reserveWhole first.
+    const outcomes = await Promise.all(
+      orderIds.map((orderId, i) => reserve(orm.em.fork(), { orderId, lines: [{ skuId, qty: 1 }], expireAt: inAnHour() }, { bucketed: i % 2 === 0 })),
+    );
     sampling = false;
     await sampler;
 

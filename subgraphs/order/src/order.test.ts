@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, callSubgraph, errorCode, eventually, user, sql } from '@shop/kit/testing';
-import { newId, openDatabase, type Identity } from '@shop/kit';
+import { newId, openDatabase, registry, type Identity } from '@shop/kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { MikroORM as Orm } from '@mikro-orm/postgresql';
 import { start as startCatalog } from '@shop/catalog';
@@ -381,6 +381,11 @@ describe('lifecycle', () => {
 });
 
 describe('flash sale', () => {
+  /** Flash placements committed so far by their group commit (placement.ts), however they shared transactions. */
+  const flashPlacementsCommitted = async () =>
+    (await registry.getSingleMetric('group_commit_units_total')!.get()).values
+      .filter((v) => v.labels.name === 'order-flash-placements')
+      .reduce((n, v) => n + v.value, 0);
   const previewCall = (who: Identity, skuId: string) => callSubgraph(order.url, PREVIEW, { input: { items: [{ skuId, qty: 1 }] } }, who);
   /** The first preview registers the SKU; inventory publishes its stock to Redis within a sync (FLASH_SALE_SYNC_MS). */
   const opened = (skuId: string) =>
@@ -406,8 +411,11 @@ describe('flash sale', () => {
     for (const b of buyers.filter((b) => !admitted.some((a) => a.buyer === b))) expect(await orderCount(b.userId)).toBe(0);
 
     // The queued path: accepted as CREATED at once, then inventory decides from order.created.
+    const committedBefore = await flashPlacementsCommitted();
     const results = await Promise.all(admitted.map((a) => place(a.buyer, a.previewId)));
     expect(results.map((r) => r.data?.placeOrder.order.status)).toEqual(Array(4).fill('CREATED'));
+    // Each placement went through the flash placements' group commit, and committed once.
+    expect((await flashPlacementsCommitted()) - committedBefore).toBe(4);
     const ids = results.map((r) => r.data!.placeOrder.order.id as string);
     const settled = await eventually(
       async () => {

@@ -17,12 +17,11 @@ import { returnStopped } from '../domain/returns.js';
  */
 export const inventorySagaHandlers: EventHandlers = {
   'order.created': async (tx, e) => {
-    const outcome = await reserve(tx, { orderId: e.payload.orderId, lines: e.payload.items, expireAt: new Date(e.payload.expireAt) }).catch(
-      (error: unknown) => {
-        recordReservation(false);
-        throw error;
-      },
-    );
+    const input = { orderId: e.payload.orderId, lines: e.payload.items, expireAt: new Date(e.payload.expireAt) };
+    const outcome = await reserve(tx, input, { bucketed: e.payload.flashSale === true }).catch((error: unknown) => {
+      recordReservation(false);
+      throw error;
+    });
     recordReservation(true);
     if (outcome.state === 'HOLD') {
       await emit(tx, {

@@ -103,7 +103,11 @@ export async function placeOrder(
   let current = undefined as Quote | undefined; // set in the transaction
   let placedFlash: OrderRow | undefined; // a flash order as its transaction wrote it
   try {
-    created = await em.transactional(async (tx) => {
+    // A flash order's transaction is a handful of statements on its own rows: concurrent clicks' placements
+    // share one (group commit), so a sale pays one BEGIN and COMMIT for many orders (flashPlacementsOf).
+    const transaction = <T>(work: (tx: EntityManager) => Promise<T>): Promise<T> =>
+      preview.flashSale ? flashPlacementsOf(em).run(work) : em.transactional(work);
+    created = await transaction(async (tx) => {
       const claimed = await db(tx)
         .insertInto('order_request')
         .values({ user_id: userId, client_req_id: input.clientReqId, order_id: orderId, preview_id: previewId })
@@ -157,9 +161,9 @@ export async function placeOrder(
         },
       });
       createdEvent = created.envelope;
-      // The order, its items, its first audit row and its event in one statement (the items'
-      // foreign key is checked at the statement's end, when the order row is there).
-      await db(tx)
+      // The order, its items, its first audit row and its event in one statement that answers the
+      // order's row (the items' foreign key is checked at the statement's end, when the order row is there).
+      const written = await db(tx)
         .with('o', (q) =>
           q
             .insertInto('orders')
@@ -181,7 +185,7 @@ export async function placeOrder(
               client_ip: client.clientIp,
               risk_review: risk.action === 'REVIEW',
             })
-            .returning('id'),
+            .returningAll(),
         )
         .with('i', (q) =>
           q
@@ -204,14 +208,15 @@ export async function placeOrder(
             )
             .returning('id'),
         )
-        .insertInto('outbox')
-        .values(created.row)
-        .execute();
+        .with('x', (q) => q.insertInto('outbox').values(created.row).returning('event_id'))
+        .selectFrom('o')
+        .selectAll()
+        .executeTakeFirstOrThrow();
       if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
       if (now.couponCode) await useCoupon(tx, now.couponCode, userId, orderId);
-      // A flash order's answer is read on the transaction's own connection: read after the commit, it
-      // would wait for a pooled connection again behind every other click's placement.
-      if (now.flashSale) placedFlash = await findOrder(tx, orderId);
+      // A flash order answers as written (the statement returns its row): no read after the commit,
+      // which would wait for a pooled connection again behind every other click's placement.
+      if (now.flashSale) placedFlash = written;
       return true;
     });
   } catch (error) {
@@ -275,22 +280,35 @@ const FALLBACK_MARGIN_MS = 5000;
 
 /** Per database (its driver): the group commit that records inventory's answers. */
 const answerBatchers = new WeakMap<object, GroupCommit>();
+/** Per database (its driver): the group commit of flash-sale placements. */
+const flashBatchers = new WeakMap<object, GroupCommit>();
+
+/** The group commit named `name` of `em`'s database, made once per database. */
+function batcherOf(batchers: WeakMap<object, GroupCommit>, em: EntityManager, name: string): GroupCommit {
+  const driver = em.getDriver();
+  let batcher = batchers.get(driver);
+  if (!batcher) {
+    const root = em.fork();
+    batcher = groupCommit({ name, fork: () => root.fork() });
+    batchers.set(driver, batcher);
+  }
+  return batcher;
+}
+
+/**
+ * A flash sale's admitted clicks place their orders all at once: each placement is a few statements
+ * on rows of its own (its request key, order, items, audit row and order.created), so concurrent ones
+ * share a transaction. A placement refused inside it (prices changed, risk) rolls the shared one back
+ * and every placement of the group runs again alone (kit group-commit.ts): the others still commit.
+ */
+const flashPlacementsOf = (em: EntityManager): GroupCommit => batcherOf(flashBatchers, em, 'order-flash-placements');
 
 /**
  * Recording inventory's answer is a few statements on one order's rows: the answers of concurrent
  * placements share a transaction (group commit), so the database commits once, and the relay wakes
  * once, for many orders. Each placement still answers only after its own answer committed.
  */
-function answersOf(em: EntityManager): GroupCommit {
-  const driver = em.getDriver();
-  let batcher = answerBatchers.get(driver);
-  if (!batcher) {
-    const root = em.fork();
-    batcher = groupCommit({ name: 'order-reservation-answers', fork: () => root.fork() });
-    answerBatchers.set(driver, batcher);
-  }
-  return batcher;
-}
+const answersOf = (em: EntityManager): GroupCommit => batcherOf(answerBatchers, em, 'order-reservation-answers');
 
 /**
  * The synchronous reservation of a normal order. On HOLD the order waits for payment; on REJECTED
