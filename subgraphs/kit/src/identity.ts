@@ -149,6 +149,11 @@ const claimMatches = (claim: unknown, expected: string): boolean => (Array.isArr
  * internal role.
  */
 export async function verifyClientToken(token: string): Promise<Identity> {
+  return (await verifyClientTokenUntil(token)).identity;
+}
+
+/** verifyClientToken, and when the token expires (epoch ms, its `exp`): for a caller that remembers verified tokens. */
+export async function verifyClientTokenUntil(token: string): Promise<{ identity: Identity; expiresAt: number }> {
   let payload: JWTPayload;
   try {
     payload = clientVerifier(secret('JWT_SECRET'))(token);
@@ -171,7 +176,7 @@ export async function verifyClientToken(token: string): Promise<Identity> {
   const identity = toIdentity(payload.sub, payload.roles);
   const internal = identity.roles.find((role) => INTERNAL_ROLES.includes(role));
   if (internal) throw unauthenticated(`The bearer token carries the role "${internal}", which only internal services hold`);
-  return identity;
+  return { identity, expiresAt: (payload.exp as number) * 1000 };
 }
 
 /** Mints a client token (development sign-in, tests, benchmarks), with JWT_ISSUER / JWT_AUDIENCE when set. */

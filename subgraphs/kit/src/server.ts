@@ -55,6 +55,8 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
   checkSecrets(['INTERNAL_IDENTITY_SECRET', 'METRICS_TOKEN']);
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: the gateway's POSTs never revalidate, and hashing every answer is CPU on each call (as in gateway.ts).
+  app.set('etag', false);
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<SubgraphContext>({
     schema: options.schema,
