@@ -8,6 +8,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { cpuPerUnit, cpuTimes } from './cpu-times.mjs';
 import { waitForSettle } from './database.mjs';
+import { difference, readCounters } from './db-counters.mjs';
 import { readFlags } from './flags.mjs';
 import { gatewayClient, gqlOrThrow } from './gateway-client.mjs';
 import { mintClientToken, runBenchmark, say, saySummary, SetupError } from './harness.mjs';
@@ -233,6 +234,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     const tokens = await Promise.all(Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-b${i}`, roles: [] })));
     say(`sale open: ${options.units} units, ${tokens.length} buyers, ${options.concurrency} clicks in flight`);
     const loadBefore = os.loadavg()[0];
+    const countersBefore = await readCounters(stack, reader);
     const cpuBefore = cpuTimes(stack);
     const clicks = await runClicks({
       url: stack.gatewayUrl,
@@ -246,6 +248,8 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     const loadAfter = os.loadavg()[0];
     const cpu = cpuPerUnit(cpuBefore, cpuTimes(stack), options.clicks);
     const settled = await waitForSettle(reader, 60_000);
+    // What the sale cost the database, clicks and their asynchronous reservations alike (the background work of those seconds included).
+    const database = difference(countersBefore, await readCounters(stack, reader));
     const orders = (
       await reader.query(
         `SELECT o.status, coalesce(o.cancel_reason, '') AS reason, count(*)::int AS n
@@ -255,7 +259,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     ).rows;
     const stock = (await reader.query(`SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1`, [skuId])).rows;
     const state = await admission.state(skuId);
-    return { replicas, clicks, settled, orders, stock, state, loadBefore, loadAfter, cpu, stack };
+    return { replicas, clicks, settled, orders, stock, state, loadBefore, loadAfter, cpu, database, stack };
   } finally {
     redis.disconnect();
     await stack.stop();
@@ -316,6 +320,15 @@ function printRun(run, f, options) {
     ],
     ['Redis after the sale', `available ${run.state.available}, admitted and waiting ${run.state.pending}, held since the last report ${run.state.held}`],
     ['load average (1 min) before / after', `${run.loadBefore.toFixed(2)} / ${run.loadAfter.toFixed(2)}`],
+    ['SQL per unit sold (db_statements_total, db_transactions_total)', undefined],
+    [
+      'statements / transactions',
+      `${(run.database.statements / Math.max(1, f.held)).toFixed(1)} / ${(run.database.transactions / Math.max(1, f.held)).toFixed(2)} (server transactions ${(run.database.server / Math.max(1, f.held)).toFixed(2)})`,
+    ],
+    ...[...run.database.per]
+      .filter(([, v]) => v.statements > 0)
+      .sort((a, b) => b[1].statements - a[1].statements)
+      .map(([name, v]) => [`  ${name}`, `${(v.statements / Math.max(1, f.held)).toFixed(1)} / ${(v.transactions / Math.max(1, f.held)).toFixed(2)}`]),
     ['CPU per click (ms; Node processes)', undefined],
     ...run.cpu.map(([name, perClick]) => [name, perClick.toFixed(2)]),
     [
