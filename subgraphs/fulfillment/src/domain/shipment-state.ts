@@ -58,9 +58,18 @@ export async function audit(
 ): Promise<void> {
   await db(tx)
     .insertInto('shipment_event')
-    .values({ shipment_id: shipment.id, order_id: shipment.order_id, type, actor, payload: json(payload) })
+    .values(auditValues(shipment, type, actor, payload))
     .execute();
 }
+
+/** A shipment_event row (audit writes it; a move writes it in its own statement). */
+const auditValues = (shipment: Pick<ShipmentRow, 'id' | 'order_id'>, type: string, actor: string | null, payload: Record<string, unknown>) => ({
+  shipment_id: shipment.id,
+  order_id: shipment.order_id,
+  type,
+  actor,
+  payload: json(payload),
+});
 
 /**
  * The move that makes the last shipment of an order SHIPPED emits fulfillment.order-shipped, the
@@ -73,7 +82,11 @@ export const storedShipment: StoredMachine<Db, 'shipment', ShipmentStatus, Shipm
   status: 'status',
   version: 'version',
   touch: () => ({ updated_at: dbClock() }),
-  audit: (tx, { from, to, after }, facts) => audit(tx, after, `STATUS_${to}`, facts.actor, { from, to, version: after.version, ...facts.details }),
+  // Written with the move and its event in one statement (kit apply.ts).
+  auditRow: ({ from, to, after }, facts) => ({
+    table: 'shipment_event',
+    values: auditValues(after, `STATUS_${to}`, facts.actor, { from, to, version: after.version, ...facts.details }),
+  }),
   event: ({ to, after }, { siblings, correlationId }) => {
     const all = siblings.map((s) => (s.id === after.id ? after : s));
     const payload = { orderId: after.order_id };

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { openDatabase } from '../db.js';
+import { registry } from '../metrics.js';
 import { Migration20261124000000_messaging } from '../messaging/migration.js';
 import type { MessagingDb } from '../messaging/outbox.js';
 import { messagingEntities } from '../persistence/messaging-entities.js';
@@ -51,6 +52,13 @@ const storedDoor: StoredMachine<Db, 'door', State, { key: boolean }> = {
   event: ({ id, to }) => ({ type: 'fulfillment.order-shipped', aggregateId: id, correlationId: `door:${to}`, payload: { orderId: id } }),
 };
 
+/** The same door, its audit row given instead of written: update, audit row and event in one statement. */
+const storedDoorInOne: StoredMachine<Db, 'door', State, { key: boolean }> = {
+  ...storedDoor,
+  audit: undefined,
+  auditRow: ({ id, from, to, after }) => ({ table: 'door_event', values: { door_id: id, from_state: from, to_state: to, version: after.version } }),
+};
+
 let orm: MikroORM;
 beforeAll(async () => {
   orm = await openDatabase({ schema: 'kit_machine', entities, migrations: [Migration20261124000000_messaging, Migration20261124000200_door] });
@@ -64,12 +72,14 @@ const newDoor = async (state: State = 'OPEN') => {
   await kysely<Db>(orm.em.fork()).insertInto('door').values({ id, state }).execute();
   return id;
 };
-const move = (id: string, to: State, options: { key?: boolean; onlyFrom?: State[] } = {}) =>
-  orm.em
-    .fork()
-    .transactional((tx) =>
-      applyTransition(tx, storedDoor, { id, to, facts: { key: options.key ?? false }, onlyFrom: options.onlyFrom, set: { note: `to ${to}` } }),
-    );
+const moveWith =
+  (stored: typeof storedDoor) =>
+  (id: string, to: State, options: { key?: boolean; onlyFrom?: State[] } = {}) =>
+    orm.em
+      .fork()
+      .transactional((tx) =>
+        applyTransition(tx, stored, { id, to, facts: { key: options.key ?? false }, onlyFrom: options.onlyFrom, set: { note: `to ${to}` } }),
+      );
 const trail = (id: string) =>
   kysely<Db>(orm.em.fork()).selectFrom('door_event').select(['from_state', 'to_state', 'version']).where('door_id', '=', id).orderBy('id').execute();
 const outbox = (id: string) =>
@@ -79,7 +89,11 @@ const outbox = (id: string) =>
     .where('body', '@>', JSON.stringify({ aggregateId: id }))
     .execute();
 
-describe('applyTransition', () => {
+describe.each([
+  ['its audit written by the machine', storedDoor],
+  ['its audit row given (one statement)', storedDoorInOne],
+])('applyTransition, %s', (_, stored) => {
+  const move = moveWith(stored);
   it('moves, bumps the version, sets the extra columns, audits and writes the event, in one transaction', async () => {
     const id = await newDoor();
     const result = await move(id, 'CLOSED');
@@ -117,15 +131,32 @@ describe('applyTransition', () => {
     const id = await newDoor('OPEN');
     await expect(
       orm.em.fork().transactional(async (tx) => {
-        const locked = (await lockRow(tx, storedDoor, id))!;
+        const locked = (await lockRow(tx, stored, id))!;
         await kysely<Db>(tx).updateTable('door').set({ version: 7 }).where('id', '=', id).execute();
-        return applyTransition(tx, storedDoor, { id, to: 'CLOSED', locked, facts: { key: false } });
+        return applyTransition(tx, stored, { id, to: 'CLOSED', locked, facts: { key: false } });
       }),
     ).rejects.toThrow(/changed under its row lock/);
+    // Nothing of the refused move stays: the transaction rolled back the audit row and the event with it.
+    expect(await trail(id)).toEqual([]);
+    expect(await outbox(id)).toEqual([]);
   });
 
   it('moves only inside a transaction', async () => {
     const id = await newDoor('OPEN');
-    await expect(applyTransition(orm.em.fork(), storedDoor, { id, to: 'CLOSED', facts: { key: false } })).rejects.toThrow(/inside a transaction/);
+    await expect(applyTransition(orm.em.fork(), stored, { id, to: 'CLOSED', facts: { key: false } })).rejects.toThrow(/inside a transaction/);
+  });
+});
+
+describe('applyTransition with the audit row given', () => {
+  const statements = async () => (await registry.getSingleMetric('db_statements_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+  it('sends the lock and one statement, where the machine writing its audit sends four', async () => {
+    const counted = async (stored: typeof storedDoor) => {
+      const id = await newDoor();
+      const before = await statements();
+      await moveWith(stored)(id, 'CLOSED');
+      return (await statements()) - before;
+    };
+    expect(await counted(storedDoor)).toBe(4); // lock, update, audit insert, outbox insert
+    expect(await counted(storedDoorInOne)).toBe(2); // lock, then the update with its audit row and event
   });
 });

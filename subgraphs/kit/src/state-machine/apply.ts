@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Kysely, Selectable, UpdateObject } from 'kysely';
-import { emit, type AnyEmitOptions } from '../messaging/outbox.js';
+import type { Kysely, QueryCreator, Selectable, UpdateObject } from 'kysely';
+import { emit, outboxRow, type AnyEmitOptions } from '../messaging/outbox.js';
 import { kysely } from '../persistence/kysely.js';
 import type { Machine } from './machine.js';
 
@@ -25,8 +25,15 @@ export interface StoredMachine<Db, T extends keyof Db & string, S extends string
   version?: Column<Db, T>;
   /** Columns every move also sets (`updated_at`). */
   touch?: () => UpdateObject<Db, T>;
-  /** Writes the audit row of a move. */
-  audit(tx: EntityManager, move: Move<S, Selectable<Db[T]>>, facts: Facts): Promise<void>;
+  /** Writes the audit row of a move (one of `audit` and `auditRow`). */
+  audit?(tx: EntityManager, move: Move<S, Selectable<Db[T]>>, facts: Facts): Promise<void>;
+  /**
+   * The audit row of a move, for a machine without `effects`: the update, this row and the outbox
+   * event are then written by one statement (a round trip instead of three). The move's `after` is
+   * the row as the update will leave it (status, version and the columns the move sets; the
+   * `touch` columns still hold their old values).
+   */
+  auditRow?(move: Move<S, Selectable<Db[T]>>, facts: Facts): { table: string; values: Record<string, unknown> };
   /** Side effects after the state is saved (stock, line states), in the same transaction. */
   effects?(tx: EntityManager, move: Move<S, Selectable<Db[T]>>, facts: Facts): Promise<void>;
   /** The integration event of a move, written to the outbox in the same transaction; none when undefined. */
@@ -64,7 +71,8 @@ export async function lockRow<Db, T extends keyof Db & string, S extends string,
 /**
  * The one function that changes a status, in the caller's transaction: lock the row, check the
  * move against the machine (table and guards), update status and version (refusing a row that
- * changed), write the audit row, run the side effects, and write the outbox event.
+ * changed), write the audit row, run the side effects, and write the outbox event. A machine that
+ * gives its audit row (`auditRow`) and has no side effects moves in one statement after the lock.
  */
 export async function applyTransition<Db, T extends keyof Db & string, S extends string, Facts>(
   tx: EntityManager,
@@ -83,16 +91,36 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   const changes: Record<string, unknown> = { ...stored.touch?.(), ...request.set, [stored.status]: to };
   const { table, key, version }: { table: string; key: string; version?: string } = stored;
   const guard = version ?? stored.status;
-  const after = await untyped(tx)
-    .updateTable(table)
-    .set((eb) => (version ? { ...changes, [version]: eb(version, '+', 1) } : changes))
-    .where(key, '=', id)
-    .where(guard, '=', current[guard])
-    .returningAll()
-    .executeTakeFirst();
-  if (!after) throw new Error(`${stored.machine.name} ${id} changed under its row lock`);
+  const update = (db: QueryCreator<any>) =>
+    db
+      .updateTable(table)
+      .set((eb) => (version ? { ...changes, [version]: eb(version, '+', 1) } : changes))
+      .where(key, '=', id)
+      .where(guard, '=', current[guard])
+      .returningAll();
+  const moved = (after: unknown): Move<S, Selectable<Db[T]>> => {
+    if (!after) throw new Error(`${stored.machine.name} ${id} changed under its row lock`);
+    return { id, from, to, before, after: after as Selectable<Db[T]> };
+  };
 
-  const move: Move<S, Selectable<Db[T]>> = { id, from, to, before, after: after as Selectable<Db[T]> };
+  if (stored.auditRow && !stored.effects) {
+    // One statement: the update, the audit row and the event (data-modifying WITHs all run). A row that
+    // changed under its lock (a caller's bug) throws below, and the caller's transaction rolls all three back.
+    const predicted = { ...current, ...request.set, [stored.status]: to, ...(version ? { [version]: (current[version] as number) + 1 } : {}) };
+    const move = moved(predicted);
+    const audit = stored.auditRow(move, facts);
+    const event = stored.event?.(move, facts);
+    const outbox = event && outboxRow(event);
+    const writes: QueryCreator<any> = untyped(tx)
+      .with('moved', update)
+      .with('audit', (db) => db.insertInto(audit.table).values(audit.values));
+    const all = outbox ? writes.with('event', (db) => db.insertInto('outbox').values(outbox.row)) : writes;
+    const after = await all.selectFrom('moved').selectAll().executeTakeFirst();
+    return { changed: true, row: moved(after).after };
+  }
+
+  const move = moved(await update(untyped(tx)).executeTakeFirst());
+  if (!stored.audit) throw new Error(`${stored.machine.name} has neither audit nor auditRow`);
   await stored.audit(tx, move, facts);
   await stored.effects?.(tx, move, facts);
   const event = stored.event?.(move, facts);

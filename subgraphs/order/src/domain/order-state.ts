@@ -2,7 +2,7 @@ import type { CancelReason, OrderStatus } from '@shop/schema';
 import { OrderStatus as ORDER_STATUSES } from '@shop/schema';
 import { DomainError, ErrorCode, applyTransition, defineMachine, lockRow, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
 import type { Db } from '../persistence.js';
-import { recordOrderEvent } from './order-events.js';
+import { orderEventRow } from './order-events.js';
 
 export type { CancelReason, OrderStatus };
 export type OrderRow = Selectable<Db['orders']>;
@@ -57,8 +57,11 @@ const storedOrder: StoredMachine<Db, 'orders', OrderStatus, OrderMoveFacts> = {
   status: 'status',
   version: 'version',
   touch: () => ({ updated_at: dbNow() }),
-  audit: (tx, { id, from, to, after }, facts) =>
-    recordOrderEvent(tx, { orderId: id, type: `ORDER_${to}`, from, to, version: after.version, payload: { reason: facts.reason, ...facts.audit } }),
+  // Written with the move and its event in one statement (kit apply.ts).
+  auditRow: ({ id, from, to, after }, facts) => ({
+    table: 'order_event',
+    values: orderEventRow({ orderId: id, type: `ORDER_${to}`, from, to, version: after.version, payload: { reason: facts.reason, ...facts.audit } }),
+  }),
   event: ({ id, from, to, after }, facts) => ({
     type: 'order.status-changed',
     aggregateId: id,

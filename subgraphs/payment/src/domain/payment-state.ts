@@ -60,8 +60,15 @@ const storedPayment: StoredMachine<Db, 'payment', PaymentStatus, TransitionOptio
   status: 'status',
   version: 'version',
   touch: () => ({ updated_at: dbClock() }),
-  audit: (tx, { id, from, to, after }, facts) =>
-    audit(tx, id, `STATUS_${to}`, { from, to, reason: facts.reason, version: after.version, paymentTxnId: facts.paymentTxnId ?? null }),
+  // Written with the move and its event in one statement (kit apply.ts).
+  auditRow: ({ id, from, to, after }, facts) => ({
+    table: 'payment_event',
+    values: {
+      payment_id: id,
+      type: `STATUS_${to}`,
+      payload: json({ from, to, reason: facts.reason, version: after.version, paymentTxnId: facts.paymentTxnId ?? null }),
+    },
+  }),
   event: ({ id }, { event, correlationId }) => (event ? ({ ...event, aggregateId: id, correlationId } as AnyEmitOptions) : undefined),
 };
 

@@ -5,7 +5,7 @@ import { sagaCompensations } from './metrics.js';
 import { paymentIdsOfOrders } from './pay-order.js';
 import { audit, lockPayment, transitionPayment, type PaymentRow } from './payment-state.js';
 import { PspRejectedError, requestRefund } from './psp-client.js';
-import { storedRefund, type RefundRow } from './refund-state.js';
+import { storedRefund, type RefundMoveFacts, type RefundRow } from './refund-state.js';
 
 export type RefundKind = 'AFTER_SALE' | 'COMPENSATION';
 
@@ -146,7 +146,7 @@ async function refundedAmount(tx: EntityManager, paymentId: string): Promise<num
   return Number(sum?.total ?? 0);
 }
 
-function failRefund(tx: EntityManager, refund: RefundRow, facts: Parameters<typeof storedRefund.audit>[2] & { error: string }): Promise<unknown> {
+function failRefund(tx: EntityManager, refund: RefundRow, facts: RefundMoveFacts & { error: string }): Promise<unknown> {
   return applyTransition(tx, storedRefund, { id: refund.id, to: 'FAILED', locked: refund, set: { error: facts.error.slice(0, 500) }, facts });
 }
 
