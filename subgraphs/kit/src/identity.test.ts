@@ -77,6 +77,23 @@ describe('forwarded identities', () => {
     await expect(verifyInternalIdentity(token, 'order')).resolves.toEqual({ userId: 'u1', roles: [] });
     await expect(verifyInternalIdentity(token, 'payment')).rejects.toThrow(/not valid/);
   });
+
+  it('refuses one that expired, another issuer, another secret, or a client token', async () => {
+    const forward = (claims: { iss?: string; aud?: string; exp?: number }, secret = DEV_SECRETS.INTERNAL_IDENTITY_SECRET) =>
+      new SignJWT({ roles: [] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('u1')
+        .setIssuer(claims.iss ?? 'shop-gateway')
+        .setAudience(claims.aud ?? 'shop-subgraph:order')
+        .setIssuedAt()
+        .setExpirationTime(claims.exp ?? now() + 60)
+        .sign(new TextEncoder().encode(secret));
+    await expect(verifyInternalIdentity(await forward({}), 'order')).resolves.toEqual({ userId: 'u1', roles: [] });
+    await expect(verifyInternalIdentity(await forward({ exp: now() - 5 }), 'order')).rejects.toThrow(/not valid/);
+    await expect(verifyInternalIdentity(await forward({ iss: 'someone-else' }), 'order')).rejects.toThrow(/not valid/);
+    await expect(verifyInternalIdentity(await forward({}, DEV_SECRETS.JWT_SECRET), 'order')).rejects.toThrow(/not valid/);
+    await expect(verifyInternalIdentity(await mintClientToken({ userId: 'u1', roles: [] }), 'order')).rejects.toThrow(/not valid/);
+  });
 });
 
 describe('forwarded identities, signed and verified once per lifetime', () => {
