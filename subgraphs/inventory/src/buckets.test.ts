@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId, openDatabase } from '@shop/kit';
+import { newId, openDatabase, registry } from '@shop/kit';
 import { FLASH_STOCK_BUCKETS, spread, takeRebalanced } from './domain/buckets.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -139,6 +139,32 @@ describe('bucketed hot stock (flash-sale SKUs)', () => {
     expect(held.reduce((n, r) => n + r.n, 0)).toBe(units);
     expect(held.filter((r) => r.bucket !== 0).length).toBeGreaterThan(0);
     for (const row of await bucketsOf(skuId, w)) expect(row.reserved).toBe(held.find((h) => h.bucket === row.bucket)?.n ?? 0);
+  });
+
+  it("a flash order's reservation takes one bucket in one statement, and concurrent ones spread over the buckets, rebalancing on a miss", async () => {
+    const w = wh('one');
+    const skuId = newId('sku');
+    await setOnHand(orm.em.fork(), skuId, w, 64, FLASH_STOCK_BUCKETS);
+    const statements = async () => (await registry.getSingleMetric('db_statements_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+    const before = await statements();
+    const orderId = newId('ord');
+    const first = await reserve(orm.em.fork(), { orderId, lines: [{ skuId, qty: 1 }], expireAt: inAnHour() }, { bucketed: true });
+    expect(first).toMatchObject({ state: 'HOLD', replayed: false, allocations: [{ skuId, warehouseId: w, qty: 1 }] });
+    // Header, bucket and hold in one statement (BEGIN and COMMIT aside); a bucket picked empty would have taken more.
+    expect((await statements()) - before).toBe(1);
+    expect(await reserve(orm.em.fork(), { orderId, lines: [{ skuId, qty: 1 }], expireAt: inAnHour() }, { bucketed: true })).toMatchObject({
+      state: 'HOLD',
+      replayed: true,
+    });
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, () => reserve(orm.em.fork(), { orderId: newId('ord'), lines: [{ skuId, qty: 1 }], expireAt: inAnHour() }, { bucketed: true })),
+    );
+    expect(outcomes.every((o) => o.state === 'HOLD')).toBe(true);
+    const held = await query<{ bucket: number }>(`SELECT DISTINCT bucket FROM reservation WHERE sku_id = ?`, [skuId]);
+    expect(held.length).toBeGreaterThan(1);
+    expect(await skuSums(skuId)).toMatchObject({ available: 64 - 41, reserved: 41, sold: 0 });
+    expect(await stockInvariantViolations(orm.em.fork(), [skuId])).toEqual([]);
   });
 
   it('a reservation that finds its bucket empty rebalances the rest evenly, and so does a rebalance with nothing to take', async () => {

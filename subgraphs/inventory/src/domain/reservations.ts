@@ -258,21 +258,97 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
 }
 
 /**
+ * A flash-sale order's reservation in one statement (its one line, of a bucketed SKU): it claims the
+ * order's header, takes `qty` from one of the SKU's buckets picked at random with the conditional
+ * `available >= qty` (as takeFromBuckets does), and records the hold. Answers null when the header
+ * already existed (a repeat), the allocation when it took, and throws Incomplete when the bucket
+ * could not serve it: the caller rolls the header back and goes line by line, where an empty
+ * bucket rebalances the others (buckets.ts) and a short SKU is rejected.
+ */
+async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line: ReserveLine): Promise<Allocation[] | null> {
+  const row = await db(tx)
+    .with('header', (q) =>
+      q
+        .insertInto('reservation_order')
+        .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .returning('order_id'),
+    )
+    .with('pick', (q) =>
+      q
+        .selectFrom('stock')
+        .select(['sku_id', 'warehouse_id', 'bucket'])
+        .where('sku_id', '=', line.skuId)
+        .where((eb) => eb.exists(eb.selectFrom('header').select('order_id')))
+        .orderBy(sql`random()`)
+        .limit(1),
+    )
+    .with('taken', (q) =>
+      q
+        .updateTable('stock')
+        .from('pick')
+        .set((eb) => ({ available: eb('stock.available', '-', line.qty), reserved: eb('stock.reserved', '+', line.qty), updated_at: dbNow() }))
+        .whereRef('stock.sku_id', '=', 'pick.sku_id')
+        .whereRef('stock.warehouse_id', '=', 'pick.warehouse_id')
+        .whereRef('stock.bucket', '=', 'pick.bucket')
+        .where('stock.available', '>=', line.qty)
+        .returning(['stock.sku_id', 'stock.warehouse_id', 'stock.bucket']),
+    )
+    .with('held', (q) =>
+      q
+        .insertInto('reservation')
+        .columns(['id', 'order_id', 'sku_id', 'warehouse_id', 'bucket', 'qty', 'state'])
+        .expression((eb) =>
+          eb
+            .selectFrom('taken')
+            .select((e) => [
+              e.val(newId('rsv')).as('id'),
+              e.val(input.orderId).as('order_id'),
+              'taken.sku_id',
+              'taken.warehouse_id',
+              'taken.bucket',
+              e.cast<number>(e.val(line.qty), 'integer').as('qty'),
+              e.val('HOLD').as('state'),
+            ]),
+        )
+        .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
+    )
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('header')
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .as('fresh'),
+      jsonArrayFrom(eb.selectFrom('held').select(['held.skuId', 'held.warehouseId', 'held.qty'])).as('held'),
+    ])
+    .executeTakeFirstOrThrow();
+  if (Number(row.fresh) === 0) return null;
+  if (row.held.length !== 1) throw new Incomplete();
+  return [...row.held];
+}
+
+/**
  * Holds stock for every line of an order, or nothing (all-or-nothing). Idempotent per orderId.
  * `bucketed`: the order's SKU is a flash-sale one (order.created's `flashSale`), whose buckets
- * reserveWhole leaves out: it goes line by line at once instead of paying for a statement that
- * cannot take it (correct for any SKU, only slower for a normal order of several lines).
+ * reserveWhole leaves out: its one line is taken from one bucket in one statement
+ * (reserveFromOneBucket), and several lines go line by line at once (correct for any SKU, only
+ * slower for a normal order).
  */
 export async function reserve(em: EntityManager, input: ReserveInput, options: { bucketed?: boolean } = {}): Promise<ReserveOutcome> {
   const lines = mergeLines(input.lines);
   let shortages: Shortage[];
   // First in one statement (reserveWhole); when a line does not fit one warehouse, line by line.
-  const whole = options.bucketed
-    ? ('incomplete' as const)
-    : await withRetry('reserve', () => em.transactional((tx) => reserveWhole(tx, input, lines))).catch((error: unknown) => {
+  const first =
+    options.bucketed && lines.length === 1
+      ? (tx: EntityManager) => reserveFromOneBucket(tx, input, lines[0]!)
+      : options.bucketed
+        ? undefined
+        : (tx: EntityManager) => reserveWhole(tx, input, lines);
+  const whole = first
+    ? await withRetry('reserve', () => em.transactional(first)).catch((error: unknown) => {
         if (error instanceof Incomplete) return 'incomplete' as const;
         throw error;
-      });
+      })
+    : ('incomplete' as const);
   if (whole === null) return recordedOutcome(em, input.orderId);
   if (whole !== 'incomplete') return { state: 'HOLD', allocations: whole, replayed: false, orderState: 'HOLD' };
   try {
