@@ -1,4 +1,4 @@
-import { applyTransition, json, jsonArrayFrom, lockRow, logger, newId, sql, type EntityManager, dbNow } from '@shop/kit';
+import { applyTransition, json, jsonArrayFrom, lockRow, logger, newId, sql, type EntityManager, type ExpressionBuilder, dbNow } from '@shop/kit';
 import { db } from '../persistence.js';
 import { planLine, type WarehouseAvailability } from './allocation.js';
 import { takeFromBuckets } from './buckets.js';
@@ -164,6 +164,26 @@ class Incomplete extends Error {
   }
 }
 
+/** What a one-statement reservation's WITHs answer from: the header it claimed, the holds it wrote. */
+type OneStatement = { header: { order_id: string }; held: Allocation };
+
+/** The answer of a one-statement reservation: whether it claimed the header (fresh) and the holds it wrote. */
+const outcomeOf = (eb: ExpressionBuilder<OneStatement, never>) =>
+  [
+    eb
+      .selectFrom('header')
+      .select((e) => e.fn.countAll<string>().as('n'))
+      .as('fresh'),
+    jsonArrayFrom(eb.selectFrom('held').select(['held.skuId', 'held.warehouseId', 'held.qty'])).as('held'),
+  ] as const;
+
+/** Null for a repeat (the header existed), the holds when every one of `lines` was taken; Incomplete (rolled back by the caller) otherwise. */
+function decided(row: { fresh: string | null; held: Allocation[] }, lines: number): Allocation[] | null {
+  if (Number(row.fresh) === 0) return null;
+  if (row.held.length !== lines) throw new Incomplete();
+  return row.held;
+}
+
 /**
  * A normal order's reservation in one statement, for the common case where one warehouse can serve
  * each line whole (the one with the most available, as planLine prefers): it claims the order's
@@ -244,17 +264,10 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
         )
         .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
     )
-    .selectNoFrom((eb) => [
-      eb
-        .selectFrom('header')
-        .select((e) => e.fn.countAll<string>().as('n'))
-        .as('fresh'),
-      jsonArrayFrom(eb.selectFrom('held').select(['held.skuId', 'held.warehouseId', 'held.qty'])).as('held'),
-    ])
+    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>))
     .executeTakeFirstOrThrow();
-  if (Number(row.fresh) === 0) return null;
-  if (row.held.length !== lines.length) throw new Incomplete();
-  return [...row.held].sort((a, b) => (a.skuId < b.skuId ? -1 : a.skuId > b.skuId ? 1 : 0));
+  const held = decided(row, lines.length);
+  return held && [...held].sort((a, b) => (a.skuId < b.skuId ? -1 : a.skuId > b.skuId ? 1 : 0));
 }
 
 /**
@@ -313,17 +326,9 @@ async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line
         )
         .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
     )
-    .selectNoFrom((eb) => [
-      eb
-        .selectFrom('header')
-        .select((e) => e.fn.countAll<string>().as('n'))
-        .as('fresh'),
-      jsonArrayFrom(eb.selectFrom('held').select(['held.skuId', 'held.warehouseId', 'held.qty'])).as('held'),
-    ])
+    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>))
     .executeTakeFirstOrThrow();
-  if (Number(row.fresh) === 0) return null;
-  if (row.held.length !== 1) throw new Incomplete();
-  return [...row.held];
+  return decided(row, 1);
 }
 
 /**
