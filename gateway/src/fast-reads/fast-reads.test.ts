@@ -43,32 +43,29 @@ async function publish(event: EventEnvelope): Promise<void> {
   }
 }
 
-/** A statement on the catalog's own tables: a change the catalog's tests cover, made here without its event. */
-async function catalogSql(text: string, values: unknown[]): Promise<void> {
+/** The rows of one statement on the stack's database, outside every subgraph. */
+async function sqlRows<T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl() });
   await client.connect();
   try {
-    await client.query(text, values);
+    return (await client.query<T>(text, values)).rows;
   } finally {
     await client.end();
   }
 }
 
+/** A statement on the catalog's own tables: a change the catalog's tests cover, made here without its event. */
+const catalogSql = async (text: string, values: unknown[]): Promise<void> => void (await sqlRows(text, values));
+
 /** Events about these ids that the catalog or inventory wrote and has not published yet. */
 async function unpublishedAbout(ids: string[]): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl() });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT body FROM catalog.outbox WHERE published_at IS NULL
-         UNION ALL SELECT body FROM inventory.outbox WHERE published_at IS NULL) o
-        WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) id WHERE o.body::text LIKE '%' || id || '%')`,
-      [ids],
-    );
-    return rows[0]!.n;
-  } finally {
-    await client.end();
-  }
+  const [row] = await sqlRows<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT body FROM catalog.outbox WHERE published_at IS NULL
+       UNION ALL SELECT body FROM inventory.outbox WHERE published_at IS NULL) o
+      WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) id WHERE o.body::text LIKE '%' || id || '%')`,
+    [ids],
+  );
+  return row!.n;
 }
 
 /**

@@ -1,5 +1,17 @@
-import { applyTransition, json, jsonArrayFrom, lockRow, logger, newId, sql, type EntityManager, type ExpressionBuilder, dbNow } from '@shop/kit';
-import { db } from '../persistence.js';
+import {
+  applyTransition,
+  json,
+  jsonArrayFrom,
+  lockRow,
+  logger,
+  newId,
+  sql,
+  type EntityManager,
+  type ExpressionBuilder,
+  type QueryCreator,
+  dbNow,
+} from '@shop/kit';
+import { db, type Db } from '../persistence.js';
 import { planLine, type WarehouseAvailability } from './allocation.js';
 import { takeFromBuckets } from './buckets.js';
 import { reservationMachine, storedReservation, type OrderReservationState } from './reservation-state.js';
@@ -164,6 +176,13 @@ class Incomplete extends Error {
   }
 }
 
+/** Claims an order's reservation header (HOLD): inserts nothing when the order already has one (a repeat). */
+const claimHeader = (q: QueryCreator<Db>, input: ReserveInput) =>
+  q
+    .insertInto('reservation_order')
+    .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
+    .onConflict((oc) => oc.column('order_id').doNothing());
+
 /** What a one-statement reservation's WITHs answer from: the header it claimed, the holds it wrote. */
 type OneStatement = { header: { order_id: string }; held: Allocation };
 
@@ -200,13 +219,7 @@ function decided(row: { fresh: string | null; held: Allocation[] }, lines: numbe
 async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
   const ids = lines.map(() => newId('rsv'));
   const row = await db(tx)
-    .with('header', (q) =>
-      q
-        .insertInto('reservation_order')
-        .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
-        .onConflict((oc) => oc.column('order_id').doNothing())
-        .returning('order_id'),
-    )
+    .with('header', (q) => claimHeader(q, input).returning('order_id'))
     .with('want', (q) =>
       q.selectNoFrom((eb) => [
         eb.fn<string>('unnest', [sql`${ids}::text[]`]).as('id'),
@@ -280,13 +293,7 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
  */
 async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line: ReserveLine): Promise<Allocation[] | null> {
   const row = await db(tx)
-    .with('header', (q) =>
-      q
-        .insertInto('reservation_order')
-        .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
-        .onConflict((oc) => oc.column('order_id').doNothing())
-        .returning('order_id'),
-    )
+    .with('header', (q) => claimHeader(q, input).returning('order_id'))
     .with('pick', (q) =>
       q
         .selectFrom('stock')
@@ -342,14 +349,14 @@ export async function reserve(em: EntityManager, input: ReserveInput, options: {
   const lines = mergeLines(input.lines);
   let shortages: Shortage[];
   // First in one statement (reserveWhole); when a line does not fit one warehouse, line by line.
-  const first =
-    options.bucketed && lines.length === 1
+  // The one statement that fits the order, if any: a flash order of several lines has none.
+  const oneStatement = !options.bucketed
+    ? (tx: EntityManager) => reserveWhole(tx, input, lines)
+    : lines.length === 1
       ? (tx: EntityManager) => reserveFromOneBucket(tx, input, lines[0]!)
-      : options.bucketed
-        ? undefined
-        : (tx: EntityManager) => reserveWhole(tx, input, lines);
-  const whole = first
-    ? await withRetry('reserve', () => em.transactional(first)).catch((error: unknown) => {
+      : undefined;
+  const whole = oneStatement
+    ? await withRetry('reserve', () => em.transactional(oneStatement)).catch((error: unknown) => {
         if (error instanceof Incomplete) return 'incomplete' as const;
         throw error;
       })
@@ -359,11 +366,7 @@ export async function reserve(em: EntityManager, input: ReserveInput, options: {
   try {
     const allocations = await withRetry('reserve', () =>
       em.transactional(async (tx) => {
-        const fresh = await db(tx)
-          .insertInto('reservation_order')
-          .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
-          .onConflict((oc) => oc.column('order_id').doNothing())
-          .executeTakeFirst();
+        const fresh = await claimHeader(db(tx), input).executeTakeFirst();
         if (fresh.numInsertedOrUpdatedRows === 0n) return null;
         const held: Hold[] = [];
         const missing: Shortage[] = [];

@@ -2,7 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { InferKyselyDB } from '@mikro-orm/sql';
 import { sql, type ColumnType, type Kysely, type RawBuilder } from 'kysely';
 
-export { sql, type ExpressionBuilder, type ExpressionWrapper, type Generated, type GeneratedAlways, type Kysely, type Selectable } from 'kysely';
+export {
+  sql,
+  type ExpressionBuilder,
+  type ExpressionWrapper,
+  type Generated,
+  type GeneratedAlways,
+  type Kysely,
+  type QueryCreator,
+  type Selectable,
+} from 'kysely';
 
 type HasDate<T> = [Extract<T, Date>] extends [never] ? false : true;
 type AsRead<T> = T extends Date ? string : T;
