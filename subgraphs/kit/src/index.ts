@@ -28,6 +28,7 @@ export * from './internal-routes.js';
 export * from './persistence/messaging-entities.js';
 export * from './persistence/schema-drift.js';
 export * from './persistence/kysely.js';
+export * from './persistence/prepared.js';
 export * from './state-machine/machine.js';
 export * from './state-machine/apply.js';
 export * from './order-lines.js';

@@ -5,9 +5,11 @@ import {
   lockRow,
   logger,
   newId,
+  prepared,
   sql,
   type EntityManager,
   type ExpressionBuilder,
+  type Kysely,
   type QueryCreator,
   dbNow,
 } from '@shop/kit';
@@ -177,7 +179,7 @@ class Incomplete extends Error {
 }
 
 /** Claims an order's reservation header (HOLD): inserts nothing when the order already has one (a repeat). */
-const claimHeader = (q: QueryCreator<Db>, input: ReserveInput) =>
+const claimHeader = (q: QueryCreator<Db>, input: { orderId: string; expireAt: Date }) =>
   q
     .insertInto('reservation_order')
     .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
@@ -215,16 +217,16 @@ function decided(row: { fresh: string | null; held: Allocation[] }, lines: numbe
  * there is: the caller rolls the statement's effects back and plans line by line (takeLine).
  * A bucketed (flash-sale) SKU is left out (it has rows with bucket > 0): its line is Incomplete and
  * goes line by line, where one bucket is taken (buckets.ts), so no statement locks all its buckets.
+ * Its SQL is built once (kit prepared.ts): the lines are arrays bound as three parameters.
  */
-async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
-  const ids = lines.map(() => newId('rsv'));
-  const row = await db(tx)
-    .with('header', (q) => claimHeader(q, input).returning('order_id'))
+const reserveWholeStatement = prepared((q: Kysely<Db>, p: { orderId: string; expireAt: Date; ids: string[]; skuIds: string[]; qtys: number[] }) =>
+  q
+    .with('header', (q) => claimHeader(q, p).returning('order_id'))
     .with('want', (q) =>
       q.selectNoFrom((eb) => [
-        eb.fn<string>('unnest', [sql`${ids}::text[]`]).as('id'),
-        eb.fn<string>('unnest', [sql`${lines.map((l) => l.skuId)}::text[]`]).as('sku_id'),
-        eb.fn<number>('unnest', [sql`${lines.map((l) => l.qty)}::int[]`]).as('qty'),
+        eb.fn<string>('unnest', [sql`${p.ids}::text[]`]).as('id'),
+        eb.fn<string>('unnest', [sql`${p.skuIds}::text[]`]).as('sku_id'),
+        eb.fn<number>('unnest', [sql`${p.qtys}::int[]`]).as('qty'),
       ]),
     )
     .with('locked', (q) =>
@@ -273,13 +275,22 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
         .expression((eb) =>
           eb
             .selectFrom('taken')
-            .select((e) => ['taken.id', e.val(input.orderId).as('order_id'), 'taken.sku_id', 'taken.warehouse_id', 'taken.qty', e.val('HOLD').as('state')]),
+            .select((e) => ['taken.id', e.val(p.orderId).as('order_id'), 'taken.sku_id', 'taken.warehouse_id', 'taken.qty', e.val('HOLD').as('state')]),
         )
         .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
     )
-    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>))
-    .executeTakeFirstOrThrow();
-  const held = decided(row, lines.length);
+    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>)),
+);
+
+async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
+  const { rows } = await reserveWholeStatement(db(tx), {
+    orderId: input.orderId,
+    expireAt: input.expireAt,
+    ids: lines.map(() => newId('rsv')),
+    skuIds: lines.map((l) => l.skuId),
+    qtys: lines.map((l) => l.qty),
+  });
+  const held = decided(rows[0]!, lines.length);
   return held && [...held].sort((a, b) => (a.skuId < b.skuId ? -1 : a.skuId > b.skuId ? 1 : 0));
 }
 
@@ -291,14 +302,14 @@ async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: reado
  * could not serve it: the caller rolls the header back and goes line by line, where an empty
  * bucket rebalances the others (buckets.ts) and a short SKU is rejected.
  */
-async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line: ReserveLine): Promise<Allocation[] | null> {
-  const row = await db(tx)
-    .with('header', (q) => claimHeader(q, input).returning('order_id'))
+const reserveFromOneBucketStatement = prepared((q: Kysely<Db>, p: { orderId: string; expireAt: Date; id: string; skuId: string; qty: number }) =>
+  q
+    .with('header', (q) => claimHeader(q, p).returning('order_id'))
     .with('pick', (q) =>
       q
         .selectFrom('stock')
         .select(['sku_id', 'warehouse_id', 'bucket'])
-        .where('sku_id', '=', line.skuId)
+        .where('sku_id', '=', p.skuId)
         .where((eb) => eb.exists(eb.selectFrom('header').select('order_id')))
         .orderBy(sql`random()`)
         .limit(1),
@@ -307,11 +318,11 @@ async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line
       q
         .updateTable('stock')
         .from('pick')
-        .set((eb) => ({ available: eb('stock.available', '-', line.qty), reserved: eb('stock.reserved', '+', line.qty), updated_at: dbNow() }))
+        .set((eb) => ({ available: eb('stock.available', '-', p.qty), reserved: eb('stock.reserved', '+', p.qty), updated_at: dbNow() }))
         .whereRef('stock.sku_id', '=', 'pick.sku_id')
         .whereRef('stock.warehouse_id', '=', 'pick.warehouse_id')
         .whereRef('stock.bucket', '=', 'pick.bucket')
-        .where('stock.available', '>=', line.qty)
+        .where('stock.available', '>=', p.qty)
         .returning(['stock.sku_id', 'stock.warehouse_id', 'stock.bucket']),
     )
     .with('held', (q) =>
@@ -322,20 +333,29 @@ async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line
           eb
             .selectFrom('taken')
             .select((e) => [
-              e.val(newId('rsv')).as('id'),
-              e.val(input.orderId).as('order_id'),
+              e.val(p.id).as('id'),
+              e.val(p.orderId).as('order_id'),
               'taken.sku_id',
               'taken.warehouse_id',
               'taken.bucket',
-              e.cast<number>(e.val(line.qty), 'integer').as('qty'),
+              e.cast<number>(e.val(p.qty), 'integer').as('qty'),
               e.val('HOLD').as('state'),
             ]),
         )
         .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
     )
-    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>))
-    .executeTakeFirstOrThrow();
-  return decided(row, 1);
+    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>)),
+);
+
+async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line: ReserveLine): Promise<Allocation[] | null> {
+  const { rows } = await reserveFromOneBucketStatement(db(tx), {
+    orderId: input.orderId,
+    expireAt: input.expireAt,
+    id: newId('rsv'),
+    skuId: line.skuId,
+    qty: line.qty,
+  });
+  return decided(rows[0]!, 1);
 }
 
 /**
