@@ -160,3 +160,53 @@ describe('applyTransition with the audit row given', () => {
     expect(await counted(storedDoorInOne)).toBe(2); // lock, then the update with its audit row and event
   });
 });
+
+describe('applyTransition with the row the caller expects (not locked)', () => {
+  const statements = async () => (await registry.getSingleMetric('db_statements_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+  const read = async (id: string) => (await kysely<Db>(orm.em.fork()).selectFrom('door').selectAll().where('id', '=', id).executeTakeFirst())!;
+  const moveExpecting = (id: string, to: State, expected: Awaited<ReturnType<typeof read>>, options: { key?: boolean; onlyFrom?: State[] } = {}) =>
+    orm.em
+      .fork()
+      .transactional((tx) => applyTransition(tx, storedDoorInOne, { id, to, expected, facts: { key: options.key ?? false }, onlyFrom: options.onlyFrom }));
+
+  it('moves as it is expected in one statement, without the lock', async () => {
+    const id = await newDoor('OPEN');
+    const expected = await read(id);
+    const before = await statements();
+    const result = await moveExpecting(id, 'CLOSED', expected);
+    expect((await statements()) - before).toBe(1);
+    expect(result).toMatchObject({ changed: true, row: { state: 'CLOSED', version: 2 } });
+    expect(await trail(id)).toEqual([{ from_state: 'OPEN', to_state: 'CLOSED', version: 2 }]);
+    expect(await outbox(id)).toHaveLength(1);
+  });
+
+  it('decides on the locked row when it changed since: no audit row or event of the missed guess stays', async () => {
+    const id = await newDoor('OPEN');
+    const stale = await read(id);
+    await moveWith(storedDoorInOne)(id, 'CLOSED'); // someone else moved it: version 2, CLOSED
+    // Still allowed from where it is now (CLOSED → LOCKED): the move happens on the locked row.
+    const result = await moveExpecting(id, 'LOCKED', stale);
+    expect(result).toMatchObject({ changed: true, row: { state: 'LOCKED', version: 3 } });
+    expect(await trail(id)).toEqual([
+      { from_state: 'OPEN', to_state: 'CLOSED', version: 2 },
+      { from_state: 'CLOSED', to_state: 'LOCKED', version: 3 },
+    ]);
+    expect(await outbox(id)).toHaveLength(2);
+  });
+
+  it('with onlyFrom, answers a row that left the expected state unchanged', async () => {
+    const id = await newDoor('OPEN');
+    const stale = await read(id);
+    await moveWith(storedDoorInOne)(id, 'CLOSED');
+    const result = await moveExpecting(id, 'CLOSED', stale, { onlyFrom: ['OPEN'] });
+    expect(result).toMatchObject({ changed: false, row: { state: 'CLOSED', version: 2 } });
+    expect(await trail(id)).toHaveLength(1);
+  });
+
+  it('refuses on the row as it is when the expected one would not allow the move', async () => {
+    const id = await newDoor('LOCKED');
+    const expected = await read(id);
+    await expect(moveExpecting(id, 'CLOSED', expected)).rejects.toThrow(/it takes the key/);
+    expect(await trail(id)).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Kysely, QueryCreator, Selectable, UpdateObject } from 'kysely';
+import { isOperationNodeSource, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type Selectable, type UpdateObject } from 'kysely';
 import { emit, outboxRow, type AnyEmitOptions } from '../messaging/outbox.js';
 import { kysely } from '../persistence/kysely.js';
 import type { Machine } from './machine.js';
@@ -48,6 +48,13 @@ export interface TransitionRequest<Db, T extends keyof Db & string, S extends st
   onlyFrom?: readonly S[];
   /** The row as the caller already locked it (FOR UPDATE) in this transaction; otherwise it is locked here. */
   locked?: Selectable<Db[T]>;
+  /**
+   * The row as the caller last saw it, not locked (it wrote the row itself a moment ago): a machine
+   * that moves in one statement (`auditRow`) then moves without the lock's round trip, guarded by
+   * the version (or status) it expects. When the row has changed since, nothing is written and the
+   * move is decided as usual, on the row locked.
+   */
+  expected?: Selectable<Db[T]>;
   /** Other columns this move sets (a cancel reason, a tracking number, ...). */
   set?: UpdateObject<Db, T>;
 }
@@ -68,11 +75,25 @@ export async function lockRow<Db, T extends keyof Db & string, S extends string,
   return row as Selectable<Db[T]> | undefined;
 }
 
+/** A value for an INSERT ... SELECT list: an expression (a `sql` fragment) as it is, anything else a parameter. */
+const selected = (eb: ExpressionBuilder<any, any>, value: unknown, column: string) =>
+  isOperationNodeSource(value) ? (value as RawBuilder<unknown>).as(column) : eb.val(value).as(column);
+
+/** Inserts `values` once for each row `from` answers (none when the update it names changed nothing). */
+const insertFor = (db: QueryCreator<any>, table: string, values: Record<string, unknown>, from: string) => {
+  const columns = Object.keys(values).filter((c) => values[c] !== undefined);
+  return db
+    .insertInto(table)
+    .columns(columns)
+    .expression((eb) => eb.selectFrom(from).select((s) => columns.map((c) => selected(s, values[c], c))));
+};
+
 /**
  * The one function that changes a status, in the caller's transaction: lock the row, check the
  * move against the machine (table and guards), update status and version (refusing a row that
  * changed), write the audit row, run the side effects, and write the outbox event. A machine that
- * gives its audit row (`auditRow`) and has no side effects moves in one statement after the lock.
+ * gives its audit row (`auditRow`) and has no side effects moves in one statement after the lock,
+ * or in one statement without it when the caller says what row it expects (`expected`).
  */
 export async function applyTransition<Db, T extends keyof Db & string, S extends string, Facts>(
   tx: EntityManager,
@@ -81,6 +102,15 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
 ): Promise<TransitionResult<Selectable<Db[T]>>> {
   if (!tx.getTransactionContext()) throw new Error(`a ${stored.machine.name} moves only inside a transaction`);
   const { id, to, facts } = request;
+  const oneStatement = stored.auditRow && !stored.effects;
+  if (oneStatement && request.expected && !request.locked) {
+    const from = (request.expected as Record<string, unknown>)[stored.status] as S;
+    if ((!request.onlyFrom || request.onlyFrom.includes(from)) && allowed(stored, from, request)) {
+      // Guarded by what the caller expects; a row that changed since moves nothing and is decided under its lock below.
+      const after = await moveInOneStatement(tx, stored, request, request.expected);
+      if (after) return { changed: true, row: after };
+    }
+  }
   const before = request.locked ?? (await lockRow(tx, stored, id));
   if (!before) throw new Error(`${stored.machine.name} ${id} does not exist`);
   const current = before as Record<string, unknown>;
@@ -88,42 +118,89 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   if (request.onlyFrom && !request.onlyFrom.includes(from)) return { changed: false, row: before };
   stored.machine.check(from, to, facts, `${stored.machine.name} ${id}`);
 
-  const changes: Record<string, unknown> = { ...stored.touch?.(), ...request.set, [stored.status]: to };
-  const { table, key, version }: { table: string; key: string; version?: string } = stored;
-  const guard = version ?? stored.status;
-  const update = (db: QueryCreator<any>) =>
-    db
-      .updateTable(table)
-      .set((eb) => (version ? { ...changes, [version]: eb(version, '+', 1) } : changes))
-      .where(key, '=', id)
-      .where(guard, '=', current[guard])
-      .returningAll();
-  const moved = (after: unknown): Move<S, Selectable<Db[T]>> => {
+  if (oneStatement) {
+    // Under the lock the guard cannot miss: a row that changed anyway is a caller's bug, and its transaction rolls back.
+    const after = await moveInOneStatement(tx, stored, request, before);
     if (!after) throw new Error(`${stored.machine.name} ${id} changed under its row lock`);
-    return { id, from, to, before, after: after as Selectable<Db[T]> };
-  };
-
-  if (stored.auditRow && !stored.effects) {
-    // One statement: the update, the audit row and the event (data-modifying WITHs all run). A row that
-    // changed under its lock (a caller's bug) throws below, and the caller's transaction rolls all three back.
-    const predicted = { ...current, ...request.set, [stored.status]: to, ...(version ? { [version]: (current[version] as number) + 1 } : {}) };
-    const move = moved(predicted);
-    const audit = stored.auditRow(move, facts);
-    const event = stored.event?.(move, facts);
-    const outbox = event && outboxRow(event);
-    const writes: QueryCreator<any> = untyped(tx)
-      .with('moved', update)
-      .with('audit', (db) => db.insertInto(audit.table).values(audit.values));
-    const all = outbox ? writes.with('event', (db) => db.insertInto('outbox').values(outbox.row)) : writes;
-    const after = await all.selectFrom('moved').selectAll().executeTakeFirst();
-    return { changed: true, row: moved(after).after };
+    return { changed: true, row: after };
   }
 
-  const move = moved(await update(untyped(tx)).executeTakeFirst());
+  const move = moved(stored, request, before, from, await guardedUpdate(stored, request, before)(untyped(tx)).executeTakeFirst());
   if (!stored.audit) throw new Error(`${stored.machine.name} has neither audit nor auditRow`);
   await stored.audit(tx, move, facts);
   await stored.effects?.(tx, move, facts);
   const event = stored.event?.(move, facts);
   if (event) await emit(tx, event);
   return { changed: true, row: move.after };
+}
+
+/** Whether the machine allows the move from `from` (a refusal is left to the locked path, which reports it on the row as it is). */
+function allowed<Db, T extends keyof Db & string, S extends string, Facts>(
+  stored: StoredMachine<Db, T, S, Facts>,
+  from: S,
+  request: TransitionRequest<Db, T, S, Facts>,
+): boolean {
+  try {
+    stored.machine.check(from, request.to, request.facts, `${stored.machine.name} ${request.id}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The update of a move from `before`: status, version and the request's columns, where the row still is as `before`. */
+function guardedUpdate<Db, T extends keyof Db & string, S extends string, Facts>(
+  stored: StoredMachine<Db, T, S, Facts>,
+  request: TransitionRequest<Db, T, S, Facts>,
+  before: Selectable<Db[T]>,
+) {
+  const current = before as Record<string, unknown>;
+  const changes: Record<string, unknown> = { ...stored.touch?.(), ...request.set, [stored.status]: request.to };
+  const { table, key, version }: { table: string; key: string; version?: string } = stored;
+  const guard = version ?? stored.status;
+  return (db: QueryCreator<any>) =>
+    db
+      .updateTable(table)
+      .set((eb) => (version ? { ...changes, [version]: eb(version, '+', 1) } : changes))
+      .where(key, '=', request.id)
+      .where(guard, '=', current[guard])
+      .returningAll();
+}
+
+function moved<Db, T extends keyof Db & string, S extends string, Facts>(
+  stored: StoredMachine<Db, T, S, Facts>,
+  request: TransitionRequest<Db, T, S, Facts>,
+  before: Selectable<Db[T]>,
+  from: S,
+  after: unknown,
+): Move<S, Selectable<Db[T]>> {
+  if (!after) throw new Error(`${stored.machine.name} ${request.id} changed under its row lock`);
+  return { id: request.id, from, to: request.to, before, after: after as Selectable<Db[T]> };
+}
+
+/**
+ * One statement: the update, the audit row and the event (data-modifying WITHs all run; the two
+ * inserts select from the update, so they write nothing when it changed nothing). Answers the row
+ * after the move, or undefined when the row was not as `before` says.
+ */
+async function moveInOneStatement<Db, T extends keyof Db & string, S extends string, Facts>(
+  tx: EntityManager,
+  stored: StoredMachine<Db, T, S, Facts>,
+  request: TransitionRequest<Db, T, S, Facts>,
+  before: Selectable<Db[T]>,
+): Promise<Selectable<Db[T]> | undefined> {
+  const current = before as Record<string, unknown>;
+  const from = current[stored.status] as S;
+  const { version }: { version?: string } = stored;
+  const predicted = { ...current, ...request.set, [stored.status]: request.to, ...(version ? { [version]: (current[version] as number) + 1 } : {}) };
+  const move = moved(stored, request, before, from, predicted);
+  const audit = stored.auditRow!(move, request.facts);
+  const event = stored.event?.(move, request.facts);
+  const outbox = event && outboxRow(event);
+  const writes: QueryCreator<any> = untyped(tx)
+    .with('moved', guardedUpdate(stored, request, before))
+    .with('audit', (db) => insertFor(db, audit.table, audit.values, 'moved'));
+  const all = outbox ? writes.with('event', (db) => insertFor(db, 'outbox', outbox.row, 'moved')) : writes;
+  const after = await all.selectFrom('moved').selectAll().executeTakeFirst();
+  return after as Selectable<Db[T]> | undefined;
 }

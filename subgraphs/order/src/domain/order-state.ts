@@ -85,6 +85,8 @@ export interface TransitionOptions extends Omit<OrderMoveFacts, 'reason'> {
   onlyFrom?: readonly OrderStatus[];
   /** The order as lockOrder read it in this transaction (saves reading it again). */
   locked?: OrderRow;
+  /** The order as its placement wrote it, not locked: the move is tried against it without the lock (kit apply.ts). */
+  expected?: OrderRow;
 }
 
 /** Locks an order's row for a move in this transaction; undefined when there is none. */
@@ -105,12 +107,13 @@ export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(
  */
 export async function moveOrder(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
   const reason = options.reason ?? null;
-  const { locked, ...facts } = options;
+  const { locked, expected, ...facts } = options;
   const { changed, row } = await applyTransition(tx, storedOrder, {
     id: orderId,
     to,
     onlyFrom: options.onlyFrom,
     locked,
+    expected,
     facts: { ...facts, reason },
     set: { cancel_reason: reason },
   });

@@ -101,7 +101,7 @@ export async function placeOrder(
   let created: boolean;
   let createdEvent: { eventId: string } | undefined;
   let current = undefined as Quote | undefined; // set in the transaction
-  let placedFlash: OrderRow | undefined; // a flash order as its transaction wrote it
+  let written: OrderRow | undefined; // the order as its transaction wrote it
   try {
     // A flash order's transaction is a handful of statements on its own rows: concurrent clicks' placements
     // share one (group commit), so a sale pays one BEGIN and COMMIT for many orders (flashPlacementsOf).
@@ -163,7 +163,7 @@ export async function placeOrder(
       createdEvent = created.envelope;
       // The order, its items, its first audit row and its event in one statement that answers the
       // order's row (the items' foreign key is checked at the statement's end, when the order row is there).
-      const written = await db(tx)
+      written = await db(tx)
         .with('o', (q) =>
           q
             .insertInto('orders')
@@ -214,9 +214,6 @@ export async function placeOrder(
         .executeTakeFirstOrThrow();
       if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
       if (now.couponCode) await useCoupon(tx, now.couponCode, userId, orderId);
-      // A flash order answers as written (the statement returns its row): no read after the commit,
-      // which would wait for a pooled connection again behind every other click's placement.
-      if (now.flashSale) placedFlash = written;
       return true;
     });
   } catch (error) {
@@ -233,9 +230,11 @@ export async function placeOrder(
   }
 
   const placed = current!;
-  const order =
-    placedFlash ??
-    ((!placed.flashSale && (await reserveNow(em, orderId, placed.lines, expireAt, correlationId, createdEvent!.eventId))) || (await findOrder(em, orderId)));
+  // A flash order answers as written (the statement returned its row): no read after the commit, which
+  // would wait for a pooled connection again behind every other click's placement.
+  const order = placed.flashSale
+    ? written!
+    : (await reserveNow(em, written!, placed.lines, expireAt, correlationId, createdEvent!.eventId)) || (await findOrder(em, orderId));
   if (!order) throw new Error(`order ${orderId} vanished after commit`);
   if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
   return { order, replayed: false };
@@ -320,12 +319,13 @@ const answersOf = (em: EntityManager): GroupCommit => batcherOf(answerBatchers, 
  */
 async function reserveNow(
   em: EntityManager,
-  orderId: string,
+  written: OrderRow,
   lines: { skuId: string; qty: number }[],
   expireAt: Date,
   correlationId: string,
   createdEventId: string,
 ): Promise<OrderRow | undefined> {
+  const orderId = written.id;
   let answer: ReserveAnswer;
   try {
     answer = await callInternal<ReserveAnswer>(
@@ -344,8 +344,9 @@ async function reserveNow(
   noteReservation(answer.state === 'HOLD' ? { held: lines } : { shortages: answer.shortages });
   return answersOf(em).run(async (tx) => {
     await withdrawEvent(tx, createdEventId);
-    if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations })).order;
-    return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit: { shortages: answer.shortages } }))
-      .order;
+    // The order as the placement wrote it: each move is one statement without a lock, unless the order changed since.
+    if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations }, written)).order;
+    const audit = { shortages: answer.shortages };
+    return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit, expected: written })).order;
   });
 }

@@ -12,8 +12,12 @@ import { paymentTtlSeconds } from './quote.js';
  * window; reject → CANCELED (RISK_REJECTED), which releases its stock.
  */
 
-/** Where an order goes once its stock is held: REVIEW when risk control flagged it, else PENDING_PAYMENT. */
-export async function stockHeld(tx: EntityManager, orderId: string, correlationId: string, audit: Record<string, unknown>) {
+/**
+ * Where an order goes once its stock is held: REVIEW when risk control flagged it, else PENDING_PAYMENT.
+ * `expected`: the order as its placement wrote it, moved without a lock unless it changed since.
+ */
+export async function stockHeld(tx: EntityManager, orderId: string, correlationId: string, audit: Record<string, unknown>, expected?: OrderRow) {
+  if (expected) return moveOrder(tx, orderId, expected.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, expected });
   const locked = await lockOrder(tx, orderId);
   if (!locked) throw new Error(`order ${orderId} does not exist`);
   return moveOrder(tx, orderId, locked.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, locked });
