@@ -272,13 +272,17 @@ function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, m
     ['database work per placed order', undefined],
     ['SQL statements / order', `${database.statements.toFixed(1)}  (every process's db_statements_total, less the idle background)`],
     ['transactions / order', `${database.transactions.toFixed(2)}  (PostgreSQL's own count: ${database.server.toFixed(2)})`],
+    ['round trips / order', `${database.roundTrips.toFixed(1)}  (every text sent, BEGIN and COMMIT included)`],
     [
       'idle background / s',
       `${database.background.statements.toFixed(1)} statements, ${database.background.transactions.toFixed(1)} transactions (server ${database.background.server.toFixed(1)})`,
     ],
     ...[...database.per]
       .filter(([, v]) => v.statements > 0)
-      .map(([name, v]) => [`  ${name}`, `${v.statements.toFixed(1)} statements, ${v.transactions.toFixed(2)} transactions`]),
+      .map(([name, v]) => [
+        `  ${name}`,
+        `${v.statements.toFixed(1)} statements, ${v.transactions.toFixed(2)} transactions, ${v.roundTrips.toFixed(1)} round trips`,
+      ]),
     ['CPU per placed order (ms; Node processes, less the idle background)', undefined],
     ...cpu.map(([name, perOrder]) => [`  ${name}`, perOrder.toFixed(2)]),
     ['  total', `${cpu.reduce((n, [, v]) => n + v, 0).toFixed(2)} (PostgreSQL, Redis and RabbitMQ not counted)`],

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbStatements, dbTransactions, newId, openDatabase } from '@shop/kit';
+import { dbRoundTrips, dbStatements, dbTransactions, newId, openDatabase } from '@shop/kit';
 import { loadDemoStock } from './domain/demo.js';
 import { planLine } from './domain/allocation.js';
 import { confirm, expiredHolds, release, reserve } from './domain/reservations.js';
@@ -117,7 +117,7 @@ describe('reservations', () => {
     const cold = await skuWithStock({ [a]: 4, [b]: 2 });
     const orderId = newId('ord');
     const value = async (counter: typeof dbStatements) => (await counter.get()).values[0]?.value ?? 0;
-    const [statements, transactions] = [await value(dbStatements), await value(dbTransactions)];
+    const [statements, transactions, roundTrips] = [await value(dbStatements), await value(dbTransactions), await value(dbRoundTrips)];
     const outcome = await reserve(orm.em.fork(), {
       orderId,
       lines: [
@@ -126,6 +126,8 @@ describe('reservations', () => {
       ],
       expireAt: inAnHour(),
     });
+    // The statement is its own transaction: no BEGIN or COMMIT round trips around it.
+    expect((await value(dbRoundTrips)) - roundTrips).toBe(1);
     expect((await value(dbStatements)) - statements).toBe(1);
     expect((await value(dbTransactions)) - transactions).toBe(1);
     expect(outcome).toEqual({

@@ -19,6 +19,12 @@ export const dbTransactions = new Counter({
   registers: [registry],
 });
 
+export const dbRoundTrips = new Counter({
+  name: 'db_round_trips_total',
+  help: 'Texts sent to the database on pooled connections, transaction control included: each is a round trip',
+  registers: [registry],
+});
+
 const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
 const END = /^\s*(commit|end|rollback)\b(?!\s+to\b)/i;
 const CONTROL = /^\s*(savepoint|release|rollback\s+to)\b/i;
@@ -50,6 +56,7 @@ export function countStatements(pool: ConnectEmitter): void {
     client.query = (...args: unknown[]) => {
       const first = args[0];
       const text = typeof first === 'string' ? first : typeof (first as { text?: unknown })?.text === 'string' ? (first as { text: string }).text : '';
+      dbRoundTrips.inc();
       switch (classifyStatement(text)) {
         case 'begin':
           inTransaction = true;

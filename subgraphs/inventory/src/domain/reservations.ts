@@ -207,21 +207,23 @@ function decided(row: { fresh: string | null; held: Allocation[] }, lines: numbe
 
 /**
  * A normal order's reservation in one statement, for the common case where one warehouse can serve
- * each line whole (the one with the most available, as planLine prefers): it claims the order's
- * header, locks the wanted SKUs' stock rows in (sku, warehouse) byte order, takes each line from its
- * warehouse with the conditional `available >= qty`, and records the holds (only rows that can
- * serve their line whole are locked). A hot row stays locked from this statement to the COMMIT
- * that follows it, not across a round trip per line as line-by-line planning needs.
+ * each line whole (the one with the most available, as planLine prefers): it locks the wanted SKUs'
+ * stock rows in (sku, warehouse) byte order, claims the order's header only when every line found
+ * its warehouse, takes each line there with the conditional `available >= qty` (only once the
+ * header is claimed: a repeat takes nothing), and records the holds. Only rows that can serve their
+ * line whole are locked. The statement is its own transaction (no BEGIN and COMMIT round trips): it
+ * writes all of the order or nothing, and a hot row stays locked only while it runs. Should a claimed
+ * header ever get fewer holds than lines, its last column divides by zero and the statement undoes
+ * itself.
  * Answers null when the header already existed (a repeat: nothing was taken), the allocations when
  * every line was taken, and throws Incomplete when a line needs several warehouses or more than
- * there is: the caller rolls the statement's effects back and plans line by line (takeLine).
+ * there is (nothing was written): the caller plans line by line (takeLine).
  * A bucketed (flash-sale) SKU is left out (it has rows with bucket > 0): its line is Incomplete and
  * goes line by line, where one bucket is taken (buckets.ts), so no statement locks all its buckets.
  * Its SQL is built once (kit prepared.ts): the lines are arrays bound as three parameters.
  */
 const reserveWholeStatement = prepared((q: Kysely<Db>, p: { orderId: string; expireAt: Date; ids: string[]; skuIds: string[]; qtys: number[] }) =>
   q
-    .with('header', (q) => claimHeader(q, p).returning('order_id'))
     .with('want', (q) =>
       q.selectNoFrom((eb) => [
         eb.fn<string>('unnest', [sql`${p.ids}::text[]`]).as('id'),
@@ -234,7 +236,6 @@ const reserveWholeStatement = prepared((q: Kysely<Db>, p: { orderId: string; exp
         .selectFrom('stock')
         .innerJoin('want', 'want.sku_id', 'stock.sku_id')
         .select(['want.id', 'stock.sku_id', 'stock.warehouse_id', 'stock.available', 'want.qty'])
-        .where((eb) => eb.exists(eb.selectFrom('header').select('order_id')))
         // Only rows that could serve their line whole are locked: a sold-out SKU locks nothing here.
         .whereRef('stock.available', '>=', 'want.qty')
         .where('stock.bucket', '=', 0)
@@ -253,10 +254,22 @@ const reserveWholeStatement = prepared((q: Kysely<Db>, p: { orderId: string; exp
         .orderBy('locked.available', 'desc')
         .orderBy('locked.warehouse_id', (ob) => ob.collate('C')),
     )
+    .with('header', (q) =>
+      q
+        .insertInto('reservation_order')
+        .columns(['order_id', 'state', 'expire_at'])
+        .expression(
+          q
+            .selectNoFrom((e) => [e.val(p.orderId).as('order_id'), e.val('HOLD').as('state'), e.val(p.expireAt).as('expire_at')])
+            .where(sql<boolean>`(select count(*) from "pick") = cardinality(${p.skuIds}::text[])`),
+        )
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .returning('order_id'),
+    )
     .with('taken', (q) =>
       q
         .updateTable('stock')
-        .from('pick')
+        .from(['pick', 'header'])
         .set((eb) => ({
           available: eb('stock.available', '-', eb.ref('pick.qty')),
           reserved: eb('stock.reserved', '+', eb.ref('pick.qty')),
@@ -279,18 +292,36 @@ const reserveWholeStatement = prepared((q: Kysely<Db>, p: { orderId: string; exp
         )
         .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
     )
-    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>)),
+    .selectNoFrom((eb) => [
+      ...outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>),
+      sql<string>`(select count(*) from "pick")`.as('picked'),
+      sql<number>`1 / (case when exists (select from "header") and (select count(*) from "held") <> cardinality(${p.skuIds}::text[]) then 0 else 1 end)`.as(
+        'whole',
+      ),
+    ]),
 );
 
-async function reserveWhole(tx: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
-  const { rows } = await reserveWholeStatement(db(tx), {
+/** PostgreSQL's division_by_zero: reserveWholeStatement's guard undid a claimed header with fewer holds than lines. */
+const UNDONE = '22012';
+
+/** Outside a transaction: the statement is one. */
+async function reserveWhole(em: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
+  const skuIds = lines.map((l) => l.skuId);
+  const { rows } = await reserveWholeStatement(db(em), {
     orderId: input.orderId,
     expireAt: input.expireAt,
     ids: lines.map(() => newId('rsv')),
-    skuIds: lines.map((l) => l.skuId),
+    skuIds,
     qtys: lines.map((l) => l.qty),
+  }).catch((error: unknown) => {
+    if ((error as { code?: string }).code !== UNDONE) throw error;
+    logger.warn({ orderId: input.orderId }, 'one-statement reservation undid a partial take; planning line by line');
+    throw new Incomplete();
   });
-  const held = decided(rows[0]!, lines.length);
+  const row = rows[0]!;
+  // Not claimed: a repeat when every line found its warehouse (the header existed), else not whole.
+  if (Number(row.fresh) === 0 && Number(row.picked) !== lines.length) throw new Incomplete();
+  const held = decided(row, lines.length);
   return held && [...held].sort((a, b) => (a.skuId < b.skuId ? -1 : a.skuId > b.skuId ? 1 : 0));
 }
 
@@ -370,13 +401,15 @@ export async function reserve(em: EntityManager, input: ReserveInput, options: {
   let shortages: Shortage[];
   // First in one statement (reserveWhole); when a line does not fit one warehouse, line by line.
   // The one statement that fits the order, if any: a flash order of several lines has none.
+  // reserveWhole is a transaction of its own; reserveFromOneBucket may take from an empty bucket's
+  // neighbour only on the line-by-line path, so its statement runs in a transaction that Incomplete rolls back.
   const oneStatement = !options.bucketed
-    ? (tx: EntityManager) => reserveWhole(tx, input, lines)
+    ? () => reserveWhole(em, input, lines)
     : lines.length === 1
-      ? (tx: EntityManager) => reserveFromOneBucket(tx, input, lines[0]!)
+      ? () => em.transactional((tx) => reserveFromOneBucket(tx, input, lines[0]!))
       : undefined;
   const whole = oneStatement
-    ? await withRetry('reserve', () => em.transactional(oneStatement)).catch((error: unknown) => {
+    ? await withRetry('reserve', oneStatement).catch((error: unknown) => {
         if (error instanceof Incomplete) return 'incomplete' as const;
         throw error;
       })
