@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EVENT_VERSION, type EventEnvelope, type EventPayload, type EventType } from '@shop/schema';
 import { newId } from '../ids.js';
 import { traceContextHeaders } from '../tracing.js';
-import { kysely, sql, type KyselyDb } from '../persistence/kysely.js';
+import type { DeleteQueryBuilder, DeleteResult } from 'kysely';
+import { kysely, sql, type KyselyDb, type QueryCreator } from '../persistence/kysely.js';
 import type { messagingEntities } from '../persistence/messaging-entities.js';
 
 /** The outbox and inbox tables as Kysely sees them. */
@@ -74,6 +75,15 @@ export async function withdrawEvent(tx: EntityManager, eventId: string): Promise
   const deleted = await kysely<MessagingDb>(tx).deleteFrom('outbox').where('event_id', '=', eventId).where('published_at', 'is', null).executeTakeFirst();
   return deleted.numDeletedRows === 1n;
 }
+
+/**
+ * withdrawEvent as a write for another statement (a status move's: kit apply.ts `alongside`), where it
+ * saves a round trip; what it answers is not read, and running it twice deletes nothing more.
+ */
+export const withdrawal =
+  (eventId: string) =>
+  (db: QueryCreator<MessagingDb>): DeleteQueryBuilder<MessagingDb, 'outbox', DeleteResult> =>
+    db.deleteFrom('outbox').where('event_id', '=', eventId).where('published_at', 'is', null);
 
 /** Publishes a deferred event now (its synchronous alternative failed): the relay takes it at its next pass. */
 export async function releaseEvent(em: EntityManager, eventId: string): Promise<void> {

@@ -7,7 +7,7 @@ import { registry } from '../metrics.js';
 import { Migration20261124000000_messaging } from '../messaging/migration.js';
 import type { MessagingDb } from '../messaging/outbox.js';
 import { messagingEntities } from '../persistence/messaging-entities.js';
-import { kysely, type KyselyDb } from '../persistence/kysely.js';
+import { kysely, type Kysely, type KyselyDb } from '../persistence/kysely.js';
 import { applyTransition, lockRow, type StoredMachine } from './apply.js';
 import { defineMachine } from './machine.js';
 
@@ -208,5 +208,34 @@ describe('applyTransition with the row the caller expects (not locked)', () => {
     const expected = await read(id);
     await expect(moveExpecting(id, 'CLOSED', expected)).rejects.toThrow(/it takes the key/);
     expect(await trail(id)).toEqual([]);
+  });
+});
+
+describe('applyTransition with a write alongside', () => {
+  const statements = async () => (await registry.getSingleMetric('db_statements_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+  /** Notes another door (two updates of one row in one statement would not both take effect). */
+  const note = (id: string) => (db: Kysely<any>) => db.updateTable('door').set({ note: 'alongside' }).where('id', '=', id);
+
+  it.each([
+    ['one statement, from the row expected', storedDoorInOne, true, 1],
+    ['one statement after the lock', storedDoorInOne, false, 2],
+    ['a statement of its own, for a machine writing its audit', storedDoor, false, 5],
+  ] as const)('runs the write with the move: %s', async (_, stored, expecting, sent) => {
+    const [id, other] = [await newDoor('OPEN'), await newDoor('OPEN')];
+    const expected = expecting ? await kysely<Db>(orm.em.fork()).selectFrom('door').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
+    const before = await statements();
+    await orm.em.fork().transactional((tx) => applyTransition(tx, stored, { id, to: 'CLOSED', expected, facts: { key: false }, alongside: note(other) }));
+    expect((await statements()) - before).toBe(sent);
+    expect((await kysely<Db>(orm.em.fork()).selectFrom('door').select('state').where('id', '=', id).executeTakeFirst())?.state).toBe('CLOSED');
+    expect((await kysely<Db>(orm.em.fork()).selectFrom('door').select('note').where('id', '=', other).executeTakeFirst())?.note).toBe('alongside');
+  });
+
+  it('runs it also when the row is not in onlyFrom', async () => {
+    const [id, other] = [await newDoor('CLOSED'), await newDoor('OPEN')];
+    const result = await orm.em
+      .fork()
+      .transactional((tx) => applyTransition(tx, storedDoorInOne, { id, to: 'CLOSED', onlyFrom: ['OPEN'], facts: { key: false }, alongside: note(other) }));
+    expect(result.changed).toBe(false);
+    expect((await kysely<Db>(orm.em.fork()).selectFrom('door').select('note').where('id', '=', other).executeTakeFirst())?.note).toBe('alongside');
   });
 });

@@ -1,5 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isOperationNodeSource, type ExpressionBuilder, type Kysely, type QueryCreator, type RawBuilder, type Selectable, type UpdateObject } from 'kysely';
+import {
+  isOperationNodeSource,
+  type Compilable,
+  type ExpressionBuilder,
+  type Kysely,
+  type QueryCreator,
+  type RawBuilder,
+  type Selectable,
+  type UpdateObject,
+} from 'kysely';
 import { emit, outboxRow, type AnyEmitOptions } from '../messaging/outbox.js';
 import { kysely } from '../persistence/kysely.js';
 import type { Machine } from './machine.js';
@@ -55,6 +64,14 @@ export interface TransitionRequest<Db, T extends keyof Db & string, S extends st
    * move is decided as usual, on the row locked.
    */
   expected?: Selectable<Db[T]>;
+  /**
+   * A write that goes into the move's one statement (a machine with `auditRow`), saving its round
+   * trip: withdrawing a deferred event, say (never of the moved row: two updates of one row in one
+   * statement do not both take effect). It must be idempotent: when the expected row has changed,
+   * it runs again with the move decided under the lock. It runs as a statement of its own for other
+   * machines, and when the row is not in `onlyFrom` (no move, the write still happens).
+   */
+  alongside?: (db: QueryCreator<any>) => Compilable<unknown>;
   /** Other columns this move sets (a cancel reason, a tracking number, ...). */
   set?: UpdateObject<Db, T>;
 }
@@ -115,7 +132,10 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   if (!before) throw new Error(`${stored.machine.name} ${id} does not exist`);
   const current = before as Record<string, unknown>;
   const from = current[stored.status] as S;
-  if (request.onlyFrom && !request.onlyFrom.includes(from)) return { changed: false, row: before };
+  if (request.onlyFrom && !request.onlyFrom.includes(from)) {
+    if (request.alongside) await untyped(tx).executeQuery(request.alongside(untyped(tx)));
+    return { changed: false, row: before };
+  }
   stored.machine.check(from, to, facts, `${stored.machine.name} ${id}`);
 
   if (oneStatement) {
@@ -125,6 +145,7 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
     return { changed: true, row: after };
   }
 
+  if (request.alongside) await untyped(tx).executeQuery(request.alongside(untyped(tx)));
   const move = moved(stored, request, before, from, await guardedUpdate(stored, request, before)(untyped(tx)).executeTakeFirst());
   if (!stored.audit) throw new Error(`${stored.machine.name} has neither audit nor auditRow`);
   await stored.audit(tx, move, facts);
@@ -197,7 +218,8 @@ async function moveInOneStatement<Db, T extends keyof Db & string, S extends str
   const audit = stored.auditRow!(move, request.facts);
   const event = stored.event?.(move, request.facts);
   const outbox = event && outboxRow(event);
-  const writes: QueryCreator<any> = untyped(tx)
+  const first: QueryCreator<any> = request.alongside ? untyped(tx).with('alongside', (db) => request.alongside!(db) as never) : untyped(tx);
+  const writes: QueryCreator<any> = first
     .with('moved', guardedUpdate(stored, request, before))
     .with('audit', (db) => insertFor(db, audit.table, audit.values, 'moved'));
   const all = outbox ? writes.with('event', (db) => insertFor(db, 'outbox', outbox.row, 'moved')) : writes;

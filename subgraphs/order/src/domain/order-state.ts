@@ -1,6 +1,17 @@
 import type { CancelReason, OrderStatus } from '@shop/schema';
 import { OrderStatus as ORDER_STATUSES } from '@shop/schema';
-import { DomainError, ErrorCode, applyTransition, defineMachine, lockRow, type EntityManager, type Selectable, type StoredMachine, dbNow } from '@shop/kit';
+import {
+  DomainError,
+  ErrorCode,
+  applyTransition,
+  defineMachine,
+  lockRow,
+  type EntityManager,
+  type Selectable,
+  type StoredMachine,
+  type TransitionRequest,
+  dbNow,
+} from '@shop/kit';
 import type { Db } from '../persistence.js';
 import { orderEventRow } from './order-events.js';
 
@@ -87,6 +98,8 @@ export interface TransitionOptions extends Omit<OrderMoveFacts, 'reason'> {
   locked?: OrderRow;
   /** The order as its placement wrote it, not locked: the move is tried against it without the lock (kit apply.ts). */
   expected?: OrderRow;
+  /** A write that goes into the move's statement (kit apply.ts): idempotent, it may run twice. */
+  alongside?: TransitionRequest<Db, 'orders', OrderStatus, OrderMoveFacts>['alongside'];
 }
 
 /** Locks an order's row for a move in this transaction; undefined when there is none. */
@@ -107,13 +120,14 @@ export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(
  */
 export async function moveOrder(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
   const reason = options.reason ?? null;
-  const { locked, expected, ...facts } = options;
+  const { locked, expected, alongside, ...facts } = options;
   const { changed, row } = await applyTransition(tx, storedOrder, {
     id: orderId,
     to,
     onlyFrom: options.onlyFrom,
     locked,
     expected,
+    alongside,
     facts: { ...facts, reason },
     set: { cancel_reason: reason },
   });

@@ -10,7 +10,7 @@ import {
   newId,
   advisoryXactLock,
   releaseEvent,
-  withdrawEvent,
+  withdrawal,
   type EntityManager,
   type GroupCommit,
   type Identity,
@@ -343,10 +343,11 @@ async function reserveNow(
   }
   noteReservation(answer.state === 'HOLD' ? { held: lines } : { shortages: answer.shortages });
   return answersOf(em).run(async (tx) => {
-    await withdrawEvent(tx, createdEventId);
-    // The order as the placement wrote it: each move is one statement without a lock, unless the order changed since.
-    if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations }, written)).order;
+    // One statement: the move from the order as the placement wrote it (no lock, unless the order
+    // changed since), and the withdrawal of the held-back order.created beside it.
+    const options = { expected: written, alongside: withdrawal(createdEventId) };
+    if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations }, options)).order;
     const audit = { shortages: answer.shortages };
-    return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit, expected: written })).order;
+    return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit, ...options })).order;
   });
 }

@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode, badInput, sql, type EntityManager, type Identity } from '@shop/kit';
 import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
-import { lockOrder, moveOrder, type OrderRow } from './order-state.js';
+import { lockOrder, moveOrder, type OrderRow, type TransitionOptions } from './order-state.js';
 import { findOrder } from './orders.js';
 import { paymentTtlSeconds } from './quote.js';
 
@@ -14,13 +14,22 @@ import { paymentTtlSeconds } from './quote.js';
 
 /**
  * Where an order goes once its stock is held: REVIEW when risk control flagged it, else PENDING_PAYMENT.
- * `expected`: the order as its placement wrote it, moved without a lock unless it changed since.
+ * `expected`: the order as its placement wrote it, moved without a lock unless it changed since;
+ * `alongside`: a write for the move's statement (moveOrder).
  */
-export async function stockHeld(tx: EntityManager, orderId: string, correlationId: string, audit: Record<string, unknown>, expected?: OrderRow) {
-  if (expected) return moveOrder(tx, orderId, expected.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, expected });
+export async function stockHeld(
+  tx: EntityManager,
+  orderId: string,
+  correlationId: string,
+  audit: Record<string, unknown>,
+  options: Pick<TransitionOptions, 'expected' | 'alongside'> = {},
+) {
+  const { expected, alongside } = options;
+  if (expected)
+    return moveOrder(tx, orderId, expected.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, expected, alongside });
   const locked = await lockOrder(tx, orderId);
   if (!locked) throw new Error(`order ${orderId} does not exist`);
-  return moveOrder(tx, orderId, locked.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, locked });
+  return moveOrder(tx, orderId, locked.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, locked, alongside });
 }
 
 /** Orders waiting in REVIEW, oldest first (ids are time-ordered), after the cursor's id. */
