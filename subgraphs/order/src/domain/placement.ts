@@ -98,7 +98,6 @@ export async function placeOrder(
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
   const rates = await shippingRates(em); // likewise
   const countsUserOrders = rules.some((r) => r.enabled && r.kind === 'ORDERS_PER_USER');
-  let created: boolean;
   let createdEvent: { eventId: string } | undefined;
   let current = undefined as Quote | undefined; // set in the transaction
   let written: OrderRow | undefined; // the order as its transaction wrote it
@@ -107,16 +106,11 @@ export async function placeOrder(
     // share one (group commit), so a sale pays one BEGIN and COMMIT for many orders (flashPlacementsOf).
     const transaction = <T>(work: (tx: EntityManager) => Promise<T>): Promise<T> =>
       preview.flashSale ? flashPlacementsOf(em).run(work) : em.transactional(work);
-    created = await transaction(async (tx) => {
-      const claimed = await db(tx)
-        .insertInto('order_request')
-        .values({ user_id: userId, client_req_id: input.clientReqId, order_id: orderId, preview_id: previewId })
-        .onConflict((oc) => oc.doNothing())
-        .executeTakeFirst();
-      if (claimed.numInsertedOrUpdatedRows === 0n) return false; // another request with this key won; answer with its order
+    await transaction(async (tx) => {
       // Re-price with today's prices (the price copy, read in this transaction), coupon rules and
-      // shipping rates (seed §17 example 7): anything changed since the preview refuses the order,
-      // and the claim above rolls back with it.
+      // shipping rates (seed §17 example 7): anything changed since the preview refuses the order.
+      // The request key is claimed by the statement that writes the order (below): a key another
+      // request holds fails it, and the order of that request is the answer (placedBefore).
       const now = await quote(tx, userId, preview.lines, preview.couponCode, preview.country, correlationId, { rates }).catch((error: unknown) => {
         if (error instanceof DomainError)
           throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
@@ -161,9 +155,10 @@ export async function placeOrder(
         },
       });
       createdEvent = created.envelope;
-      // The order, its items, its first audit row and its event in one statement that answers the
-      // order's row (the items' foreign key is checked at the statement's end, when the order row is there).
+      // The request key, the order, its items, its first audit row and its event in one statement that
+      // answers the order's row (the foreign keys are checked at the statement's end and the commit).
       written = await db(tx)
+        .with('r', (q) => q.insertInto('order_request').values({ user_id: userId, client_req_id: input.clientReqId, order_id: orderId, preview_id: previewId }))
         .with('o', (q) =>
           q
             .insertInto('orders')
@@ -214,21 +209,24 @@ export async function placeOrder(
         .executeTakeFirstOrThrow();
       if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
       if (now.couponCode) await useCoupon(tx, now.couponCode, userId, orderId);
-      return true;
     });
   } catch (error) {
+    // The key was taken (a retry, or a concurrent twin): answer with that request's order. A retry
+    // refused before it reached the claim (prices or risk facts changed since) answers the same way.
+    const refusedBeforeClaim = error instanceof RiskRefusal || (error instanceof DomainError && error.extensions.code === ErrorCode.PREVIEW_EXPIRED);
+    if (keyTaken(error) || refusedBeforeClaim) {
+      const earlier = await findRequest(em, userId, input.clientReqId);
+      if (earlier) {
+        await unclaim?.();
+        return replay(em, earlier, previewId);
+      }
+      if (keyTaken(error)) throw new Error('order_request conflict without a committed winner');
+    }
     await unclaim?.();
     if (!(error instanceof RiskRefusal)) throw error;
     await em.transactional((tx) => recordRiskDecision(tx, error.risk));
     throw riskRejected();
   }
-  if (!created) {
-    await unclaim?.();
-    const winner = await findRequest(em, userId, input.clientReqId);
-    if (!winner) throw new Error('order_request conflict without a committed winner');
-    return replay(em, winner, previewId);
-  }
-
   const placed = current!;
   // A flash order answers as written (the statement returned its row): no read after the commit, which
   // would wait for a pooled connection again behind every other click's placement.
@@ -239,6 +237,10 @@ export async function placeOrder(
   if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
   return { order, replayed: false };
 }
+
+/** Whether a placement failed on its request key: another request of the user with this clientReqId holds it. */
+const keyTaken = (error: unknown): boolean =>
+  (error as { code?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'order_request_pkey';
 
 function findRequest(em: EntityManager, userId: string, clientReqId: string) {
   return db(em)
