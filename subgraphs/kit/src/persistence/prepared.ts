@@ -1,16 +1,17 @@
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 
 /**
- * A statement built and compiled once, then run with new parameters: for the few statements every
- * order sends (a reservation, a placement, a status move), whose Kysely building and compiling cost
- * the order and inventory subgraphs 10–25% of their CPU in `npm run bench:orders` profiles, for SQL
- * text that is the same every time. The SQL is not a server-side prepared statement (those break
+ * A statement built and compiled once, then run with new parameters: for the statements every order
+ * sends (today inventory's reservations), whose Kysely building and compiling cost the order and
+ * inventory subgraphs 10–25% of their CPU in `npm run bench:orders` profiles, for SQL text that is
+ * the same every time. The SQL is not a server-side prepared statement (those break
  * when a migration changes a table's columns, and behind PgBouncer): only the client's work is saved.
  *
  * `build` receives the parameters as placeholders and must pass each one to Kysely as a value (a
  * column value, `eb.val(p.x)`, a `sql` template's `${p.x}`); the first build checks that every
  * placeholder it read reached the statement's parameters. A placeholder used in JavaScript (in a
- * string, arithmetic, JSON.stringify, `p.lines.map(...)`) throws at once. What changes the
+ * string, arithmetic, JSON.stringify) throws at once, and one read but never bound (`p.lines.length`)
+ * throws when the build ends. What changes the
  * statement's text (how many rows a VALUES list has, an optional column) is its shape: `shapeOf`
  * answers it from the parameters, `build` receives it, and each shape is built once.
  */
