@@ -304,7 +304,7 @@ const reserveWholeStatement = prepared((q: Kysely<Db>, p: { orderId: string; exp
 /** PostgreSQL's division_by_zero: reserveWholeStatement's guard undid a claimed header with fewer holds than lines. */
 const UNDONE = '22012';
 
-/** Outside a transaction: the statement is one. */
+/** Outside a transaction the statement is one; inside a caller's, pass a savepoint's (reserve does). */
 async function reserveWhole(em: EntityManager, input: ReserveInput, lines: readonly ReserveLine[]): Promise<Allocation[] | null> {
   const skuIds = lines.map((l) => l.skuId);
   const { rows } = await reserveWholeStatement(db(em), {
@@ -401,10 +401,14 @@ export async function reserve(em: EntityManager, input: ReserveInput, options: {
   let shortages: Shortage[];
   // First in one statement (reserveWhole); when a line does not fit one warehouse, line by line.
   // The one statement that fits the order, if any: a flash order of several lines has none.
-  // reserveWhole is a transaction of its own; reserveFromOneBucket may take from an empty bucket's
-  // neighbour only on the line-by-line path, so its statement runs in a transaction that Incomplete rolls back.
+  // reserveWhole is a transaction of its own, or a savepoint inside a caller's (an event handler's), so a
+  // deadlock retry or its guard's error leaves the caller's transaction usable; reserveFromOneBucket may
+  // take from an empty bucket's neighbour only on the line-by-line path, so its statement runs in a
+  // transaction that Incomplete rolls back.
   const oneStatement = !options.bucketed
-    ? () => reserveWhole(em, input, lines)
+    ? em.getTransactionContext()
+      ? () => em.transactional((tx) => reserveWhole(tx, input, lines))
+      : () => reserveWhole(em, input, lines)
     : lines.length === 1
       ? () => em.transactional((tx) => reserveFromOneBucket(tx, input, lines[0]!))
       : undefined;

@@ -16,7 +16,7 @@ export interface EmitOptions<T extends EventType> {
   payload: EventPayload<T>;
   /**
    * Hold the event back this long (the relay publishes it only then): a fallback that the caller
-   * withdraws (withdrawEvent) when a synchronous path made it unnecessary, or releases at once
+   * withdraws (withdrawal) when a synchronous path made it unnecessary, or releases at once
    * (releaseEvent) when that path failed. Lost with nothing else: a crash before either still publishes it.
    */
   deferMs?: number;
@@ -65,20 +65,11 @@ export function outboxRow<T extends EventType>(options: EmitOptions<T>) {
 }
 
 /**
- * Removes a deferred event that is not published yet, in the caller's transaction: the state change
- * it would have brought about is made in the same transaction. Answers false when the relay got to
- * it first (it is published, or being published: the delete waits for the relay's lock and then
- * finds it sent), and the consumers then take it as they take any repeat.
- */
-export async function withdrawEvent(tx: EntityManager, eventId: string): Promise<boolean> {
-  if (!tx.getTransactionContext()) throw new Error('withdrawEvent() must run inside a transaction: the event is withdrawn with the state change');
-  const deleted = await kysely<MessagingDb>(tx).deleteFrom('outbox').where('event_id', '=', eventId).where('published_at', 'is', null).executeTakeFirst();
-  return deleted.numDeletedRows === 1n;
-}
-
-/**
- * withdrawEvent as a write for another statement (a status move's: kit apply.ts `alongside`), where it
- * saves a round trip; what it answers is not read, and running it twice deletes nothing more.
+ * Removes a deferred event that is not published yet, as a write for the statement that makes the
+ * state change it would have brought about (a status move's: kit apply.ts `alongside`). When the
+ * relay got to it first (it is published, or being published: the delete waits for the relay's lock
+ * and then finds it sent), it deletes nothing, and the consumers take the event as they take any
+ * repeat; running it twice deletes nothing more.
  */
 export const withdrawal =
   (eventId: string) =>

@@ -133,7 +133,7 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   const current = before as Record<string, unknown>;
   const from = current[stored.status] as S;
   if (request.onlyFrom && !request.onlyFrom.includes(from)) {
-    if (request.alongside) await untyped(tx).executeQuery(request.alongside(untyped(tx)));
+    await writeAlongside(tx, request);
     return { changed: false, row: before };
   }
   stored.machine.check(from, to, facts, `${stored.machine.name} ${id}`);
@@ -145,7 +145,7 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
     return { changed: true, row: after };
   }
 
-  if (request.alongside) await untyped(tx).executeQuery(request.alongside(untyped(tx)));
+  await writeAlongside(tx, request);
   const move = moved(stored, request, before, from, await guardedUpdate(stored, request, before)(untyped(tx)).executeTakeFirst());
   if (!stored.audit) throw new Error(`${stored.machine.name} has neither audit nor auditRow`);
   await stored.audit(tx, move, facts);
@@ -153,6 +153,14 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   const event = stored.event?.(move, facts);
   if (event) await emit(tx, event);
   return { changed: true, row: move.after };
+}
+
+/** The request's `alongside` write as a statement of its own (when it cannot go into the move's). */
+async function writeAlongside<Db, T extends keyof Db & string, S extends string, Facts>(
+  tx: EntityManager,
+  request: TransitionRequest<Db, T, S, Facts>,
+): Promise<void> {
+  if (request.alongside) await untyped(tx).executeQuery(request.alongside(untyped(tx)));
 }
 
 /** Whether the machine allows the move from `from` (a refusal is left to the locked path, which reports it on the row as it is). */

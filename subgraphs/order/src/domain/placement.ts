@@ -110,7 +110,7 @@ export async function placeOrder(
       // Re-price with today's prices (the price copy, read in this transaction), coupon rules and
       // shipping rates (seed §17 example 7): anything changed since the preview refuses the order.
       // The request key is claimed by the statement that writes the order (below): a key another
-      // request holds fails it, and the order of that request is the answer (placedBefore).
+      // request holds fails it, and the order of that request is the answer (keyTaken, below).
       const now = await quote(tx, userId, preview.lines, preview.couponCode, preview.country, correlationId, { rates }).catch((error: unknown) => {
         if (error instanceof DomainError)
           throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);

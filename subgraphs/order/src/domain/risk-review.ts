@@ -25,11 +25,11 @@ export async function stockHeld(
   options: Pick<TransitionOptions, 'expected' | 'alongside'> = {},
 ) {
   const { expected, alongside } = options;
-  if (expected)
-    return moveOrder(tx, orderId, expected.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, expected, alongside });
-  const locked = await lockOrder(tx, orderId);
-  if (!locked) throw new Error(`order ${orderId} does not exist`);
-  return moveOrder(tx, orderId, locked.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, locked, alongside });
+  // risk_review is written with the order and never changes: the expected row tells it as a locked one would.
+  const locked = expected ? undefined : await lockOrder(tx, orderId);
+  const order = expected ?? locked;
+  if (!order) throw new Error(`order ${orderId} does not exist`);
+  return moveOrder(tx, orderId, order.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, locked, expected, alongside });
 }
 
 /** Orders waiting in REVIEW, oldest first (ids are time-ordered), after the cursor's id. */
