@@ -117,6 +117,8 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
   const r = {
     refused: new Latencies(),
     admitted: new Latencies(),
+    admittedPreview: new Latencies(),
+    admittedPlace: new Latencies(),
     preview: new Latencies(),
     outcomes: new Tally(),
     errors: new Tally(),
@@ -125,6 +127,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
     placed: 0,
     retries: 0,
     soldOutMs: undefined,
+    firstRefusalSentMs: undefined,
     wallMs: 0,
   };
   let next = 0;
@@ -161,11 +164,13 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
     if (preview.errors) {
       r.refused.add(performance.now() - started);
       r.refusedAt.push(performance.now() - began);
+      r.firstRefusalSentMs = Math.min(r.firstRefusalSentMs ?? Infinity, started - began);
       const reason = preview.errors[0]?.extensions?.reason;
       r.outcomes.add(`${preview.code}${reason ? `/${reason}` : ''}`);
       return;
     }
     r.admittedAt.push(performance.now() - began);
+    r.admittedPreview.add(preview.ms);
     const place = await call(
       JSON.stringify({ query: PLACE, variables: { input: { previewId: preview.data.previewOrder.previewId, clientReqId: `flash-${i}` } } }),
       tokens[i],
@@ -175,6 +180,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
       return;
     }
     r.admitted.add(performance.now() - started);
+    r.admittedPlace.add(place.ms);
     if (place.errors) {
       const reason = place.errors[0]?.extensions?.reason;
       r.outcomes.add(`admitted, then ${place.code}${reason ? `/${reason}` : ''}`);
@@ -292,6 +298,13 @@ function figures(run, options) {
   return { decided, held, oversold, orderRows, unsettled, withoutUnit, refused, admitted, perS, rowsPerRefused, goals };
 }
 
+/** An admitted click's two calls, each on its own: where its time went. */
+function admittedSplit(clicks) {
+  const preview = clicks.admittedPreview.summary();
+  const place = clicks.admittedPlace.summary();
+  return `${ms(preview.p50)} / ${ms(preview.p95)}, ${ms(place.p50)} / ${ms(place.p95)}`;
+}
+
 function printRun(run, f, options) {
   const { clicks } = run;
   const settings = flashSaleSettings();
@@ -304,6 +317,11 @@ function printRun(run, f, options) {
     ['refusals / s (first to last refusal)', refusalRate(clicks.refusedAt)],
     ['refused p50 / p95 / p99', `${ms(f.refused.p50)} / ${ms(f.refused.p95)} / ${ms(f.refused.p99)}  (${f.refused.count})`],
     ['admitted p50 / p95 / p99 (preview + place)', `${ms(f.admitted.p50)} / ${ms(f.admitted.p95)} / ${ms(f.admitted.p99)}  (${f.admitted.count})`],
+    ['  of which: preview p50 / p95, place p50 / p95', admittedSplit(clicks)],
+    [
+      'first refusal sent (the pool busy with admitted clicks until then)',
+      clicks.firstRefusalSentMs === undefined ? 'none' : `${(clicks.firstRefusalSentMs / 1000).toFixed(2)} s`,
+    ],
     [
       'admissions in the busiest second',
       `${peakPerSecond(clicks.admittedAt)} (the cluster's bound: burst ${settings.burst} + rate ${settings.rate}/s, units ${options.units})`,

@@ -27,16 +27,35 @@ export interface FlashSaleEdge {
 type Shape = { previewOnly: false } | { previewOnly: true; variable: string };
 const SHAPES_KEPT = 500;
 
+/**
+ * How long the edge remembers that a SKU is not a flash-sale SKU (the admission answered UNKNOWN), so
+ * that a normal single-line preview does not pay a Redis round trip each time. A SKU registered in that
+ * window is decided by the order subgraph, whose preview admits anyway, until the memo ends.
+ */
+export const NOT_FLASH_MEMO_MS = 1000;
+
 /** `redis`: the gateway's connection, shared with the rate limiter (its owner closes it). */
-export function flashSaleEdge(redis: Redis): FlashSaleEdge {
+export function flashSaleEdge(redis: Redis, { notFlashMemoMs = NOT_FLASH_MEMO_MS }: { notFlashMemoMs?: number } = {}): FlashSaleEdge {
   const admission = new FlashAdmission(redis);
   let warned = false;
+  /** SKU → until when (ms) it is known not to be a flash-sale SKU. */
+  const notFlash = new Map<string, number>();
+  const UNKNOWN: Admission = { kind: 'UNKNOWN' };
 
   /** The admission's answer for one click; undefined when Redis is unavailable (the order subgraph decides). */
   const answer = async (skuId: string, identity: Identity): Promise<Admission | undefined> => {
+    const until = notFlash.get(skuId);
+    if (until !== undefined) {
+      if (until > Date.now()) return UNKNOWN;
+      notFlash.delete(skuId);
+    }
     try {
       const answered = await admission.admit(skuId, identity.userId);
       warned = false;
+      if (answered.kind === 'UNKNOWN' && notFlashMemoMs > 0) {
+        if (notFlash.size >= SHAPES_KEPT) notFlash.clear();
+        notFlash.set(skuId, Date.now() + notFlashMemoMs);
+      }
       return answered;
     } catch (error) {
       if (!warned) logger.warn({ err: error }, 'flash-sale admission unavailable at the gateway; the order subgraph decides');
