@@ -2,7 +2,7 @@
 // fresh clientReqId, all through the gateway; per-call latencies and outcomes are recorded.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { gql } from './gateway-client.mjs';
+import { gatewayClient } from './gateway-client.mjs';
 import { Latencies, Tally } from './stats.mjs';
 
 const PREVIEW = `mutation Preview($input: PreviewOrderInput!) { previewOrder(input: $input) { previewId stockCheck payable { amount } } }`;
@@ -42,6 +42,8 @@ export async function runLoad(plan) {
     capped: false,
   };
   let next = 0;
+  // The load generator shares the machine's cores with the system: a pooled client (gateway-client.mjs), one connection per worker.
+  const client = gatewayClient(plan.url, { connections: plan.concurrency });
   const began = performance.now();
   const cpuBefore = process.cpuUsage();
 
@@ -54,7 +56,7 @@ export async function runLoad(plan) {
 
   const one = async (i) => {
     const token = plan.tokens[i % plan.tokens.length];
-    const preview = await gql(plan.url, PREVIEW, { input: { items: linesOf(i) } }, token, `${plan.runId}-o${i}-preview`);
+    const preview = await client.post(JSON.stringify({ query: PREVIEW, variables: { input: { items: linesOf(i) } } }), token, `${plan.runId}-o${i}-preview`);
     if (preview.transport || preview.errors || !preview.data?.previewOrder) {
       r.errors.add(`preview ${preview.transport ?? preview.code ?? 'EMPTY'}`);
       return;
@@ -62,7 +64,11 @@ export async function runLoad(plan) {
     r.previewLatency.add(preview.ms);
     if (preview.data.previewOrder.stockCheck === 'INSUFFICIENT') r.insufficientPreviews += 1;
     const clientReqId = `bench-${i}-${randomBytes(6).toString('hex')}`;
-    const place = await gql(plan.url, PLACE, { input: { previewId: preview.data.previewOrder.previewId, clientReqId } }, token, `${plan.runId}-o${i}-place`);
+    const place = await client.post(
+      JSON.stringify({ query: PLACE, variables: { input: { previewId: preview.data.previewOrder.previewId, clientReqId } } }),
+      token,
+      `${plan.runId}-o${i}-place`,
+    );
     if (place.transport) {
       r.errors.add(`place ${place.transport}`);
       return;
@@ -127,6 +133,7 @@ export async function runLoad(plan) {
     await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.total) }, worker));
   } finally {
     clearInterval(timer);
+    await client.close();
   }
   r.wallMs = performance.now() - began;
   const cpu = process.cpuUsage(cpuBefore);
