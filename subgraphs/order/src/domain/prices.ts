@@ -1,6 +1,6 @@
-import { fetchSkuFacts, logger, sql, type EntityManager, type SkuFacts } from '@shop/kit';
+import { fetchSkuFacts, logger, sql, type EntityManager, type ExpressionBuilder, type SkuFacts } from '@shop/kit';
 import type { EventPayload } from '@shop/schema';
-import { db } from '../persistence.js';
+import { db, type Db } from '../persistence.js';
 
 /**
  * The order subgraph's copy of the catalog's SKU facts (table sku_price): catalog.sku-changed keeps
@@ -56,18 +56,29 @@ export const factsOfEvent = (e: EventPayload<'catalog.sku-changed'>): SkuFacts =
   revision: e.revision,
 });
 
-/**
- * The facts of these SKUs from the copy; those it has not seen yet are read from the catalog (one
- * batched call) and stored. Unknown SKUs are absent from the answer. Within a transaction, the read
- * and the store are statements of that transaction.
- */
-export async function copiedSkuFacts(em: EntityManager, ids: readonly string[], correlationId: string): Promise<Map<string, SkuFacts>> {
-  const rows = await db(em)
+const COPY_COLUMNS = ['sku_id', 'product_id', 'title', 'flash_sale', 'flash_sale_starts_at', 'price', 'currency', 'revision'] as const;
+
+/** The copy's rows of these SKUs, as a select (placement.ts reads them in one statement with the risk facts). */
+export const copiedRows = (eb: ExpressionBuilder<Db, never>, ids: readonly string[]) =>
+  eb
     .selectFrom('sku_price')
-    .select(['sku_id', 'product_id', 'title', 'flash_sale', 'flash_sale_starts_at', 'price', 'currency', 'revision'])
-    .where('sku_id', 'in', [...new Set(ids)])
-    .execute();
-  const found = new Map<string, SkuFacts>(
+    .select(COPY_COLUMNS)
+    .where('sku_id', 'in', [...new Set(ids)]);
+
+type CopiedRow = {
+  sku_id: string;
+  product_id: string;
+  title: string;
+  flash_sale: boolean;
+  flash_sale_starts_at: string | null;
+  price: number;
+  currency: string;
+  revision: number;
+};
+
+/** The SKU facts of the copy's rows (read as columns, or as JSON by placement.ts: the same names and values). */
+export const factsOfRows = (rows: readonly CopiedRow[]): Map<string, SkuFacts> =>
+  new Map(
     rows.map((r) => [
       r.sku_id,
       {
@@ -81,6 +92,28 @@ export async function copiedSkuFacts(em: EntityManager, ids: readonly string[], 
       },
     ]),
   );
+
+/**
+ * The facts of these SKUs from the copy (or from `read`, the copy's rows the caller already read);
+ * those it has not seen yet are read from the catalog (one batched call) and stored. Unknown SKUs
+ * are absent from the answer. Within a transaction, the read and the store are statements of that
+ * transaction.
+ */
+export async function copiedSkuFacts(
+  em: EntityManager,
+  ids: readonly string[],
+  correlationId: string,
+  read?: Map<string, SkuFacts>,
+): Promise<Map<string, SkuFacts>> {
+  const found = read
+    ? new Map(read)
+    : factsOfRows(
+        await db(em)
+          .selectFrom('sku_price')
+          .select(COPY_COLUMNS)
+          .where('sku_id', 'in', [...new Set(ids)])
+          .execute(),
+      );
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length === 0) return found;
   const fetched = await fetchSkuFacts(missing, correlationId);

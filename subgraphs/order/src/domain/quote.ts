@@ -81,8 +81,14 @@ async function shippingRate(em: EntityManager, country: string | null, rates?: M
 export const PREVIEW_PRICES_TTL_MS = 2000;
 const recentFacts = new Map<string, { facts: SkuFacts; at: number }>();
 
-async function skuFacts(em: EntityManager, ids: readonly string[], correlationId: string, recent: boolean): Promise<Map<string, SkuFacts>> {
-  if (!recent) return copiedSkuFacts(em, ids, correlationId);
+async function skuFacts(
+  em: EntityManager,
+  ids: readonly string[],
+  correlationId: string,
+  recent: boolean,
+  copied?: Map<string, SkuFacts>,
+): Promise<Map<string, SkuFacts>> {
+  if (!recent) return copiedSkuFacts(em, ids, correlationId, copied);
   const now = Date.now();
   const found = new Map<string, SkuFacts>();
   const missing: string[] = [];
@@ -118,11 +124,14 @@ export async function quote(
     now = new Date(),
     recentPrices = false,
     rates,
+    copied,
   }: {
     now?: Date;
     recentPrices?: boolean;
     /** The shipping rates, read before a transaction (shippingRates reads them on a connection of its own). */
     rates?: Map<string, ShippingRate>;
+    /** The price copy's facts of these SKUs, read by the caller in a statement of its own (placement.ts). */
+    copied?: Map<string, SkuFacts>;
   } = {},
 ): Promise<Quote> {
   const facts = await skuFacts(
@@ -130,6 +139,7 @@ export async function quote(
     lines.map((l) => l.skuId),
     correlationId,
     recentPrices,
+    copied,
   );
   const priced: PricedLine[] = lines.map((line) => {
     const sku = facts.get(line.skuId);

@@ -1,5 +1,5 @@
-import { idFloor, jsonArrayFrom, type EntityManager, dbSecondsAgo } from '@shop/kit';
-import { db } from '../../persistence.js';
+import { idFloor, jsonArrayFrom, type EntityManager, type ExpressionBuilder, dbSecondsAgo } from '@shop/kit';
+import { db, type Db } from '../../persistence.js';
 import { needsBlocklist, windowsNeeded, type BlockKind, type Dimension, type RiskObservations, type RiskRule } from './rules.js';
 
 /** One order attempt as risk control sees it. deviceId and ip are null when the gateway did not forward them. */
@@ -11,6 +11,9 @@ export interface RiskSubject {
   payable: number;
   currency: string;
 }
+
+/** Who the rules read about: the subject without its order's amount. */
+export type Observed = Pick<RiskSubject, 'userId' | 'deviceId' | 'ip'>;
 
 const COLUMN = { user: 'user_id', ip: 'client_ip', device: 'device_id' } as const satisfies Record<Dimension, string>;
 
@@ -31,56 +34,74 @@ export const windowIds = (windowSeconds: number, now = Date.now()): { floor: str
   ceiling: idFloor('ord', new Date(now + ID_BOUND_MARGIN_MS)),
 });
 
-/**
- * Gathers what the rules need in one round trip: the subject's orders in each window an enabled
- * rule counts (orders.created_at, on the (column, created_at) indexes) and its blocklist entries.
- * Counts include every order placed in the window, canceled ones too: brushing is about attempts.
- */
-export async function gatherObservations(em: EntityManager, subject: RiskSubject, rules: readonly RiskRule[]): Promise<RiskObservations> {
+/** What the rules read about the subject: the order windows they count (for the dimensions it has) and whether the blocklist. */
+function readsOf(subject: Observed, rules: readonly RiskRule[]) {
   const deviceId = subject.deviceId ?? null;
   const ip = subject.ip ?? null;
   const valueOf: Record<Dimension, string | null> = { user: subject.userId, ip, device: deviceId };
   const windows = windowsNeeded(rules).filter((w) => valueOf[w.dimension] !== null);
-  const blocklist = needsBlocklist(rules);
-  const row =
-    windows.length > 0 || blocklist
-      ? await db(em)
-          .selectNoFrom((eb) => [
-            ...windows.map((w, i) =>
-              eb
-                .selectFrom('orders')
-                .select((c) => c.fn.countAll<string>().as('n'))
-                .where(COLUMN[w.dimension], '=', valueOf[w.dimension])
-                .where('id', '>=', windowIds(w.windowSeconds).floor)
-                .where('id', '<', windowIds(w.windowSeconds).ceiling)
-                .where('created_at', '>', dbSecondsAgo(w.windowSeconds))
-                .as(`w${i}`),
-            ),
-            ...(blocklist
-              ? [
-                  jsonArrayFrom(
-                    eb
-                      .selectFrom('risk_blocklist')
-                      .select(['kind', 'value', 'reason'])
-                      .where((b) =>
-                        b.or([
-                          b.and([b('kind', '=', 'USER'), b('value', '=', subject.userId)]),
-                          b.and([b('kind', '=', 'DEVICE'), b('value', '=', deviceId)]),
-                          b.and([b('kind', '=', 'IP'), b('value', '=', ip)]),
-                        ]),
-                      )
-                      .orderBy('kind'),
-                  ).as('blocked'),
-                ]
-              : []),
-          ])
-          .executeTakeFirst()
-      : undefined;
-  const found = row as Record<string, unknown> | undefined;
+  return { deviceId, ip, valueOf, windows, blocklist: needsBlocklist(rules) };
+}
+
+/**
+ * The select list that reads what the rules need about the subject (none when they need nothing):
+ * the subject's orders in each window an enabled rule counts (orders.created_at, on the (column,
+ * created_at) indexes) and its blocklist entries. Counts include every order placed in the window,
+ * canceled ones too: brushing is about attempts. placeOrder adds it to the statement that reads the
+ * price copy (placement.ts), gatherObservations runs it alone; observationsOf reads the answer.
+ */
+export function observationColumns(eb: ExpressionBuilder<Db, never>, subject: Observed, rules: readonly RiskRule[]) {
+  const { deviceId, ip, valueOf, windows, blocklist } = readsOf(subject, rules);
+  return [
+    ...windows.map((w, i) =>
+      eb
+        .selectFrom('orders')
+        .select((c) => c.fn.countAll<string>().as('n'))
+        .where(COLUMN[w.dimension], '=', valueOf[w.dimension])
+        .where('id', '>=', windowIds(w.windowSeconds).floor)
+        .where('id', '<', windowIds(w.windowSeconds).ceiling)
+        .where('created_at', '>', dbSecondsAgo(w.windowSeconds))
+        .as(`w${i}`),
+    ),
+    ...(blocklist
+      ? [
+          jsonArrayFrom(
+            eb
+              .selectFrom('risk_blocklist')
+              .select(['kind', 'value', 'reason'])
+              .where((b) =>
+                b.or([
+                  b.and([b('kind', '=', 'USER'), b('value', '=', subject.userId)]),
+                  b.and([b('kind', '=', 'DEVICE'), b('value', '=', deviceId)]),
+                  b.and([b('kind', '=', 'IP'), b('value', '=', ip)]),
+                ]),
+              )
+              .orderBy('kind'),
+          ).as('blocked'),
+        ]
+      : []),
+  ];
+}
+
+/** The observations from the row observationColumns answered (undefined: the rules read nothing). */
+export function observationsOf(row: Record<string, unknown> | undefined, subject: RiskSubject, rules: readonly RiskRule[]): RiskObservations {
+  const { deviceId, ip, windows } = readsOf(subject, rules);
   const orders: RiskObservations['orders'] = { user: {}, ip: {}, device: {} };
   windows.forEach((w, i) => {
-    orders[w.dimension][w.windowSeconds] = Number(found?.[`w${i}`] ?? 0);
+    orders[w.dimension][w.windowSeconds] = Number(row?.[`w${i}`] ?? 0);
   });
-  const blocked = (found?.blocked ?? []) as { kind: BlockKind; value: string; reason: string }[];
+  const blocked = (row?.blocked ?? []) as { kind: BlockKind; value: string; reason: string }[];
   return { userId: subject.userId, deviceId, ip, payable: subject.payable, currency: subject.currency, orders, blocked };
+}
+
+/** Gathers what the rules need in one round trip (none when they read nothing): observationColumns, then observationsOf. */
+export async function gatherObservations(em: EntityManager, subject: RiskSubject, rules: readonly RiskRule[]): Promise<RiskObservations> {
+  const reads = readsOf(subject, rules);
+  const row =
+    reads.windows.length > 0 || reads.blocklist
+      ? await db(em)
+          .selectNoFrom((eb) => observationColumns(eb, subject, rules))
+          .executeTakeFirst()
+      : undefined;
+  return observationsOf(row as Record<string, unknown> | undefined, subject, rules);
 }

@@ -7,7 +7,7 @@ import { evaluateRules, type RiskAssessment, type RiskObservations, type RiskRul
 
 export { blockRiskSubject, currentRules, forgetCachedRules, normalizeIp, rulesTtlMs, setRiskRule, type RiskRuleRow } from './rule-store.js';
 export { evaluateRules, parseRuleParams, type RiskAssessment, type RiskObservations, type RiskRule, type RiskVerdict } from './rules.js';
-export type { RiskSubject } from './facts.js';
+export { observationColumns, observationsOf, type Observed, type RiskSubject } from './facts.js';
 
 /** An assessment and the observations it was made on (kept in the audit). */
 export type RiskResult = RiskAssessment & { observations: RiskObservations };
@@ -23,9 +23,14 @@ export type RiskResult = RiskAssessment & { observations: RiskObservations };
 export async function assessRisk(em: EntityManager, subject: RiskSubject, loaded?: readonly RiskRule[]): Promise<RiskResult> {
   // Inside a transaction pass the rules loaded before it: loading takes a pooled connection of its own.
   const rules = loaded ?? (await currentRules(em));
-  const observations = await gatherObservations(em, subject, rules);
-  return { ...evaluateRules(rules, observations), observations };
+  return assessObserved(rules, await gatherObservations(em, subject, rules));
 }
+
+/** The assessment of observations read already (placeOrder reads them with the prices: placement.ts). */
+export const assessObserved = (rules: readonly RiskRule[], observations: RiskObservations): RiskResult => ({
+  ...evaluateRules(rules, observations),
+  observations,
+});
 
 /**
  * Audits a REVIEW or REJECT decision: one risk_decision row per rule that hit. Call it in the
