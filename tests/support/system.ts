@@ -24,14 +24,19 @@ export interface Stack {
  * rules of risk control (orders per IP, user, device) are switched off through the admin API;
  * tests of risk control switch on what they test.
  */
-export async function systemStack(env: Record<string, string> = {}, replicas?: Record<string, number>): Promise<Stack & { databaseUrl: string }> {
+export async function systemStack(
+  env: Record<string, string> = {},
+  replicas?: Record<string, number>,
+): Promise<Stack & { databaseUrl: string; runId: string }> {
   // A database of its own: test files run in parallel, and what one changes (risk rules, demo
   // data, the catalog's first page) must not leak into another.
   const suffix = randomBytes(3).toString('hex');
   const databaseUrl = await createDatabase(suffix);
+  // Its broker names and Redis keys start with it (kit topology.ts, redis.ts).
+  const runId = `${process.env.SHOP_RUN_ID}${suffix}`;
   let stack: Stack;
   try {
-    stack = await startStack({ databaseUrl, runId: `${process.env.SHOP_RUN_ID}${suffix}`, env: { LOG_LEVEL: 'warn', ...env }, replicas });
+    stack = await startStack({ databaseUrl, runId, env: { LOG_LEVEL: 'warn', ...env }, replicas });
   } catch (error) {
     await dropDatabase(databaseUrl);
     throw error;
@@ -42,7 +47,7 @@ export async function systemStack(env: Record<string, string> = {}, replicas?: R
     await dropDatabase(databaseUrl);
   };
   await relaxRiskRules(stack.gatewayUrl);
-  return { ...stack, databaseUrl };
+  return { ...stack, databaseUrl, runId };
 }
 
 /** Switches off the velocity rules of risk control (every test client is 127.0.0.1). */

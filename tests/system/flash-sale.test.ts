@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import { redisUrl } from '@shop/kit';
 import { eventually } from '@shop/kit/testing';
 import { gql, tokenFor } from '../support/gateway-client.js';
 import { adminToken, database, seedProduct, systemStack, type Stack } from '../support/system.js';
@@ -9,7 +11,7 @@ import { adminToken, database, seedProduct, systemStack, type Stack } from '../s
 // The flash sale through two gateways and two order processes behind round-robin proxies, as in
 // production: the admission is one for the cluster (kit flash-admission.ts), not one per process.
 const BURST = 10;
-let stack: Stack & { databaseUrl: string };
+let stack: Stack & { databaseUrl: string; runId: string };
 let db: ReturnType<typeof database>;
 const clients: Client[] = [];
 beforeAll(async () => {
@@ -126,6 +128,15 @@ describe('flash sale across two gateways and two order processes', () => {
     expect(held.data!.placeOrder.order.status).toBe('CREATED');
     const heldMessages = watch(first.token, held.data!.placeOrder.order.id);
     await eventually(async () => heldMessages.find((m) => m.status === 'PENDING_PAYMENT'), { timeoutMs: 20_000 });
+    // The move told Redis the order holds its unit (flash-sale.ts, flashOrderMoved): the buyer's attempt
+    // now lives until the payment deadline (ORDER_PAYMENT_TTL_SECONDS, 900 s), no longer the ticket's 30 s.
+    const redis = new Redis(redisUrl(), { keyPrefix: `shop:${stack.runId}:` });
+    try {
+      expect(await redis.get(`flash:${skuId}:buyer:${userOf(first.token)}`)).toBe(held.data!.placeOrder.order.id);
+      expect(await redis.pttl(`flash:${skuId}:buyer:${userOf(first.token)}`)).toBeGreaterThan(60_000);
+    } finally {
+      redis.disconnect();
+    }
 
     // A unit promised at admission that PostgreSQL no longer has (an operator took the stock back meanwhile):
     // the order is written, inventory refuses it, and the buyer hears why.

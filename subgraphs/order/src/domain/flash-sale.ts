@@ -99,17 +99,18 @@ export async function claimPlacement(userId: string, lines: readonly { skuId: st
  * failure is logged, never fails the move: an admission left behind expires
  * (FLASH_SALE_TICKET_TTL_MS), and PostgreSQL decided the stock anyway.
  */
-export async function flashOrderMoved(tx: EntityManager, order: OrderRow, to: OrderStatus): Promise<void> {
+export async function flashOrderMoved(tx: EntityManager, order: OrderRow, to: OrderStatus, known: { skuIds?: readonly string[] } = {}): Promise<void> {
   if (!order.flash_sale || !flashSale.admission) return;
   if (to !== 'PENDING_PAYMENT' && to !== 'REVIEW' && to !== 'CANCELED') return;
-  const item = await db(tx).selectFrom('order_item').select('sku_id').where('order_id', '=', order.id).executeTakeFirst();
-  if (!item) return;
+  // A flash order has one line: its SKU as the mover knows it (inventory's allocations), else read.
+  const skuId = known.skuIds?.[0] ?? (await db(tx).selectFrom('order_item').select('sku_id').where('order_id', '=', order.id).executeTakeFirst())?.sku_id;
+  if (!skuId) return;
   const gate = flashSale.admission;
   try {
-    if (to === 'CANCELED') await gate.released(item.sku_id, order.user_id, order.id);
+    if (to === 'CANCELED') await gate.released(skuId, order.user_id, order.id);
     else {
       const deadline = to === 'REVIEW' ? Date.now() + 86_400_000 : new Date(order.expire_at).getTime();
-      await gate.held(item.sku_id, order.user_id, order.id, deadline - Date.now() + paymentGraceSeconds() * 1000);
+      await gate.held(skuId, order.user_id, order.id, deadline - Date.now() + paymentGraceSeconds() * 1000);
     }
   } catch (error) {
     logger.warn({ err: error, orderId: order.id }, 'flash-sale admission not updated; it expires by itself');

@@ -100,6 +100,8 @@ export interface TransitionOptions extends Omit<OrderMoveFacts, 'reason'> {
   expected?: OrderRow;
   /** A write that goes into the move's statement (kit apply.ts): idempotent, it may run twice. */
   alongside?: TransitionRequest<Db, 'orders', OrderStatus, OrderMoveFacts>['alongside'];
+  /** The order's SKUs, when the caller knows them (from its event): the move's hooks need not read them. */
+  skuIds?: readonly string[];
 }
 
 /** Locks an order's row for a move in this transaction; undefined when there is none. */
@@ -108,7 +110,7 @@ export const lockOrder = (tx: EntityManager, orderId: string): Promise<OrderRow 
 export type TransitionResult = { changed: boolean; order: OrderRow };
 
 /** Work that follows every move of an order inside its transaction (the flash-sale admission's, flash-sale.ts). */
-export type OrderMoveHook = (tx: EntityManager, order: OrderRow, to: OrderStatus) => Promise<void>;
+export type OrderMoveHook = (tx: EntityManager, order: OrderRow, to: OrderStatus, known: { skuIds?: readonly string[] }) => Promise<void>;
 const moveHooks = new Set<OrderMoveHook>();
 export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(hook);
 
@@ -120,7 +122,7 @@ export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(
  */
 export async function moveOrder(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
   const reason = options.reason ?? null;
-  const { locked, expected, alongside, ...facts } = options;
+  const { locked, expected, alongside, skuIds, ...facts } = options;
   const { changed, row } = await applyTransition(tx, storedOrder, {
     id: orderId,
     to,
@@ -131,6 +133,6 @@ export async function moveOrder(tx: EntityManager, orderId: string, to: OrderSta
     facts: { ...facts, reason },
     set: { cancel_reason: reason },
   });
-  if (changed) for (const hook of moveHooks) await hook(tx, row, to);
+  if (changed) for (const hook of moveHooks) await hook(tx, row, to, { skuIds });
   return { changed, order: row };
 }

@@ -15,21 +15,29 @@ import { paymentTtlSeconds } from './quote.js';
 /**
  * Where an order goes once its stock is held: REVIEW when risk control flagged it, else PENDING_PAYMENT.
  * `expected`: the order as its placement wrote it, moved without a lock unless it changed since;
- * `alongside`: a write for the move's statement (moveOrder).
+ * `alongside`: a write for the move's statement (moveOrder); `skuIds`: the order's SKUs, when known.
  */
 export async function stockHeld(
   tx: EntityManager,
   orderId: string,
   correlationId: string,
   audit: Record<string, unknown>,
-  options: Pick<TransitionOptions, 'expected' | 'alongside'> = {},
+  options: Pick<TransitionOptions, 'expected' | 'alongside' | 'skuIds'> = {},
 ) {
-  const { expected, alongside } = options;
+  const { expected, alongside, skuIds } = options;
   // risk_review is written with the order and never changes: the expected row tells it as a locked one would.
   const locked = expected ? undefined : await lockOrder(tx, orderId);
   const order = expected ?? locked;
   if (!order) throw new Error(`order ${orderId} does not exist`);
-  return moveOrder(tx, orderId, order.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', { correlationId, onlyFrom: ['CREATED'], audit, locked, expected, alongside });
+  return moveOrder(tx, orderId, order.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', {
+    correlationId,
+    onlyFrom: ['CREATED'],
+    audit,
+    locked,
+    expected,
+    alongside,
+    skuIds,
+  });
 }
 
 /** Orders waiting in REVIEW, oldest first (ids are time-ordered), after the cursor's id. */

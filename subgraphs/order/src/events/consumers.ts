@@ -25,7 +25,7 @@ const notYet = (what: string, orderId: string, status: string) =>
  */
 export const orderSagaHandlers: EventHandlers = {
   'inventory.stock-reserved': async (tx, e) => {
-    await stockHeld(tx, e.payload.orderId, e.correlationId, { allocations: e.payload.allocations });
+    await stockHeld(tx, e.payload.orderId, e.correlationId, { allocations: e.payload.allocations }, { skuIds: e.payload.allocations.map((a) => a.skuId) });
   },
   'inventory.stock-rejected': async (tx, e) => {
     await moveOrder(tx, e.payload.orderId, 'CANCELED', {
