@@ -17,8 +17,10 @@ export type RiskResult = RiskAssessment & { observations: RiskObservations };
  * subject's recent orders and the blocklist. ALLOW: place the order; REVIEW: place it with
  * orders.risk_review = true; REJECT: refuse it with RISK_REJECTED.
  *
- * placeOrder runs it in the order's transaction under a per-user lock, so the per-user counts are
- * exact; per-IP and per-device counts may miss the attempts in flight (they only ask for review).
+ * placeOrder makes the same assessment in the order's transaction, its observations read with the
+ * prices (observationColumns, then assessObserved: placement.ts) under a per-user lock, so the
+ * per-user counts are exact; per-IP and per-device counts may miss the attempts in flight (they
+ * only ask for review).
  */
 export async function assessRisk(em: EntityManager, subject: RiskSubject, loaded?: readonly RiskRule[]): Promise<RiskResult> {
   // Inside a transaction pass the rules loaded before it: loading takes a pooled connection of its own.
