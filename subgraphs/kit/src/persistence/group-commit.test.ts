@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { defineEntity, p } from '@mikro-orm/core';
@@ -40,6 +41,23 @@ describe('group commit', () => {
     expect(new Set(txids).size).toBe(2);
     expect(txids.slice(1).every((t) => t === txids[1])).toBe(true);
     expect(txids[0]).not.toBe(txids[1]);
+  });
+
+  it("runs each unit in its caller's async context, also inside a transaction another unit started (a trace's span, a log's correlation id)", async () => {
+    const batcher = groupCommit({ name: 'test-context', fork: () => orm.em.fork() });
+    const caller = new AsyncLocalStorage<string>();
+    const ids = Array.from({ length: 6 }, (_, i) => `context-${Date.now()}-${i}`);
+    const seen = await Promise.all(
+      ids.map((id) =>
+        caller.run(id, () =>
+          batcher.run(async (tx) => {
+            await record(id)(tx);
+            return caller.getStore();
+          }),
+        ),
+      ),
+    );
+    expect(seen).toEqual(ids);
   });
 
   it('caps a shared transaction at maxBatch units', async () => {

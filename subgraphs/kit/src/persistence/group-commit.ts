@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Counter } from 'prom-client';
 import { logger } from '../logger.js';
@@ -104,7 +105,9 @@ export function groupCommit(options: GroupCommitOptions): GroupCommit {
   return {
     run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        // Bound to the caller's async context: a unit that runs in a transaction another unit's call
+        // started still runs under its own caller's trace span and log context, not that unit's.
+        queue.push({ work: AsyncResource.bind(work), resolve: resolve as (value: unknown) => void, reject });
         if (!running) void pump();
       });
     },
