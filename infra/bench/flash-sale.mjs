@@ -198,7 +198,7 @@ async function runClicks({ url, tokens, skuId, concurrency, reader, units, shoul
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   r.wallMs = performance.now() - began;
-  client.close();
+  await client.close();
   clicking = false;
   await watcher;
   return r;

@@ -56,25 +56,17 @@ export const factsOfEvent = (e: EventPayload<'catalog.sku-changed'>): SkuFacts =
   revision: e.revision,
 });
 
-const COPY_COLUMNS = ['sku_id', 'product_id', 'title', 'flash_sale', 'flash_sale_starts_at', 'price', 'currency', 'revision'] as const;
-
-/** The copy's rows of these SKUs, as a select (placement.ts reads them in one statement with the risk facts). */
-export const copiedRows = (eb: ExpressionBuilder<Db, never>, ids: readonly string[]) =>
-  eb
+/**
+ * The copy's rows of these SKUs, as a query of its own (`db(em)`) or as a subquery (placement.ts reads
+ * them as JSON in one statement with the risk facts).
+ */
+export const copiedRows = (q: Pick<ExpressionBuilder<Db, never>, 'selectFrom'>, ids: readonly string[]) =>
+  q
     .selectFrom('sku_price')
-    .select(COPY_COLUMNS)
+    .select(['sku_id', 'product_id', 'title', 'flash_sale', 'flash_sale_starts_at', 'price', 'currency', 'revision'])
     .where('sku_id', 'in', [...new Set(ids)]);
 
-type CopiedRow = {
-  sku_id: string;
-  product_id: string;
-  title: string;
-  flash_sale: boolean;
-  flash_sale_starts_at: string | null;
-  price: number;
-  currency: string;
-  revision: number;
-};
+type CopiedRow = Awaited<ReturnType<ReturnType<typeof copiedRows>['execute']>>[number];
 
 /** The SKU facts of the copy's rows (read as columns, or as JSON by placement.ts: the same names and values). */
 export const factsOfRows = (rows: readonly CopiedRow[]): Map<string, SkuFacts> =>
@@ -105,15 +97,7 @@ export async function copiedSkuFacts(
   correlationId: string,
   read?: Map<string, SkuFacts>,
 ): Promise<Map<string, SkuFacts>> {
-  const found = read
-    ? new Map(read)
-    : factsOfRows(
-        await db(em)
-          .selectFrom('sku_price')
-          .select(COPY_COLUMNS)
-          .where('sku_id', 'in', [...new Set(ids)])
-          .execute(),
-      );
+  const found = read ? new Map(read) : factsOfRows(await copiedRows(db(em), ids).execute());
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length === 0) return found;
   const fetched = await fetchSkuFacts(missing, correlationId);
