@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { admin, callSubgraph, errorCode, eventually, user, sql } from '@shop/kit/testing';
 import { newId, openDatabase, registry, type Identity } from '@shop/kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -206,6 +206,65 @@ describe('preview and placement', () => {
     const placed = await place(buyer, again.previewId);
     expect(placed.errors).toBeUndefined();
     expect(placed.data!.placeOrder.order.items[0].unitPrice.amount).toBe(5500);
+  });
+
+  it('writes an order its preview still holds in one statement after the per-user lock, without reading first; a rule that hits decides in a transaction that reads', async () => {
+    const skuId = await createStockedSku(urls(), { price: 5000, stock: { 'wh-a': 5 } });
+    const buyer = user();
+    const p = await preview(buyer, [{ skuId, qty: 1 }]);
+    // Every statement of the subgraph, with the connection that sent it (the pools share pg's Client class).
+    const pool = (await db.em.getConnection().getNativeClient()) as unknown as { Client: { prototype: { query: (...args: unknown[]) => unknown } } };
+    const spy = vi.spyOn(pool.Client.prototype, 'query');
+    /** The texts the connection that wrote the user's order sent, from its BEGIN to its COMMIT. */
+    const placementOf = (userId: string) => {
+      const calls = spy.mock.calls.map(([q, values], i) => ({
+        text: typeof q === 'string' ? q : String((q as { text?: string }).text),
+        values: (typeof q === 'string' ? values : (q as { values?: unknown[] }).values) ?? [],
+        client: spy.mock.contexts[i],
+      }));
+      const writes = (c: { text: string; values: unknown }) => /insert into "order_request"/i.test(c.text) && (c.values as unknown[]).includes(userId);
+      const client = calls.find(writes)?.client;
+      const own = calls.filter((c) => c.client === client);
+      const at = own.findIndex(writes);
+      const texts = own.map((c) => c.text);
+      const begin = texts.slice(0, at).findLastIndex((t) => /^begin/i.test(t));
+      const commit = at + texts.slice(at).findIndex((t) => /^commit/i.test(t));
+      return texts.slice(begin, commit + 1).map((t) => t.replace(/\s+/g, ' ').slice(0, 40).toLowerCase());
+    };
+    try {
+      const placed = await place(buyer, p.previewId);
+      expect(placed.errors).toBeUndefined();
+      // With user-velocity on (as here): BEGIN, the per-user lock, the write, COMMIT; the prices and counts are conditions of the write.
+      const statements = placementOf(buyer.userId);
+      expect(statements).toHaveLength(4);
+      expect(statements[0]).toMatch(/^begin/);
+      expect(statements[1]).toContain('pg_advisory_xact_lock');
+      expect(statements[2]).toMatch(/^with "ok" as/);
+      expect(statements[3]).toMatch(/^commit/);
+
+      // 20 orders from this IP in the window: ip-velocity asks for a review. The write's condition fails,
+      // and the placement that reads decides: the order is placed for review, the decision recorded.
+      const ip = `10.9.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+      const earlier = Array.from({ length: 20 }, () => newId('ord'));
+      await sql(db.em.fork()).run(
+        `INSERT INTO ordering.orders (id, user_id, status, currency, total, discount, shipping_fee, payable, preview_id, flash_sale, expire_at, client_ip)
+         VALUES ${earlier.map(() => `(?, 'u_other', 'COMPLETED', 'CNY', 100, 0, 0, 100, 'pvw_t', false, now() + interval '1 hour', ?)`).join(', ')}`,
+        earlier.flatMap((id) => [id, ip]),
+      );
+      const reviewed = user();
+      const q = await preview(reviewed, [{ skuId, qty: 1 }]);
+      const res = await callSubgraph(order.url, PLACE, { input: { previewId: q.previewId, clientReqId: 'review-1' } }, reviewed, { 'x-shop-client-ip': ip });
+      expect(res.errors).toBeUndefined();
+      const decided = placementOf(reviewed.userId);
+      expect(decided.some((t) => t.startsWith('select'))).toBe(true);
+      const decisions = await sql(db.em.fork()).all<{ rule_id: string; order_id: string }>(
+        'SELECT rule_id, order_id FROM ordering.risk_decision WHERE user_id = ?',
+        [reviewed.userId],
+      );
+      expect(decisions).toEqual([{ rule_id: 'ip-velocity', order_id: res.data!.placeOrder.order.id }]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('prices a SKU its copy has not seen from the catalog, once, and keeps it', async () => {

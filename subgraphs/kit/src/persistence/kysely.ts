@@ -4,6 +4,7 @@ import { sql, type ColumnType, type Kysely, type RawBuilder } from 'kysely';
 
 export {
   sql,
+  type Expression,
   type ExpressionBuilder,
   type ExpressionWrapper,
   type Generated,
@@ -11,6 +12,7 @@ export {
   type Kysely,
   type QueryCreator,
   type Selectable,
+  type SqlBool,
 } from 'kysely';
 
 type HasDate<T> = [Extract<T, Date>] extends [never] ? false : true;

@@ -11,30 +11,38 @@ import {
   advisoryXactLock,
   jsonArrayFrom,
   releaseEvent,
+  sql,
   withdrawal,
   type EntityManager,
+  type Expression,
+  type ExpressionBuilder,
+  type SqlBool,
   type GroupCommit,
   type Identity,
 } from '@shop/kit';
-import { db } from '../persistence.js';
+import { db, type Db } from '../persistence.js';
 import { orderEventRow } from './order-events.js';
 import { moveOrder, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { couponUses, noteReservation, paymentTtlSeconds, quote, shippingRates, type Quote } from './quote.js';
+import type { ShippingRate } from './pricing.js';
 import { claimPlacement } from './flash-sale.js';
 import {
   assessObserved,
   currentRules,
   observationColumns,
   observationsOf,
+  passingConditions,
   recordRiskDecision,
   riskRejected,
+  type Observed,
   type RiskClient,
   type RiskResult,
+  type RiskRule,
 } from './risk/index.js';
-import { copiedRows, factsOfRows } from './prices.js';
+import { copiedAsPreviewed, copiedRows, factsOfRows } from './prices.js';
 import { stockHeld } from './risk-review.js';
-import { requireUnexpired, verifyPreview } from './preview-token.js';
+import { requireUnexpired, verifyPreview, type PreviewClaims } from './preview-token.js';
 
 /** Thrown inside the placement transaction when risk control refuses: rolls the claim back. */
 class RiskRefusal extends Error {
@@ -64,7 +72,9 @@ const stockNotEnough = (shortages: unknown = []) => new DomainError(ErrorCode.ST
  * Places an order exactly once per (user, clientReqId). The primary key of order_request decides
  * which of several concurrent requests creates the order; the others answer with that order and
  * `replayed: true`. The order, its items, the request record, the coupon use, the audit row and the
- * order.created outbox event commit together. Normal orders then reserve stock synchronously at
+ * order.created outbox event commit together: in one statement when the preview still holds
+ * (placedAsPreviewed), else in a transaction that reads what changed and refuses or reviews with
+ * it. Normal orders then reserve stock synchronously at
  * the inventory subgraph (a documented synchronous call); flash-sale orders, and any order whose
  * synchronous reservation did not answer, are reserved asynchronously from order.created.
  */
@@ -109,22 +119,23 @@ export async function placeOrder(
   const rules = await currentRules(em); // before the transaction: no second connection while it holds one
   const rates = await shippingRates(em); // likewise
   const countsUserOrders = rules.some((r) => r.enabled && r.kind === 'ORDERS_PER_USER');
-  let createdEvent: { eventId: string } | undefined;
-  let current = undefined as Quote | undefined; // set in the transaction
-  let written: OrderRow | undefined; // the order as its transaction wrote it
+  const observed = { userId, deviceId: client.deviceId, ip: client.clientIp };
+  const writing = { orderId, userId, clientReqId: input.clientReqId, preview, client, expireAt, correlationId };
+  let placed: Placed | undefined;
   try {
     // A flash order's transaction is a handful of statements on its own rows: concurrent clicks' placements
     // share one (group commit), so a sale pays one BEGIN and COMMIT for many orders (flashPlacementsOf).
     const transaction = <T>(work: (tx: EntityManager) => Promise<T>): Promise<T> =>
       preview.flashSale ? flashPlacementsOf(em).run(work) : em.transactional(work);
-    await transaction(async (tx) => {
+    placed = await placedAsPreviewed(em, writing, { rules, rates, countsUserOrders, observed, transaction });
+    // Something changed since the preview, or a coupon: read it, and refuse, review or place with it.
+    placed ??= await transaction(async (tx) => {
       // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order to wait for an
       // admin. With a per-user rule enabled, the user's orders are counted under a per-user lock held
       // until this order commits, so concurrent attempts of one user are counted one after the other.
       if (countsUserOrders) await advisoryXactLock(tx, `risk:user:${userId}`);
       // One statement reads today's prices (the price copy) and what the risk rules need (the subject's
       // recent orders, its blocklist entries): a round trip instead of two (risk/facts.ts, prices.ts).
-      const observed = { userId, deviceId: client.deviceId, ip: client.clientIp };
       const read = await db(tx)
         .selectNoFrom((eb) => [
           jsonArrayFrom(
@@ -148,94 +159,16 @@ export async function placeOrder(
           throw new DomainError(ErrorCode.PREVIEW_EXPIRED, `The order changed since the preview (${error.message}): preview again`);
         throw error;
       });
-      const changed =
-        now.flashSale !== preview.flashSale ||
-        now.currency !== preview.currency ||
-        now.breakdown.total !== preview.total ||
-        now.breakdown.discount !== preview.discount ||
-        now.breakdown.shippingFee !== preview.shippingFee ||
-        now.breakdown.payable !== preview.payable ||
-        now.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
-      if (changed) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
-      current = now;
+      if (changedSince(preview, now)) throw new DomainError(ErrorCode.PREVIEW_EXPIRED, 'Prices or promotions changed since the preview: preview again');
       const risk = assessObserved(
         rules,
         observationsOf(read as Record<string, unknown>, { ...observed, payable: now.breakdown.payable, currency: now.currency }, rules),
       );
       if (risk.action === 'REJECT') throw new RiskRefusal(risk);
-      const b = now.breakdown;
-      // A normal order's reservation is the synchronous call below: order.created is its fallback,
-      // held back until that call has had its time, withdrawn with the outcome (reserveNow) and
-      // published at once when the call fails; a crash in between publishes it when the time is up.
-      const created = outboxRow({
-        type: 'order.created',
-        ...(now.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
-        aggregateId: orderId,
-        correlationId,
-        payload: {
-          orderId,
-          userId,
-          items: now.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
-          payable: { amount: b.payable, currency: now.currency },
-          expireAt: expireAt.toISOString(),
-          flashSale: now.flashSale,
-        },
-      });
-      createdEvent = created.envelope;
-      // The request key, the order, its items, its first audit row and its event in one statement that
-      // answers the order's row (the foreign keys are checked at the statement's end and the commit).
-      written = await db(tx)
-        .with('r', (q) => q.insertInto('order_request').values({ user_id: userId, client_req_id: input.clientReqId, order_id: orderId, preview_id: previewId }))
-        .with('o', (q) =>
-          q
-            .insertInto('orders')
-            .values({
-              id: orderId,
-              user_id: userId,
-              status: 'CREATED',
-              currency: now.currency,
-              total: b.total,
-              discount: b.discount,
-              shipping_fee: b.shippingFee,
-              payable: b.payable,
-              coupon_code: now.couponCode,
-              address_id: preview.addressId,
-              preview_id: previewId,
-              flash_sale: now.flashSale,
-              expire_at: expireAt,
-              device_id: client.deviceId,
-              client_ip: client.clientIp,
-              risk_review: risk.action === 'REVIEW',
-            })
-            .returningAll(),
-        )
-        .with('i', (q) =>
-          q
-            .insertInto('order_item')
-            .values(now.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
-            .returning('order_id'),
-        )
-        .with('e', (q) =>
-          q
-            .insertInto('order_event')
-            .values(
-              orderEventRow({
-                orderId,
-                type: 'ORDER_CREATED',
-                from: null,
-                to: 'CREATED',
-                version: 1,
-                payload: { clientReqId: input.clientReqId, previewId, ...b },
-              }),
-            )
-            .returning('id'),
-        )
-        .with('x', (q) => q.insertInto('outbox').values(created.row).returning('event_id'))
-        .selectFrom('o')
-        .selectAll()
-        .executeTakeFirstOrThrow();
+      const written = await writeOrder(tx, writing, now, risk.action === 'REVIEW');
       if (risk.action === 'REVIEW') await recordRiskDecision(tx, risk, orderId);
       if (now.couponCode) await useCoupon(tx, now.couponCode, userId, orderId);
+      return written;
     });
   } catch (error) {
     // The key was taken (a retry, or a concurrent twin): answer with that request's order. A retry
@@ -254,15 +187,200 @@ export async function placeOrder(
     await em.transactional((tx) => recordRiskDecision(tx, error.risk));
     throw riskRejected();
   }
-  const placed = current!;
   // A flash order answers as written (the statement returned its row): no read after the commit, which
   // would wait for a pooled connection again behind every other click's placement.
-  const order = placed.flashSale
-    ? written!
-    : (await reserveNow(em, written!, placed.lines, expireAt, correlationId, createdEvent!.eventId)) || (await findOrder(em, orderId));
+  const order = placed.quote.flashSale
+    ? placed.order
+    : (await reserveNow(em, placed.order, placed.quote.lines, expireAt, correlationId, placed.createdEventId)) || (await findOrder(em, orderId));
   if (!order) throw new Error(`order ${orderId} vanished after commit`);
   if (order.status === 'CANCELED' && order.cancel_reason === 'OUT_OF_STOCK') throw stockNotEnough();
   return { order, replayed: false };
+}
+
+/** What a placement wrote: the order's row, the quote it was written at, its order.created event. */
+interface Placed {
+  order: OrderRow;
+  quote: Quote;
+  createdEventId: string;
+}
+
+/** One placement's order, as writeOrder writes it. */
+interface Writing {
+  orderId: string;
+  userId: string;
+  clientReqId: string;
+  preview: PreviewClaims;
+  client: RiskClient;
+  expireAt: Date;
+  correlationId: string;
+}
+
+/** Whether pricing again gave anything other than the preview's figures. */
+const changedSince = (preview: PreviewClaims, now: Quote): boolean =>
+  now.flashSale !== preview.flashSale ||
+  now.currency !== preview.currency ||
+  now.breakdown.total !== preview.total ||
+  now.breakdown.discount !== preview.discount ||
+  now.breakdown.shippingFee !== preview.shippingFee ||
+  now.breakdown.payable !== preview.payable ||
+  now.lines.some((l, i) => l.unitPrice !== preview.lines[i]?.unitPrice);
+
+/** PostgreSQL's division_by_zero: the one-statement placement's conditions did not hold, and it wrote nothing. */
+const NOT_AS_PREVIEWED = '22012';
+
+/**
+ * The common placement in one statement: the order written on the condition that what the
+ * transactional placement (in placeOrder) would read still says what the preview said. The copy
+ * prices the lines as the preview did (copiedAsPreviewed, prices.ts), and no risk rule that reads the
+ * database hits (passingConditions, risk/facts.ts), both checked in the writing statement's own
+ * snapshot. When they do not hold, the statement undoes itself and the answer is undefined: the
+ * transactional placement decides, with its precise refusal or review. The statement is a transaction
+ * of its own, except:
+ * - with a per-user order limit, it runs after the per-user lock, in the lock's transaction (a
+ *   statement's snapshot is taken when it starts, so it counts every order committed before the lock);
+ * - a flash order's joins its sale's shared transaction (flashPlacementsOf).
+ * Undefined at once where it cannot apply: a coupon (its per-user uses are counted under a lock of
+ * their own), a shipping rate changed since the preview, a rule that reads nothing and does not allow
+ * the order (PAYABLE_ABOVE). Saves the read statement, and BEGIN and COMMIT where it is alone: 1 to 3
+ * of a normal order's round trips.
+ */
+async function placedAsPreviewed(
+  em: EntityManager,
+  writing: Writing,
+  context: {
+    rules: readonly RiskRule[];
+    rates: Map<string, ShippingRate>;
+    countsUserOrders: boolean;
+    observed: Observed;
+    transaction: <T>(work: (tx: EntityManager) => Promise<T>) => Promise<T>;
+  },
+): Promise<Placed | undefined> {
+  const { preview } = writing;
+  if (preview.couponCode !== null) return undefined;
+  // Priced again at the preview's own prices (nothing read): only the shipping rate can differ.
+  const asPreviewed = new Map(
+    preview.lines.map((l) => [
+      l.skuId,
+      {
+        id: l.skuId,
+        productId: '',
+        title: '',
+        flashSale: preview.flashSale,
+        flashSaleStartsAt: null,
+        price: { amount: l.unitPrice, currency: preview.currency },
+        revision: 0,
+      },
+    ]),
+  );
+  const now = await quote(em, writing.userId, preview.lines, null, preview.country, writing.correlationId, { rates: context.rates, copied: asPreviewed });
+  if (changedSince(preview, now)) return undefined;
+  const unread = observationsOf(undefined, { ...context.observed, payable: now.breakdown.payable, currency: now.currency }, context.rules);
+  if (assessObserved(context.rules, unread).action !== 'ALLOW') return undefined;
+  const conditions = (eb: ExpressionBuilder<Db, never>) => [
+    copiedAsPreviewed(eb, preview.lines, preview.currency, preview.flashSale),
+    ...passingConditions(eb, context.observed, context.rules),
+  ];
+  const write = (tx: EntityManager) => writeOrder(tx, writing, now, false, conditions);
+  const written = context.countsUserOrders
+    ? context.transaction(async (tx) => {
+        await advisoryXactLock(tx, `risk:user:${writing.userId}`);
+        return write(tx);
+      })
+    : writing.preview.flashSale
+      ? context.transaction(write)
+      : write(em);
+  return written.catch((error: unknown) => {
+    if ((error as { code?: string }).code === NOT_AS_PREVIEWED) return undefined;
+    throw error;
+  });
+}
+
+/**
+ * The request key, the order, its items, its first audit row and its order.created in one statement
+ * that answers the order's row (the foreign keys are checked at the statement's end and the commit).
+ * With `conditions`, it writes only when they hold: otherwise it fails with NOT_AS_PREVIEWED, undoing
+ * itself.
+ */
+async function writeOrder(
+  tx: EntityManager,
+  w: Writing,
+  now: Quote,
+  riskReview: boolean,
+  conditions: (eb: ExpressionBuilder<Db, never>) => Expression<SqlBool>[] = () => [],
+): Promise<Placed> {
+  const b = now.breakdown;
+  const { orderId, preview } = w;
+  // A normal order's reservation is the synchronous call (reserveNow): order.created is its fallback,
+  // held back until that call has had its time, withdrawn with the outcome and published at once
+  // when the call fails; a crash in between publishes it when the time is up.
+  const created = outboxRow({
+    type: 'order.created',
+    ...(now.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
+    aggregateId: orderId,
+    correlationId: w.correlationId,
+    payload: {
+      orderId,
+      userId: w.userId,
+      items: now.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
+      payable: { amount: b.payable, currency: now.currency },
+      expireAt: w.expireAt.toISOString(),
+      flashSale: now.flashSale,
+    },
+  });
+  const order = await db(tx)
+    .with('ok', (q) => q.selectNoFrom((eb) => eb.and(conditions(eb)).as('pass')))
+    .with('r', (q) => q.insertInto('order_request').values({ user_id: w.userId, client_req_id: w.clientReqId, order_id: orderId, preview_id: preview.id }))
+    .with('o', (q) =>
+      q
+        .insertInto('orders')
+        .values({
+          id: orderId,
+          user_id: w.userId,
+          status: 'CREATED',
+          currency: now.currency,
+          total: b.total,
+          discount: b.discount,
+          shipping_fee: b.shippingFee,
+          payable: b.payable,
+          coupon_code: now.couponCode,
+          address_id: preview.addressId,
+          preview_id: preview.id,
+          flash_sale: now.flashSale,
+          expire_at: w.expireAt,
+          device_id: w.client.deviceId,
+          client_ip: w.client.clientIp,
+          risk_review: riskReview,
+        })
+        .returningAll(),
+    )
+    .with('i', (q) =>
+      q
+        .insertInto('order_item')
+        .values(now.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
+        .returning('order_id'),
+    )
+    .with('e', (q) =>
+      q
+        .insertInto('order_event')
+        .values(
+          orderEventRow({
+            orderId,
+            type: 'ORDER_CREATED',
+            from: null,
+            to: 'CREATED',
+            version: 1,
+            payload: { clientReqId: w.clientReqId, previewId: preview.id, ...b },
+          }),
+        )
+        .returning('id'),
+    )
+    .with('x', (q) => q.insertInto('outbox').values(created.row).returning('event_id'))
+    .selectFrom(['o', 'ok'])
+    .selectAll('o')
+    // Every row written above is undone when a condition does not hold (division by zero).
+    .where(sql<number>`1 / "ok"."pass"::int`, '=', 1)
+    .executeTakeFirstOrThrow();
+  return { order, quote: now, createdEventId: created.envelope.eventId };
 }
 
 /** Whether a placement failed on its request key: another request of the user with this clientReqId holds it. */

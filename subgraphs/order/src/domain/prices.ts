@@ -1,4 +1,4 @@
-import { fetchSkuFacts, logger, sql, type EntityManager, type ExpressionBuilder, type SkuFacts } from '@shop/kit';
+import { fetchSkuFacts, logger, sql, type EntityManager, type Expression, type ExpressionBuilder, type SkuFacts, type SqlBool } from '@shop/kit';
 import type { EventPayload } from '@shop/schema';
 import { db, type Db } from '../persistence.js';
 
@@ -65,6 +65,28 @@ export const copiedRows = (q: Pick<ExpressionBuilder<Db, never>, 'selectFrom'>, 
     .selectFrom('sku_price')
     .select(['sku_id', 'product_id', 'title', 'flash_sale', 'flash_sale_starts_at', 'price', 'currency', 'revision'])
     .where('sku_id', 'in', [...new Set(ids)]);
+
+/**
+ * Whether the copy still prices these lines as the preview did: every SKU present at its line's unit
+ * price in `currency`, and a flash-sale SKU among them exactly when the preview was a flash sale's (the
+ * facts quote() reads). A condition for placeOrder's one-statement placement (placement.ts): when it
+ * holds, pricing the lines again would give the preview's lines.
+ */
+export const copiedAsPreviewed = (
+  eb: ExpressionBuilder<Db, never>,
+  lines: readonly { skuId: string; unitPrice: number }[],
+  currency: string,
+  flashSale: boolean,
+): Expression<SqlBool> =>
+  eb(
+    eb
+      .selectFrom('sku_price')
+      .select(sql<boolean>`count(*) = ${new Set(lines.map((l) => l.skuId)).size} and coalesce(bool_or(flash_sale), false) = ${flashSale}`.as('same'))
+      .where((w) => w.or(lines.map((l) => w.and([w('sku_id', '=', l.skuId), w('price', '=', l.unitPrice)]))))
+      .where('currency', '=', currency),
+    '=',
+    true,
+  );
 
 type CopiedRow = Awaited<ReturnType<ReturnType<typeof copiedRows>['execute']>>[number];
 

@@ -1,6 +1,6 @@
-import { idFloor, jsonArrayFrom, type EntityManager, type ExpressionBuilder, dbSecondsAgo } from '@shop/kit';
+import { idFloor, jsonArrayFrom, type EntityManager, type Expression, type ExpressionBuilder, type SqlBool, dbSecondsAgo } from '@shop/kit';
 import { db, type Db } from '../../persistence.js';
-import { needsBlocklist, windowsNeeded, type BlockKind, type Dimension, type RiskObservations, type RiskRule } from './rules.js';
+import { DIMENSION_OF, isVelocity, needsBlocklist, windowsNeeded, type BlockKind, type Dimension, type RiskObservations, type RiskRule } from './rules.js';
 
 /** One order attempt as risk control sees it. deviceId and ip are null when the gateway did not forward them. */
 export interface RiskSubject {
@@ -43,43 +43,64 @@ function readsOf(subject: Observed, rules: readonly RiskRule[]) {
   return { deviceId, ip, valueOf, windows, blocklist: needsBlocklist(rules) };
 }
 
+/** The subject's orders in one window (orders.created_at, on the (column, created_at) indexes), as a scalar subquery. */
+const windowCount = (eb: ExpressionBuilder<Db, never>, dimension: Dimension, value: string | null, windowSeconds: number) =>
+  eb
+    .selectFrom('orders')
+    .select((c) => c.fn.countAll<string>().as('n'))
+    .where(COLUMN[dimension], '=', value)
+    .where('id', '>=', windowIds(windowSeconds).floor)
+    .where('id', '<', windowIds(windowSeconds).ceiling)
+    .where('created_at', '>', dbSecondsAgo(windowSeconds));
+
+/** The subject's blocklist entries (by user, device or IP). */
+const blocklistEntries = (eb: ExpressionBuilder<Db, never>, subject: Observed) =>
+  eb
+    .selectFrom('risk_blocklist')
+    .select(['kind', 'value', 'reason'])
+    .where((b) =>
+      b.or([
+        b.and([b('kind', '=', 'USER'), b('value', '=', subject.userId)]),
+        b.and([b('kind', '=', 'DEVICE'), b('value', '=', subject.deviceId ?? null)]),
+        b.and([b('kind', '=', 'IP'), b('value', '=', subject.ip ?? null)]),
+      ]),
+    );
+
 /**
  * The select list that reads what the rules need about the subject (none when they need nothing):
- * the subject's orders in each window an enabled rule counts (orders.created_at, on the (column,
- * created_at) indexes) and its blocklist entries. Counts include every order placed in the window,
- * canceled ones too: brushing is about attempts. placeOrder adds it to the statement that reads the
- * price copy (placement.ts), gatherObservations runs it alone; observationsOf reads the answer.
+ * the subject's orders in each window an enabled rule counts and its blocklist entries. Counts
+ * include every order placed in the window, canceled ones too: brushing is about attempts.
+ * placeOrder adds it to the statement that reads the price copy (placement.ts), gatherObservations
+ * runs it alone; observationsOf reads the answer.
  */
 export function observationColumns(eb: ExpressionBuilder<Db, never>, subject: Observed, rules: readonly RiskRule[]) {
-  const { deviceId, ip, valueOf, windows, blocklist } = readsOf(subject, rules);
+  const { valueOf, windows, blocklist } = readsOf(subject, rules);
   return [
-    ...windows.map((w, i) =>
-      eb
-        .selectFrom('orders')
-        .select((c) => c.fn.countAll<string>().as('n'))
-        .where(COLUMN[w.dimension], '=', valueOf[w.dimension])
-        .where('id', '>=', windowIds(w.windowSeconds).floor)
-        .where('id', '<', windowIds(w.windowSeconds).ceiling)
-        .where('created_at', '>', dbSecondsAgo(w.windowSeconds))
-        .as(`w${i}`),
-    ),
-    ...(blocklist
-      ? [
-          jsonArrayFrom(
-            eb
-              .selectFrom('risk_blocklist')
-              .select(['kind', 'value', 'reason'])
-              .where((b) =>
-                b.or([
-                  b.and([b('kind', '=', 'USER'), b('value', '=', subject.userId)]),
-                  b.and([b('kind', '=', 'DEVICE'), b('value', '=', deviceId)]),
-                  b.and([b('kind', '=', 'IP'), b('value', '=', ip)]),
-                ]),
-              )
-              .orderBy('kind'),
-          ).as('blocked'),
-        ]
-      : []),
+    ...windows.map((w, i) => windowCount(eb, w.dimension, valueOf[w.dimension], w.windowSeconds).as(`w${i}`)),
+    ...(blocklist ? [jsonArrayFrom(blocklistEntries(eb, subject).orderBy('kind')).as('blocked')] : []),
+  ];
+}
+
+/**
+ * The conditions under which no enabled rule that reads the database hits the subject: each counted
+ * window below the smallest limit of its rules, and no blocklist entry when the blocklist rule is on.
+ * With the rules that read nothing passing too (assessObserved on no observations says ALLOW), they
+ * hold exactly when the assessment is ALLOW: placeOrder's one-statement placement writes only under
+ * them (placement.ts), in the statement's own snapshot.
+ */
+export function passingConditions(eb: ExpressionBuilder<Db, never>, subject: Observed, rules: readonly RiskRule[]): Expression<SqlBool>[] {
+  const { valueOf, blocklist } = readsOf(subject, rules);
+  const limits = new Map<string, { dimension: Dimension; windowSeconds: number; max: number }>();
+  for (const rule of rules) {
+    if (!rule.enabled || !isVelocity(rule) || valueOf[DIMENSION_OF[rule.kind]] === null) continue;
+    const dimension = DIMENSION_OF[rule.kind];
+    const key = `${dimension}:${rule.params.windowSeconds}`;
+    const max = Math.min(limits.get(key)?.max ?? Infinity, rule.params.max);
+    limits.set(key, { dimension, windowSeconds: rule.params.windowSeconds, max });
+  }
+  return [
+    ...[...limits.values()].map((l) => eb(windowCount(eb, l.dimension, valueOf[l.dimension], l.windowSeconds), '<', String(l.max))),
+    ...(blocklist ? [eb.not(eb.exists(blocklistEntries(eb, subject)))] : []),
   ];
 }
 

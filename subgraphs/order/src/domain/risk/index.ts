@@ -7,7 +7,7 @@ import { evaluateRules, type RiskAssessment, type RiskObservations, type RiskRul
 
 export { blockRiskSubject, currentRules, forgetCachedRules, normalizeIp, rulesTtlMs, setRiskRule, type RiskRuleRow } from './rule-store.js';
 export { evaluateRules, parseRuleParams, type RiskAssessment, type RiskObservations, type RiskRule, type RiskVerdict } from './rules.js';
-export { observationColumns, observationsOf, type Observed, type RiskSubject } from './facts.js';
+export { observationColumns, observationsOf, passingConditions, type Observed, type RiskSubject } from './facts.js';
 
 /** An assessment and the observations it was made on (kept in the audit). */
 export type RiskResult = RiskAssessment & { observations: RiskObservations };

@@ -38,6 +38,9 @@ export type RiskRule =
 
 export const DIMENSION_OF = { ORDERS_PER_USER: 'user', ORDERS_PER_IP: 'ip', ORDERS_PER_DEVICE: 'device' } as const satisfies Record<string, Dimension>;
 
+/** Whether a rule counts the subject's orders in a window. */
+export const isVelocity = (rule: RiskRule): rule is Extract<RiskRule, { params: VelocityParams }> => rule.kind in DIMENSION_OF;
+
 /** What is known about one order attempt when the rules run. */
 export interface RiskObservations {
   userId: string;
