@@ -7,6 +7,7 @@ import { databaseUrl, envInt, isProduction } from './config.js';
 import { kysely } from './persistence/kysely.js';
 import { logger } from './logger.js';
 import { countStatements } from './statement-counter.js';
+import { statementCache } from './persistence/statement-cache.js';
 
 export type { EntityManager };
 
@@ -92,10 +93,13 @@ export function releaseDeadConnections(pool: pg.Pool): void {
   });
 }
 
-/** Every pool of a subgraph: dead connections released, statements and transactions counted. */
+/** The process's prepared statements (one name per text, shared by its pools). */
+const statements = statementCache();
+
+/** Every pool of a subgraph: dead connections released, statements and transactions counted, repeated ones prepared. */
 function onPoolCreated(pool: pg.Pool): void {
   releaseDeadConnections(pool);
-  countStatements(pool);
+  countStatements(pool, statements);
 }
 
 /** Creates the database named in the URL when it is missing (a fresh machine has only `postgres`). */

@@ -1,5 +1,6 @@
 import { Counter } from 'prom-client';
 import { registry } from './metrics.js';
+import type { StatementCache } from './persistence/statement-cache.js';
 
 /**
  * SQL statements and transactions this process ran on its pooled connections, on /metrics: what an
@@ -49,11 +50,13 @@ interface ConnectEmitter {
  * once, when it connects; the wrapper calls its class's query as it is then, so what else wraps
  * that, a test's spy say, still sees every call).
  */
-export function countStatements(pool: ConnectEmitter): void {
+export function countStatements(pool: ConnectEmitter, cache?: StatementCache): void {
   pool.on('connect', (client) => {
     const proto = Object.getPrototypeOf(client) as Queryable;
     let inTransaction = false;
-    client.query = (...args: unknown[]) => {
+    client.query = (...given: unknown[]) => {
+      // A text sent often enough goes as a named (server-side prepared) statement (statement-cache.ts).
+      const args = cache ? cache.arguments(given) : given;
       const first = args[0];
       const text = typeof first === 'string' ? first : typeof (first as { text?: unknown })?.text === 'string' ? (first as { text: string }).text : '';
       dbRoundTrips.inc();
@@ -71,7 +74,9 @@ export function countStatements(pool: ConnectEmitter): void {
           dbStatements.inc();
           if (!inTransaction) dbTransactions.inc();
       }
-      return proto.query.apply(client, args);
+      const sent = proto.query.apply(client, args);
+      if (cache && args !== given && sent instanceof Promise) sent.then(undefined, (error: unknown) => cache.failed(args, error));
+      return sent;
     };
   });
 }

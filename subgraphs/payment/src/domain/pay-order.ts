@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, envString, forbidden, idsOfOrders, logger, newId, type EntityManager, type Identity, dbClock } from '@shop/kit';
+import { DomainError, ErrorCode, badInput, envString, forbidden, idsOfOrders, logger, newId, type EntityManager, type Identity, dbClock, sql } from '@shop/kit';
 import { db } from '../persistence.js';
 import { fetchOrderFacts, OrderServiceUnavailableError } from './order-facts.js';
 import { PAYMENT_KEYS } from './partitions.js';
@@ -95,7 +95,9 @@ async function activePayment(em: EntityManager, orderId: string, userId: string,
     const claimed = await db(tx)
       .insertInto('payment_key')
       .values({ payment_id: id, order_id: orderId, active: true })
-      .onConflict((oc) => oc.column('order_id').where('active', '=', true).doNothing())
+      // The partial index's predicate as a literal: a parameter there cannot prove the index in a generic plan
+      // (statements sent often are prepared: kit statement-cache.ts).
+      .onConflict((oc) => oc.column('order_id').where('active', '=', sql.lit(true)).doNothing())
       .returning('payment_id')
       .executeTakeFirst();
     if (claimed) {
