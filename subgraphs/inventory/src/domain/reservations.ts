@@ -326,22 +326,25 @@ async function reserveWhole(em: EntityManager, input: ReserveInput, lines: reado
 }
 
 /**
- * A flash-sale order's reservation in one statement (its one line, of a bucketed SKU): it claims the
- * order's header, takes `qty` from one of the SKU's buckets picked at random with the conditional
- * `available >= qty` (as takeFromBuckets does), and records the hold. Answers null when the header
- * already existed (a repeat), the allocation when it took, and throws Incomplete when the bucket
- * could not serve it: the caller rolls the header back and goes line by line, where an empty
- * bucket rebalances the others (buckets.ts) and a short SKU is rejected.
+ * A flash-sale order's reservation in one statement (its one line, of a bucketed SKU): unless the
+ * order's header exists (a repeat), it takes `qty` from one of the SKU's buckets picked at random
+ * with the conditional `available >= qty` (as takeFromBuckets does), and only with that take claims
+ * the header and records the hold. So it writes all of it or nothing, and needs no savepoint inside
+ * the caller's transaction (an event handler's, shared by a group commit). Answers null for a
+ * repeat, the allocation when it took, and throws Incomplete when the bucket could not serve it
+ * (nothing was written): the caller goes line by line, where an empty bucket rebalances the others
+ * (buckets.ts) and a short SKU is rejected. Should a twin of the same order claim the header between
+ * this statement's snapshot and its claim, the take is undone by the last column's division by zero.
  */
 const reserveFromOneBucketStatement = prepared((q: Kysely<Db>, p: { orderId: string; expireAt: Date; id: string; skuId: string; qty: number }) =>
   q
-    .with('header', (q) => claimHeader(q, p).returning('order_id'))
+    .with('existing', (q) => q.selectFrom('reservation_order').select('order_id').where('order_id', '=', p.orderId))
     .with('pick', (q) =>
       q
         .selectFrom('stock')
         .select(['sku_id', 'warehouse_id', 'bucket'])
         .where('sku_id', '=', p.skuId)
-        .where((eb) => eb.exists(eb.selectFrom('header').select('order_id')))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('existing').select('order_id'))))
         .orderBy(sql`random()`)
         .limit(1),
     )
@@ -356,13 +359,25 @@ const reserveFromOneBucketStatement = prepared((q: Kysely<Db>, p: { orderId: str
         .where('stock.available', '>=', p.qty)
         .returning(['stock.sku_id', 'stock.warehouse_id', 'stock.bucket']),
     )
+    .with('header', (q) =>
+      q
+        .insertInto('reservation_order')
+        .columns(['order_id', 'state', 'expire_at'])
+        .expression(
+          q
+            .selectNoFrom((e) => [e.val(p.orderId).as('order_id'), e.val('HOLD').as('state'), e.val(p.expireAt).as('expire_at')])
+            .where((e) => e.exists(e.selectFrom('taken').select('taken.bucket'))),
+        )
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .returning('order_id'),
+    )
     .with('held', (q) =>
       q
         .insertInto('reservation')
         .columns(['id', 'order_id', 'sku_id', 'warehouse_id', 'bucket', 'qty', 'state'])
         .expression((eb) =>
           eb
-            .selectFrom('taken')
+            .selectFrom(['taken', 'header'])
             .select((e) => [
               e.val(p.id).as('id'),
               e.val(p.orderId).as('order_id'),
@@ -375,18 +390,25 @@ const reserveFromOneBucketStatement = prepared((q: Kysely<Db>, p: { orderId: str
         )
         .returning(['sku_id as skuId', 'warehouse_id as warehouseId', 'qty']),
     )
-    .selectNoFrom((eb) => outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>)),
+    .selectNoFrom((eb) => [
+      ...outcomeOf(eb as unknown as ExpressionBuilder<OneStatement, never>),
+      sql<string>`(select count(*) from "existing")`.as('existed'),
+      sql<number>`1 / (case when exists (select from "taken") and not exists (select from "header") then 0 else 1 end)`.as('whole'),
+    ]),
 );
 
-async function reserveFromOneBucket(tx: EntityManager, input: ReserveInput, line: ReserveLine): Promise<Allocation[] | null> {
-  const { rows } = await reserveFromOneBucketStatement(db(tx), {
+async function reserveFromOneBucket(em: EntityManager, input: ReserveInput, line: ReserveLine): Promise<Allocation[] | null> {
+  const { rows } = await reserveFromOneBucketStatement(db(em), {
     orderId: input.orderId,
     expireAt: input.expireAt,
     id: newId('rsv'),
     skuId: line.skuId,
     qty: line.qty,
   });
-  return decided(rows[0]!, 1);
+  const row = rows[0]!;
+  if (Number(row.existed) > 0) return null;
+  if (row.held.length !== 1) throw new Incomplete(); // nothing taken, nothing written
+  return row.held;
 }
 
 /**
@@ -402,15 +424,15 @@ export async function reserve(em: EntityManager, input: ReserveInput, options: {
   // First in one statement (reserveWhole); when a line does not fit one warehouse, line by line.
   // The one statement that fits the order, if any: a flash order of several lines has none.
   // reserveWhole is a transaction of its own, or a savepoint inside a caller's (an event handler's), so a
-  // deadlock retry or its guard's error leaves the caller's transaction usable; reserveFromOneBucket may
-  // take from an empty bucket's neighbour only on the line-by-line path, so its statement runs in a
-  // transaction that Incomplete rolls back.
+  // deadlock retry or its guard's error leaves the caller's transaction usable; reserveFromOneBucket writes
+  // nothing when it is Incomplete, so it runs as it is (an error of its own fails the caller's transaction,
+  // which a consumer runs again).
   const oneStatement = !options.bucketed
     ? em.getTransactionContext()
       ? () => em.transactional((tx) => reserveWhole(tx, input, lines))
       : () => reserveWhole(em, input, lines)
     : lines.length === 1
-      ? () => em.transactional((tx) => reserveFromOneBucket(tx, input, lines[0]!))
+      ? () => reserveFromOneBucket(em, input, lines[0]!)
       : undefined;
   const whole = oneStatement
     ? await withRetry('reserve', oneStatement).catch((error: unknown) => {
