@@ -1,6 +1,7 @@
 // npm run bench:flash-sale: seed-design §2 scaled to this machine. A flash-sale SKU with S units, 15 × S
 // clicks from distinct buyers (each a previewOrder, then a placeOrder when admitted) through a bounded pool,
-// once against one gateway and one order process, once against two of each (behind round-robin proxies).
+// once against one gateway and one order process, once against two of each (behind round-robin proxies),
+// each after a warm-up sale of the same size on another SKU (a shop runs before its sale; --cold skips it).
 // Prints decisions/s, latencies of refused and admitted clicks, order rows per refused click, time to sell
 // out, units sold, oversold, orders left unsettled, and whether each goal holds. Plain Node ESM; needs
 // `turbo run build` first (the npm script does it).
@@ -26,6 +27,9 @@ order and, when admitted, places it. Runs with 1 gateway + 1 order process, then
   --clicks-per-unit K  clicks per unit, each from its own buyer      (BENCH_CLICKS_PER_UNIT, default 15)
   --concurrency C      clicks in flight at once (worker pool)        (BENCH_CONCURRENCY, default 150)
   --shapes LIST        replicas of gateway and order per run         (BENCH_SHAPES, default 1,2)
+  --cold               no warm-up sale: the measured sale is the fresh stack's first traffic
+                       (BENCH_COLD; by default a sale of the same size on another SKU runs first,
+                       its figures printed as the cold stack's and not judged)
   --profile            every process writes a CPU profile (node --cpu-prof) into <logs>/profiles when it stops
   --help
 
@@ -47,6 +51,7 @@ function readOptions(argv = process.argv.slice(2), env = process.env) {
     concurrency: { type: 'string' },
     shapes: { type: 'string' },
     profile: { type: 'boolean' },
+    cold: { type: 'boolean' },
   });
   const units = int('units', 'BENCH_UNITS', 300, { max: 100_000 });
   const clicksPerUnit = int('clicks-per-unit', 'BENCH_CLICKS_PER_UNIT', 15, { max: 1000 });
@@ -59,10 +64,11 @@ function readOptions(argv = process.argv.slice(2), env = process.env) {
       return n;
     });
   const profile = values.profile ?? false;
+  const cold = values.cold ?? ['1', 'true'].includes(String(env.BENCH_COLD ?? ''));
   // Node accepts --cpu-prof in NODE_OPTIONS from version 22 on (npm run uses the pinned Node 24).
   if (profile && Number(process.versions.node.split('.')[0]) < 22)
     throw new Error(`--profile needs Node 22 or later (this is ${process.version}): run it through npm run`);
-  return { help, units, clicksPerUnit, concurrency, shapes, profile, clicks: units * clicksPerUnit };
+  return { help, units, clicksPerUnit, concurrency, shapes, profile, cold, clicks: units * clicksPerUnit };
 }
 
 /** As an admin: risk rules off (every buyer comes from this machine), one product with one flash-sale SKU and its units. */
@@ -236,8 +242,35 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
   const redis = createRedis({ name: 'bench-flash-sale' });
   try {
     const admission = new FlashAdmission(redis);
+    const buyers = (tag) =>
+      Promise.all(Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-${tag}${i}`, roles: [] })));
+    // A shop runs before its sale starts: a sale of the same size on another SKU warms the fresh stack
+    // (compiled code, pooled connections, the database's caches) and is printed as the cold stack's figures.
+    let warmUp;
+    if (!options.cold) {
+      const warmSkuId = await setUp(stack.gatewayUrl, adminToken, options.units).catch((error) => {
+        throw new SetupError(error.message);
+      });
+      await openSale(admission, warmSkuId, options.units);
+      const warmTokens = await buyers('w');
+      say(`warm-up sale (the fresh stack's first traffic, not judged): ${options.units} units, ${warmTokens.length} buyers...`);
+      const clicks = await runClicks({
+        url: stack.gatewayUrl,
+        tokens: warmTokens,
+        skuId: warmSkuId,
+        concurrency: options.concurrency,
+        reader,
+        units: options.units,
+        shouldStop: interrupted,
+      });
+      await waitForSettle(reader, 60_000);
+      const decided = clicks.refused.count + clicks.admitted.count;
+      warmUp = { perS: decided / (clicks.wallMs / 1000), refused: clicks.refused.summary(), admitted: clicks.admitted.summary() };
+      say(`warm-up sale: ${warmUp.perS.toFixed(0)} decisions/s, refused p95 ${ms(warmUp.refused.p95)}, admitted p95 ${ms(warmUp.admitted.p95)}`);
+      if (interrupted()) return undefined;
+    }
     await openSale(admission, skuId, options.units);
-    const tokens = await Promise.all(Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-b${i}`, roles: [] })));
+    const tokens = await buyers('b');
     say(`sale open: ${options.units} units, ${tokens.length} buyers, ${options.concurrency} clicks in flight`);
     const loadBefore = os.loadavg()[0];
     const countersBefore = await readCounters(stack, reader);
@@ -265,7 +298,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     ).rows;
     const stock = (await reader.query(`SELECT available, reserved, sold FROM inventory.stock WHERE sku_id = $1`, [skuId])).rows;
     const state = await admission.state(skuId);
-    return { replicas, clicks, settled, orders, stock, state, loadBefore, loadAfter, cpu, database, stack };
+    return { replicas, clicks, settled, orders, stock, state, loadBefore, loadAfter, cpu, database, stack, warmUp };
   } finally {
     redis.disconnect();
     await stack.stop();
@@ -309,6 +342,12 @@ function printRun(run, f, options) {
   const { clicks } = run;
   const settings = flashSaleSettings();
   saySummary([
+    ...(run.warmUp
+      ? [
+          ['warm-up sale on the fresh stack (another SKU, same size; not judged)', undefined],
+          ['decisions / s, refused p95, admitted p95', `${run.warmUp.perS.toFixed(0)}, ${ms(run.warmUp.refused.p95)}, ${ms(run.warmUp.admitted.p95)}`],
+        ]
+      : []),
     ['clicks', undefined],
     ['clicks decided / sent', `${f.decided} / ${options.clicks}${clicks.errors.total ? `; errors ${clicks.errors}` : ''}`],
     ['answers', String(clicks.outcomes)],
@@ -363,7 +402,7 @@ async function run({ options, runId, reader, startStack, interrupted }) {
   for (const replicas of options.shapes) {
     if (interrupted()) return 130;
     const r = await oneShape({ replicas, options, runId, reader, startStack, interrupted });
-    if (interrupted()) return 130;
+    if (interrupted() || !r) return 130;
     const f = figures(r, options);
     printRun(r, f, options);
     results.push({ r, f });
@@ -402,6 +441,10 @@ await runBenchmark({
     ['clicks (distinct buyers)', `${options.clicks} (${options.clicksPerUnit} per unit)`],
     ['concurrency', options.concurrency],
     ['runs', options.shapes.map((n) => `${n} gateway + ${n} order`).join(', then ')],
+    [
+      'warm-up',
+      options.cold ? "none (--cold): the measured sale is the fresh stack's first traffic" : 'a sale of the same size on another SKU first, not judged',
+    ],
     ['admission', `rate ${flashSaleSettings().rate}/s, burst ${flashSaleSettings().burst}, queue ${flashSaleSettings().queue} (per SKU, cluster-wide)`],
   ],
   ownStacks: true,
