@@ -3,7 +3,7 @@
 
 /**
  * @param {{ stock: any[], statuses: {status: string, reason: string, n: number}[], pendingQty: Map<string, number>, holdsByOrder: number }} snap
- * @param {{ set: Map<string, Map<string, number>>, hotSkuId: string, qty: number, gatewayAvailable: Map<string, number|undefined>,
+ * @param {{ set: Map<string, Map<string, number>>, hotSkuIds: string[], qty: number, gatewayAvailable: Map<string, number|undefined>,
  *           settled: { ms?: number, created: number }, client: { placed: number, errors: number, stockNotEnough: number } }} expected
  * @returns {{ ok: boolean, label: string, detail: string }[]}
  */
@@ -55,7 +55,7 @@ export function checkInvariants(snap, expected) {
 
   // 4. Orders and stock agree: what PENDING_PAYMENT orders hold is exactly what is reserved.
   const pending = snap.statuses.filter((s) => s.status === 'PENDING_PAYMENT').reduce((n, s) => n + s.n, 0);
-  const hotReserved = snap.stock.filter((r) => r.skuId === expected.hotSkuId).reduce((s, r) => s + r.reserved, 0);
+  const hotReserved = snap.stock.filter((r) => expected.hotSkuIds.includes(r.skuId)).reduce((s, r) => s + r.reserved, 0);
   check(pending * expected.qty === hotReserved, 'PENDING_PAYMENT orders == hot reserved / qty', `${pending} orders, ${hotReserved} reserved / ${expected.qty}`);
   const perSku = [];
   for (const skuId of expected.set.keys()) {

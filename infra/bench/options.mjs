@@ -20,6 +20,10 @@ counted, asynchronous consumers included (goals <= 15 and <= 3).
   --duration SECONDS   stop starting new orders after this long       (BENCH_DURATION, default 75)
   --floor SECONDS      how long the database floor runs, half before and half after the load, 0 to skip
                        (BENCH_FLOOR, default 20)
+  --warm-up W          orders placed first on a product of their own by buyers of their own, not measured
+                       (a shop runs before it is measured: compiled code, pooled connections, the database's
+                       caches); their figures are printed as the fresh stack's. 0: measure the fresh stack
+                       (BENCH_WARM_UP, default 500)
   --profile            every process writes a CPU profile (node --cpu-prof) into <logs>/profiles when it stops
   --help
 
@@ -28,7 +32,7 @@ Database: a new database shop_bench_<timestamp> on the server of DATABASE_URL
 Exit code: 0 when the invariants hold (even when the SLO fails), 1 when an invariant is broken,
 2 when the stack or the set-up failed, 130 when interrupted.`;
 
-/** @returns {{ help: boolean, users: number, ordersPerUser: number, concurrency: number, stock: number, hot: boolean, qty: number, durationS: number, demand: number, floorS: number, profile: boolean }} */
+/** @returns {{ help: boolean, users: number, ordersPerUser: number, concurrency: number, stock: number, hot: boolean, qty: number, durationS: number, demand: number, floorS: number, warmUp: number, profile: boolean }} */
 export function readOptions(argv = process.argv.slice(2), env = process.env) {
   const { values, help, pick, int } = readFlags(argv, env, {
     users: { type: 'string' },
@@ -39,6 +43,7 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
     qty: { type: 'string' },
     duration: { type: 'string' },
     floor: { type: 'string' },
+    'warm-up': { type: 'string' },
     profile: { type: 'boolean' },
   });
   const users = int('users', 'BENCH_USERS', 200, { max: 100_000 });
@@ -48,6 +53,7 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
   const qty = int('qty', 'BENCH_QTY', 1, { max: 99 });
   const durationS = int('duration', 'BENCH_DURATION', 75, { max: 86_400 });
   const floorS = int('floor', 'BENCH_FLOOR', 20, { min: 0, max: 3_600 });
+  const warmUp = int('warm-up', 'BENCH_WARM_UP', 500, { min: 0, max: 100_000 });
   const profile = values.profile ?? false;
   // Node accepts --cpu-prof in NODE_OPTIONS from version 22 on (npm run uses the pinned Node 24).
   if (profile && Number(process.versions.node.split('.')[0]) < 22)
@@ -62,5 +68,5 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
       : hot
         ? Math.max(qty, Math.floor(demand / 5))
         : Math.min(demand, 2_000_000);
-  return { help, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand, floorS, profile };
+  return { help, users, ordersPerUser, concurrency, stock, hot, qty, durationS, demand, floorS, warmUp, profile };
 }

@@ -36,6 +36,12 @@ async function run({ options, stack, database, reader, runId, logs, machine, int
   const tokens = await Promise.all(Array.from({ length: options.users }, (_, u) => mintClientToken({ userId: `bench-${runId}-u${u}`, roles: [] })));
   say(`set up: 1 product, ${1 + coldSkuIds.length} SKUs, stock in ${WAREHOUSES.join(' and ')}, ${tokens.length} buyer tokens`);
 
+  // A shop runs before it is measured: orders on a product of their own, by buyers of their own, warm the
+  // fresh stack (compiled code, pooled connections, the database's caches); they stay in the invariants.
+  const warm = options.warmUp > 0 ? await warmUp({ options, stack, adminToken, runId, reader, interrupted }) : undefined;
+  if (interrupted()) return 130;
+  if (warm) for (const [skuId, byWarehouse] of warm.set) set.set(skuId, byWarehouse);
+
   // The floor runs half its time before the load and half after: on a shared machine the load of
   // others moves it, and the mean of both sides is what the stack's rate is compared with.
   const floorHalf = async (when) => {
@@ -97,17 +103,22 @@ async function run({ options, stack, database, reader, runId, logs, machine, int
   };
   const snapshot = await readSnapshot(reader, [...set.keys()]);
   const gatewayAvailable = await availableThroughGateway(stack.gatewayUrl, adminToken, [...set.keys()]);
+  const both = warm ? [load, warm.load] : [load];
   const checks = checkInvariants(snapshot, {
     set,
-    hotSkuId,
+    hotSkuIds: warm ? [hotSkuId, warm.hotSkuId] : [hotSkuId],
     qty: options.qty,
     gatewayAvailable,
     settled,
-    client: { placed: load.placed, errors: load.errors.total, stockNotEnough: load.rejected.get('STOCK_NOT_ENOUGH') },
+    client: {
+      placed: both.reduce((n, l) => n + l.placed, 0),
+      errors: both.reduce((n, l) => n + l.errors.total, 0),
+      stockNotEnough: both.reduce((n, l) => n + (l.rejected.get('STOCK_NOT_ENOUGH') ?? 0), 0),
+    },
   });
   const ready = await gatewayReady(stack);
 
-  printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database: database_, cpu });
+  printSummary({ options, load, warm, checks, snapshot, hotSkuId, set, ready, machine, floor, database: database_, cpu });
   const broken = checks.some((c) => !c.ok);
   const answered = load.placeLatency.count;
   if (!ready || answered === 0) {
@@ -143,6 +154,40 @@ function cpuPerOrder({ idle, load, idleMs, loadMs, orders }) {
   const idlePer = new Map(cpuPerUnit(idle[0], idle[1], 1));
   const idleAtLoadEnd = new Map([...load[1]].map(([name, msValue]) => [name, msValue - (name === 'benchmark client' ? 0 : (idlePer.get(name) ?? 0) * scale)]));
   return cpuPerUnit(load[0], idleAtLoadEnd, orders);
+}
+
+/** The warm-up: options.warmUp orders as the measured load places them, on a product of their own, then settled. */
+async function warmUp({ options, stack, adminToken, runId, reader, interrupted }) {
+  const orders = options.warmUp;
+  const { hotSkuId, coldSkuIds, set } = await setUp(stack.gatewayUrl, adminToken, {
+    ...options,
+    stock: orders * options.qty,
+    users: orders,
+    ordersPerUser: 1,
+  }).catch((error) => {
+    throw new SetupError(error.message);
+  });
+  const tokens = await Promise.all(
+    Array.from({ length: Math.min(options.users, orders) }, (_, u) => mintClientToken({ userId: `bench-${runId}-w${u}`, roles: [] })),
+  );
+  say(`warm-up (the fresh stack's first orders, not measured): ${orders} orders on a product of their own...`);
+  const load = await runLoad({
+    url: stack.gatewayUrl,
+    tokens,
+    hotSkuId,
+    coldSkuIds,
+    qty: options.qty,
+    total: orders,
+    concurrency: options.concurrency,
+    deadline: Date.now() + options.durationS * 1000,
+    runId: `${runId}-w`,
+    shouldStop: interrupted,
+  });
+  await waitForSettle(reader);
+  say(
+    `warm-up: ${load.placed} placed in ${(load.wallMs / 1000).toFixed(1)} s (${(load.placed / (load.wallMs / 1000)).toFixed(1)} orders/s), placeOrder p95 ${load.placeLatency.summary().p95.toFixed(1)} ms`,
+  );
+  return { load, hotSkuId, set };
 }
 
 /** As an admin through the gateway: one product with a hot SKU and three cold ones, stock in two warehouses. */
@@ -220,7 +265,7 @@ async function availableThroughGateway(url, token, skuIds) {
   return result;
 }
 
-function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, machine, floor, database, cpu }) {
+function printSummary({ options, load, warm, checks, snapshot, hotSkuId, set, ready, machine, floor, database, cpu }) {
   const wallS = load.wallMs / 1000;
   const place = load.placeLatency.summary();
   const placed = load.placedLatency.summary();
@@ -235,6 +280,12 @@ function printSummary({ options, load, checks, snapshot, hotSkuId, set, ready, m
     ['users × orders per user', `${options.users} × ${options.ordersPerUser} = ${total}`],
     ['concurrency', String(options.concurrency)],
     ['hot SKU stock / demand', `${options.stock} / ${options.demand}${options.hot ? ' (--hot)' : ''}`],
+    [
+      'warm-up (not measured)',
+      warm
+        ? `${warm.load.placed} orders placed first on a product of their own: ${(warm.load.placed / (warm.load.wallMs / 1000)).toFixed(1)} orders/s, placeOrder p95 ${warm.load.placeLatency.summary().p95.toFixed(1)} ms (the fresh stack)`
+        : "none (--warm-up 0): the measured orders are the fresh stack's first",
+    ],
     ['outcome', undefined],
     ['orders attempted', `${load.done}${load.capped ? ` (capped by --duration ${options.durationS} s; ${total - load.started} not started)` : ''}`],
     [
