@@ -61,23 +61,11 @@ async function run({ options, stack, database, reader, runId, logs, machine, int
   say();
 
   const total = options.users * options.ordersPerUser;
-  const load = await runLoad({
-    url: stack.gatewayUrl,
-    tokens,
-    hotSkuId,
-    coldSkuIds,
-    qty: options.qty,
-    total,
-    concurrency: options.concurrency,
-    deadline: Date.now() + options.durationS * 1000,
-    runId,
-    shouldStop: interrupted,
-    onProgress: (p) => {
-      if (interrupted()) return;
-      say(
-        `[${p.elapsedS.toFixed(0).padStart(3)} s] ${String(p.done).padStart(String(p.total).length)}/${p.total} orders  ${p.rate.toFixed(1).padStart(6)} orders/s  placed ${p.placed}  rejected ${p.rejected}  errors ${p.errors}`,
-      );
-    },
+  const load = await placeOrders({ options, stack, interrupted }, { tokens, hotSkuId, coldSkuIds, total, runId }, (p) => {
+    if (interrupted()) return;
+    say(
+      `[${p.elapsedS.toFixed(0).padStart(3)} s] ${String(p.done).padStart(String(p.total).length)}/${p.total} orders  ${p.rate.toFixed(1).padStart(6)} orders/s  placed ${p.placed}  rejected ${p.rejected}  errors ${p.errors}`,
+    );
   });
   if (interrupted()) return 130;
 
@@ -156,6 +144,22 @@ function cpuPerOrder({ idle, load, idleMs, loadMs, orders }) {
   return cpuPerUnit(load[0], idleAtLoadEnd, orders);
 }
 
+/** `total` orders through the gateway, options.concurrency at a time, each previewed and placed (load.mjs). */
+const placeOrders = ({ options, stack, interrupted }, { tokens, hotSkuId, coldSkuIds, total, runId }, onProgress) =>
+  runLoad({
+    url: stack.gatewayUrl,
+    tokens,
+    hotSkuId,
+    coldSkuIds,
+    qty: options.qty,
+    total,
+    concurrency: options.concurrency,
+    deadline: Date.now() + options.durationS * 1000,
+    runId,
+    shouldStop: interrupted,
+    onProgress,
+  });
+
 /** The warm-up: options.warmUp orders as the measured load places them, on a product of their own, then settled. */
 async function warmUp({ options, stack, adminToken, runId, reader, interrupted }) {
   const orders = options.warmUp;
@@ -171,18 +175,7 @@ async function warmUp({ options, stack, adminToken, runId, reader, interrupted }
     Array.from({ length: Math.min(options.users, orders) }, (_, u) => mintClientToken({ userId: `bench-${runId}-w${u}`, roles: [] })),
   );
   say(`warm-up (the fresh stack's first orders, not measured): ${orders} orders on a product of their own...`);
-  const load = await runLoad({
-    url: stack.gatewayUrl,
-    tokens,
-    hotSkuId,
-    coldSkuIds,
-    qty: options.qty,
-    total: orders,
-    concurrency: options.concurrency,
-    deadline: Date.now() + options.durationS * 1000,
-    runId: `${runId}-w`,
-    shouldStop: interrupted,
-  });
+  const load = await placeOrders({ options, stack, interrupted }, { tokens, hotSkuId, coldSkuIds, total: orders, runId: `${runId}-w` });
   await waitForSettle(reader);
   say(
     `warm-up: ${load.placed} placed in ${(load.wallMs / 1000).toFixed(1)} s (${(load.placed / (load.wallMs / 1000)).toFixed(1)} orders/s), placeOrder p95 ${load.placeLatency.summary().p95.toFixed(1)} ms`,
