@@ -48,7 +48,8 @@ interface ConnectEmitter {
 /**
  * Counts every statement and transaction of the pool's connections (wraps each connection's query
  * once, when it connects; the wrapper calls its class's query as it is then, so what else wraps
- * that, a test's spy say, still sees every call).
+ * that, a test's spy say, still sees every call). With `cache`, the same wrapper sends a text sent
+ * often enough as a named statement (persistence/statement-cache.ts), counted as any other.
  */
 export function countStatements(pool: ConnectEmitter, cache?: StatementCache): void {
   pool.on('connect', (client) => {

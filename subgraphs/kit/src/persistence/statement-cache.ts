@@ -29,7 +29,7 @@ export interface StatementCacheOptions {
 
 const prepares = new Counter({
   name: 'db_prepared_statements_total',
-  help: 'Statement texts this process made server-side prepared statements of (by how many times it had sent them)',
+  help: 'Statement texts this process named as server-side prepared statements (again after a migration changed what one returns)',
   registers: [registry],
 });
 
@@ -78,6 +78,7 @@ export function statementCache(options: StatementCacheOptions = {}) {
       if ((error as { code?: string })?.code !== RESULT_TYPE_CHANGED || typeof first?.name !== 'string' || typeof first.text !== 'string') return;
       generation += 1;
       names.set(first.text, nameOf(first.text));
+      prepares.inc();
     },
   };
 }

@@ -109,9 +109,9 @@ export const isRiskAction = (v: string): v is RiskAction => (RISK_ACTIONS as rea
 export function windowsNeeded(rules: readonly RiskRule[]): { dimension: Dimension; windowSeconds: number }[] {
   const seen = new Map<string, { dimension: Dimension; windowSeconds: number }>();
   for (const rule of rules) {
-    if (!rule.enabled || !(rule.kind in DIMENSION_OF)) continue;
-    const dimension = DIMENSION_OF[rule.kind as keyof typeof DIMENSION_OF];
-    const { windowSeconds } = rule.params as VelocityParams;
+    if (!rule.enabled || !isVelocity(rule)) continue;
+    const dimension = DIMENSION_OF[rule.kind];
+    const { windowSeconds } = rule.params;
     seen.set(`${dimension}:${windowSeconds}`, { dimension, windowSeconds });
   }
   return [...seen.values()];
