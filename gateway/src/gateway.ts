@@ -16,9 +16,11 @@ import {
   correlationIdFrom,
   envString,
   isProduction,
+  listenOnSharedPort,
   logger,
   metricsPlugin,
   mountOperations,
+  type SharedPort,
 } from '@shop/kit';
 import type { GatewayContext } from './auth.js';
 import { serviceBuilder } from './data-source.js';
@@ -195,6 +197,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   app.use(handleHttpError);
 
   let stopping: Promise<void> | undefined;
+  let shared: SharedPort | undefined;
   return {
     app,
     httpServer,
@@ -210,6 +213,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
           resolve();
         });
       });
+      shared = await listenOnSharedPort(httpServer, host);
       const bound = (httpServer.address() as AddressInfo).port;
       const url = `http://${host}:${bound}${GRAPHQL_PATH}`;
       logger.info({ url }, 'gateway ready');
@@ -218,6 +222,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     stop: () =>
       (stopping ??= (async () => {
         logger.info('gateway stopping');
+        // New connections go to the other gateways on the shared port while this one drains its own.
+        await shared?.close();
         // Subscriptions first: their last reads still go through Apollo, and upgraded sockets are not drained by it.
         await subscriptions?.stop();
         await apollo.stop();

@@ -441,6 +441,7 @@ await runBenchmark({
     ['clicks (distinct buyers)', `${options.clicks} (${options.clicksPerUnit} per unit)`],
     ['concurrency', options.concurrency],
     ['runs', options.shapes.map((n) => `${n} gateway + ${n} order`).join(', then ')],
+    ['replicas share a port', 'in the kernel (SO_REUSEPORT, kit shared-port.ts), as behind a Kubernetes Service'],
     [
       'warm-up',
       options.cold ? "none (--cold): the measured sale is the fresh stack's first traffic" : 'a sale of the same size on another SKU first, not judged',

@@ -140,7 +140,9 @@ async function main(benchmark) {
   const launchStack = async (suffix, extra = {}) => {
     const startedAt = Date.now();
     const env = { GATEWAY_RATE_LIMITS: unlimited, ...benchmark.stackEnv?.(options, `${root}artifacts/logs/${runId}${suffix}`), ...extra.env };
-    const starting = startStack({ databaseUrl: database.url, runId: `${runId}${suffix}`, ...extra, env });
+    // Replicas share their kind's port in the kernel (SO_REUSEPORT), as behind a Kubernetes Service: a
+    // balancer in this process would spend the benchmark's own CPU and event loop on every byte.
+    const starting = startStack({ databaseUrl: database.url, runId: `${runId}${suffix}`, balancer: 'kernel', ...extra, env });
     stacksStarting.push(starting);
     const stack = await starting.catch((error) => {
       throw new SetupError(`the stack failed to start: ${error.message}`);

@@ -5,6 +5,9 @@ import net from 'node:net';
 import { processes, root, wiring } from './processes.mjs';
 import { startTcpProxy } from './tcp-proxy.mjs';
 
+/** The kinds whose processes take SHARED_PORT (those started by kit server.ts and the gateway). */
+const SHARED_PORT_KINDS = new Set(['gateway', 'catalog', 'cart', 'order', 'inventory', 'payment', 'fulfillment']);
+
 const portVariable = (name) => `${name === 'psp' ? 'PSP' : name.toUpperCase()}_PORT`;
 
 /** Whether nothing listens on 127.0.0.1:port. */
@@ -34,13 +37,20 @@ export const freePort = async () => {
 
 /**
  * `replicas` runs several processes of one kind (`{ order: 2, gateway: 2 }`): replica i is named
- * `order-i` and listens on a port of its own, and a round-robin TCP proxy on the kind's address
- * (tcp-proxy.mjs, standing in for a Kubernetes Service) spreads connections over the replicas.
+ * `order-i` and listens on a port of its own. What spreads connections to the kind's address over
+ * the replicas, standing in for a Kubernetes Service, is `balancer`:
+ * - `proxy` (the default): a round-robin TCP proxy in this process (tcp-proxy.mjs). Deterministic
+ *   (tests count each replica's connections), but every byte passes this process's event loop;
+ * - `kernel`: the replicas also listen on the kind's port with SO_REUSEPORT (SHARED_PORT, kit
+ *   shared-port.ts) and the kernel spreads the connections, as kube-proxy does in the kernel: no
+ *   process of ours copies the bytes. Benchmarks use it, so the balancer costs them nothing.
  *
- * @param {{ databaseUrl: string, runId: string, env?: Record<string,string>, logDir?: string, only?: string[], replicas?: Record<string, number> }} options
+ * @param {{ databaseUrl: string, runId: string, env?: Record<string,string>, logDir?: string, only?: string[], replicas?: Record<string, number>, balancer?: 'proxy' | 'kernel' }} options
  * @returns {Promise<{ gatewayUrl: string, wsUrl: string, pspUrl: string, ports: Record<string, number>, env: Record<string,string>, instances: { name: string, kind: string, port: number }[], proxies: Record<string, { connections: number[] }>, stop(): Promise<void>, restart(name: string): Promise<void> }>}
  */
 export async function startStack(options) {
+  const balancer = options.balancer ?? 'proxy';
+  if (balancer !== 'proxy' && balancer !== 'kernel') throw new Error(`balancer must be 'proxy' or 'kernel', got ${balancer}`);
   const ports = {};
   for (const name of ['gateway', 'catalog', 'cart', 'order', 'inventory', 'payment', 'fulfillment', 'psp', 'web']) ports[name] = await freePort();
   const env = {
@@ -71,14 +81,17 @@ export async function startStack(options) {
       list.push({ ...p, kind: p.name, port: ports[p.name], env: {} });
       continue;
     }
+    const kernel = balancer === 'kernel';
+    if (kernel && !SHARED_PORT_KINDS.has(p.name)) throw new Error(`${p.name} cannot share a port (SHARED_PORT): replicate it with balancer 'proxy'`);
     const backends = [];
     for (let i = 1; i <= count; i++) {
       const port = await freePort();
       backends.push(port);
       ports[`${p.name}-${i}`] = port;
-      list.push({ ...p, name: `${p.name}-${i}`, kind: p.name, port, env: { [portVariable(p.name)]: String(port) } });
+      const own = { [portVariable(p.name)]: String(port), ...(kernel ? { SHARED_PORT: String(ports[p.name]) } : {}) };
+      list.push({ ...p, name: `${p.name}-${i}`, kind: p.name, port, env: own });
     }
-    proxies[p.name] = await startTcpProxy({ port: ports[p.name], backends });
+    if (!kernel) proxies[p.name] = await startTcpProxy({ port: ports[p.name], backends });
   }
   for (const p of list) launch(p);
 

@@ -20,6 +20,8 @@ export interface Stack {
 
 /**
  * Starts every process of the system against this test run's database, with its own broker names.
+ * `replicas` and `balancer`: several processes of a kind, and what spreads connections over them
+ * (infra/scripts/stack.mjs).
  * Every test client comes from 127.0.0.1 and the run's tests share one database, so the velocity
  * rules of risk control (orders per IP, user, device) are switched off through the admin API;
  * tests of risk control switch on what they test.
@@ -27,6 +29,7 @@ export interface Stack {
 export async function systemStack(
   env: Record<string, string> = {},
   replicas?: Record<string, number>,
+  balancer: 'proxy' | 'kernel' = 'proxy',
 ): Promise<Stack & { databaseUrl: string; runId: string }> {
   // A database of its own: test files run in parallel, and what one changes (risk rules, demo
   // data, the catalog's first page) must not leak into another.
@@ -36,7 +39,7 @@ export async function systemStack(
   const runId = `${process.env.SHOP_RUN_ID}${suffix}`;
   let stack: Stack;
   try {
-    stack = await startStack({ databaseUrl, runId, env: { LOG_LEVEL: 'warn', ...env }, replicas });
+    stack = await startStack({ databaseUrl, runId, env: { LOG_LEVEL: 'warn', ...env }, replicas, balancer });
   } catch (error) {
     await dropDatabase(databaseUrl);
     throw error;

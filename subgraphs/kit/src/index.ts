@@ -40,3 +40,4 @@ export * from './persistence/partitions.js';
 export * from './persistence/partition-migration.js';
 export * from './persistence/key-retention.js';
 export * from './persistence/group-commit.js';
+export * from './shared-port.js';

@@ -15,6 +15,7 @@ import { correlationIdFrom, mountOperations } from './operations.js';
 import { type ReadinessCheck } from './readiness.js';
 import { roundTrip, watchDatabase } from './liveness.js';
 import { cacheHintsPlugin, type CacheHints } from './cache-hints.js';
+import { listenOnSharedPort } from './shared-port.js';
 import type { SubgraphContext } from './context.js';
 
 export { runChecks, withTimeout, type ReadinessCheck } from './readiness.js';
@@ -91,7 +92,9 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
   options.routes?.(app);
   app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async ({ req }) => buildContext(req, options.name, options.orm) }));
 
-  await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? listenHost(), resolve));
+  const host = options.host ?? listenHost();
+  await new Promise<void>((resolve) => httpServer.listen(options.port, host, resolve));
+  const shared = await listenOnSharedPort(httpServer, host);
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -104,6 +107,8 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
       logger.info(`${options.name} subgraph stopping`);
       running.delete(url);
       liveness.stop();
+      // New connections go to the other processes on the shared port while this one drains its own.
+      await shared?.close();
       await apollo.stop();
       logger.debug('http server drained');
       await options.onShutdown?.();
