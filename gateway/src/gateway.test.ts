@@ -1,6 +1,7 @@
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getIntrospectionQuery } from 'graphql';
 import { mintClientToken, signInternalIdentity, verifyInternalIdentity } from '@shop/kit';
 import { admin, callSubgraph, closedPort, errorCode, user, type GraphQLResponse } from '@shop/kit/testing';
@@ -144,6 +145,27 @@ describe('gateway: GraphQL', () => {
     });
     expect(response.status).toBeLessThan(300);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+  });
+});
+
+describe('gateway: what it sends outside the system', () => {
+  it('sends Apollo no usage report unless the operator allows it (APOLLO_TELEMETRY_DISABLED=false)', async () => {
+    // Apollo Gateway's constructor starts the report (a meter provider exporting to Apollo's servers) through this module.
+    const telemetry = createRequire(import.meta.url)('@apollo/gateway/dist/utilities/opentelemetry.js') as { createDataCollectionExporter: () => unknown };
+    const report = vi.spyOn(telemetry, 'createDataCollectionExporter').mockImplementation(() => ({ shutdown: async () => undefined }));
+    const configured = process.env.APOLLO_TELEMETRY_DISABLED;
+    try {
+      delete process.env.APOLLO_TELEMETRY_DISABLED;
+      await (await createGateway()).stop();
+      expect(report).not.toHaveBeenCalled();
+      process.env.APOLLO_TELEMETRY_DISABLED = 'false';
+      await (await createGateway()).stop();
+      expect(report).toHaveBeenCalledTimes(1);
+    } finally {
+      report.mockRestore();
+      if (configured === undefined) delete process.env.APOLLO_TELEMETRY_DISABLED;
+      else process.env.APOLLO_TELEMETRY_DISABLED = configured;
+    }
   });
 });
 

@@ -141,6 +141,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const internalHttp = subgraphHttp(pool);
   const probeHttp = subgraphHttp({ ...pool, connections: 2 });
 
+  // Apollo Gateway reports the host (CPU, memory, cloud provider, probed at start from the cloud's metadata
+  // address) to Apollo's servers every hour and at stop, unless APOLLO_TELEMETRY_DISABLED is set. A shop's
+  // gateway sends nothing outside the system unless its operator allows it: APOLLO_TELEMETRY_DISABLED=false.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const apollo = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({ supergraphSdl, buildService: serviceBuilder(internalHttp) }),
     formatError: formatGatewayError,
