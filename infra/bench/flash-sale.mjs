@@ -331,6 +331,16 @@ function figures(run, options) {
   return { decided, held, oversold, orderRows, unsettled, withoutUnit, refused, admitted, perS, rowsPerRefused, goals };
 }
 
+/** Refusals answered while admitted orders were still being created and reserved, and those after the sell-out: where the tail is. */
+function refusedAroundSellOut(clicks) {
+  const during = new Latencies();
+  const after = new Latencies();
+  const latencies = clicks.refused.values();
+  clicks.refusedAt.forEach((at, i) => (clicks.soldOutMs === undefined || at < clicks.soldOutMs ? during : after).add(latencies[i]));
+  const part = (l) => (l.count ? `${ms(l.summary().p95)} (${l.count})` : 'none');
+  return `${part(during)} / ${part(after)}`;
+}
+
 /** An admitted click's two calls, each on its own: where its time went. */
 function admittedSplit(clicks) {
   const preview = clicks.admittedPreview.summary();
@@ -355,6 +365,7 @@ function printRun(run, f, options) {
     ['decisions / s', `${f.perS.toFixed(0)} (wall ${(clicks.wallMs / 1000).toFixed(2)} s)`],
     ['refusals / s (first to last refusal)', refusalRate(clicks.refusedAt)],
     ['refused p50 / p95 / p99', `${ms(f.refused.p50)} / ${ms(f.refused.p95)} / ${ms(f.refused.p99)}  (${f.refused.count})`],
+    ['  refused p95 while units were still being taken / after', refusedAroundSellOut(clicks)],
     ['admitted p50 / p95 / p99 (preview + place)', `${ms(f.admitted.p50)} / ${ms(f.admitted.p95)} / ${ms(f.admitted.p99)}  (${f.admitted.count})`],
     ['  of which: preview p50 / p95, place p50 / p95', admittedSplit(clicks)],
     [
