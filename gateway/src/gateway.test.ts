@@ -148,6 +148,16 @@ describe('gateway: GraphQL', () => {
   });
 });
 
+describe('gateway: connections', () => {
+  it('keeps idle keep-alive connections for 65 s (HTTP_KEEPALIVE_TIMEOUT_MS), the gateway and the subgraphs alike', async () => {
+    for (const target of [url, catalog.url]) {
+      const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      await res.text();
+      expect(res.headers.get('keep-alive'), target).toBe('timeout=65');
+    }
+  });
+});
+
 describe('gateway: what it sends outside the system', () => {
   it('sends Apollo no usage report unless the operator allows it (APOLLO_TELEMETRY_DISABLED=false)', async () => {
     // Apollo Gateway's constructor starts the report (a meter provider exporting to Apollo's servers) through this module.

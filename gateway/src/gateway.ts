@@ -16,6 +16,7 @@ import {
   correlationIdFrom,
   envString,
   isProduction,
+  keptAlive,
   listenOnSharedPort,
   logger,
   metricsPlugin,
@@ -125,7 +126,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // No ETag: GraphQL answers are POST responses no client revalidates, and hashing each body cost
   // the gateway about 1.5% of its CPU in a flash sale (npm run bench:flash-sale -- --profile).
   app.set('etag', false);
-  const httpServer = http.createServer(app);
+  const httpServer = keptAlive(http.createServer(app));
   // The limits first: a malformed GATEWAY_RATE_LIMITS stops the start before anything connects.
   const limits = rateLimitsFromEnv(undefined, options.rateLimits);
   // One Redis connection for the rate-limit counters and the flash-sale admission, auto-pipelined (the

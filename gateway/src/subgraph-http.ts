@@ -7,7 +7,7 @@ export interface SubgraphPool {
   connections: number;
   /**
    * How long an idle connection is kept for the next request. Env SUBGRAPH_KEEPALIVE_MS, default
-   * 30000; a subgraph that announces a shorter `Keep-Alive: timeout` (Node's default: 5 s) is
+   * 30000; a subgraph that announces a shorter `Keep-Alive: timeout` (HTTP_KEEPALIVE_TIMEOUT_MS, 65 s by default) is
    * believed, less two seconds (undici's margin), so the gateway does not send on a connection the
    * subgraph is closing.
    */

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
-import { migrateOnStart, openDatabase } from './db.js';
+import { databaseUrl } from './config.js';
+import { migrateOnStart, openDatabase, poolIdleTimeoutMs } from './db.js';
+import { eventually } from './testing.js';
 import { kysely } from './persistence/kysely.js';
 import { classifyStatement, dbStatements, dbTransactions } from './statement-counter.js';
 
@@ -18,7 +21,7 @@ class Migration20261124000200_second extends Migration {
 const Probe = defineEntity({ name: 'Probe', tableName: 'probe', properties: { id: p.string().primary() } });
 const options = (schema: string, migrations: (typeof Migration20261124000100_first)[]) => ({ schema, entities: [Probe], migrations, poolMax: 2 });
 
-const saved = { MIGRATE_ON_START: process.env.MIGRATE_ON_START, NODE_ENV: process.env.NODE_ENV };
+const saved = { MIGRATE_ON_START: process.env.MIGRATE_ON_START, NODE_ENV: process.env.NODE_ENV, DB_POOL_IDLE_TIMEOUT_MS: process.env.DB_POOL_IDLE_TIMEOUT_MS };
 afterEach(() => {
   for (const [k, v] of Object.entries(saved))
     if (v === undefined) delete process.env[k];
@@ -80,6 +83,28 @@ describe('statement and transaction counters (db_statements_total, db_transactio
       expect((await value(dbStatements)) - statements).toBe(3);
       expect((await value(dbTransactions)) - transactions).toBe(2);
     } finally {
+      await orm.close();
+    }
+  });
+});
+
+describe('pooled connections', () => {
+  it("keeps an idle connection for DB_POOL_IDLE_TIMEOUT_MS (5 minutes by default, not pg's 10 s), then closes it", async () => {
+    delete process.env.DB_POOL_IDLE_TIMEOUT_MS;
+    expect(poolIdleTimeoutMs()).toBe(300_000);
+    process.env.DB_POOL_IDLE_TIMEOUT_MS = '300';
+    const orm = await openDatabase({ ...options(`kit_idle_${Date.now().toString(36)}`, [Migration20261124000100_first]), migrate: true });
+    const observer = new pg.Client({ connectionString: databaseUrl() });
+    await observer.connect();
+    try {
+      // The pooled session's last statement names it in pg_stat_activity while it stays open.
+      const marker = `SELECT 'idle-probe-${Date.now()}' AS probe`;
+      await orm.em.getConnection().execute(marker);
+      const open = async () => (await observer.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1', [marker])).rows[0]!.n;
+      expect(await open()).toBe(1);
+      await eventually(async () => ((await open()) === 0 ? true : undefined), { timeoutMs: 10_000 });
+    } finally {
+      await observer.end();
       await orm.close();
     }
   });

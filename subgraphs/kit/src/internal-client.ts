@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { subgraphUrl, type SubgraphName } from './config.js';
+import { keepAliveTimeoutMs, subgraphUrl, type SubgraphName } from './config.js';
 import { CORRELATION_HEADER, IDENTITY_HEADER, serviceIdentity, signInternalIdentity } from './identity.js';
 
 /** Base URL of a subgraph (its GraphQL URL without /graphql). */
@@ -18,14 +18,16 @@ export class InternalCallError extends Error {
 
 /**
  * Connections of the calls between subgraphs: kept alive and reused (a call does not open a TCP
- * connection of its own, and as many at once as calls are in flight, like fetch), idle ones closed after 4 s (before the
- * server's own 5 s keep-alive timeout closes them under a request). Plain
+ * connection of its own, and as many at once as calls are in flight, like fetch), idle ones closed
+ * a second before the server's keep-alive timeout would (HTTP_KEEPALIVE_TIMEOUT_MS, config.ts), so
+ * the server never closes one under a request. Plain
  * http.request rather than fetch: no web streams between the socket and the JSON, which the
  * placement path pays for on every call (issue 11's profiles).
  */
+const idleSocketMs = Math.max(1_000, keepAliveTimeoutMs() - 1_000);
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, timeout: 4_000 }),
-  'https:': new https.Agent({ keepAlive: true, timeout: 4_000 }),
+  'http:': new http.Agent({ keepAlive: true, timeout: idleSocketMs }),
+  'https:': new https.Agent({ keepAlive: true, timeout: idleSocketMs }),
 };
 
 /** POSTs JSON and answers the status and body text; the request is abandoned after `timeoutMs` with `timeoutMessage`. */

@@ -7,7 +7,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, formatError } from './errors.js';
-import { checkSecrets, listenHost, type SubgraphName } from './config.js';
+import { checkSecrets, keepAliveTimeoutMs, listenHost, type SubgraphName } from './config.js';
 import { CLIENT_IP_HEADER, DEVICE_ID_HEADER, IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity.js';
 import { logger } from './logger.js';
 import { metricsPlugin, rootFieldLabel } from './metrics.js';
@@ -58,7 +58,7 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
   app.disable('x-powered-by');
   // No ETag: the gateway's POSTs never revalidate, and hashing every answer is CPU on each call (as in gateway.ts).
   app.set('etag', false);
-  const httpServer = http.createServer(app);
+  const httpServer = keptAlive(http.createServer(app));
   const apollo = new ApolloServer<SubgraphContext>({
     schema: options.schema,
     formatError,
@@ -116,6 +116,16 @@ export async function startSubgraph(options: SubgraphServerOptions): Promise<Run
       logger.debug('database closed');
     })());
   return { url, port, stop };
+}
+
+/**
+ * A server that keeps idle keep-alive connections for HTTP_KEEPALIVE_TIMEOUT_MS (config.ts); its
+ * headers timeout stays longer, as Node asks, so a request that starts as the keep-alive ends is not cut.
+ */
+export function keptAlive(server: http.Server): http.Server {
+  server.keepAliveTimeout = keepAliveTimeoutMs();
+  server.headersTimeout = Math.max(server.headersTimeout, server.keepAliveTimeout + 1_000);
+  return server;
 }
 
 async function buildContext(req: Request, subgraph: SubgraphName, orm: MikroORM): Promise<SubgraphContext> {
