@@ -23,6 +23,7 @@ export const UNSET_ON_PURPOSE: Record<string, string> = {
   JWT_AUDIENCE: 'client tokens are checked for an audience only when one is configured',
   ADDRESS_ENCRYPTION_OLD_KEYS: 'set only while npm run rotate-address-key moves rows to a new key',
   CLIENT_OPERATIONS_PATH: 'the image has client/src/operations where the gateway looks by default',
+  SHARED_PORT: 'replicas behind a Service (or Compose) each have an address of their own; a shared port is for several processes on one host',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'tracing is off (and its SDK not even loaded) unless an OTLP collector is deployed; README "Operations"',
 };
 
