@@ -1,6 +1,6 @@
 // npm run bench:flash-sale: seed-design §2 scaled to this machine. A flash-sale SKU with S units, 15 × S
 // clicks from distinct buyers (each a previewOrder, then a placeOrder when admitted) through a bounded pool,
-// once against one gateway and one order process, once against two of each (behind round-robin proxies),
+// once against one gateway and one order process, once against two of each (sharing their ports in the kernel),
 // each after a warm-up sale of the same size on another SKU (a shop runs before its sale; --cold skips it).
 // Prints decisions/s, latencies of refused and admitted clicks, order rows per refused click, time to sell
 // out, units sold, oversold, orders left unsettled, and whether each goal holds. Plain Node ESM; needs
@@ -244,6 +244,9 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     const admission = new FlashAdmission(redis);
     const buyers = (tag) =>
       Promise.all(Array.from({ length: options.clicks }, (_, i) => mintClientToken({ userId: `fs-${runId}${suffix}-${tag}${i}`, roles: [] })));
+    /** One sale's clicks: every buyer once, options.concurrency at a time. */
+    const clicksOn = (saleSkuId, tokens) =>
+      runClicks({ url: stack.gatewayUrl, tokens, skuId: saleSkuId, concurrency: options.concurrency, reader, units: options.units, shouldStop: interrupted });
     // A shop runs before its sale starts: a sale of the same size on another SKU warms the fresh stack
     // (compiled code, pooled connections, the database's caches) and is printed as the cold stack's figures.
     let warmUp;
@@ -254,15 +257,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
       await openSale(admission, warmSkuId, options.units);
       const warmTokens = await buyers('w');
       say(`warm-up sale (the fresh stack's first traffic, not judged): ${options.units} units, ${warmTokens.length} buyers...`);
-      const clicks = await runClicks({
-        url: stack.gatewayUrl,
-        tokens: warmTokens,
-        skuId: warmSkuId,
-        concurrency: options.concurrency,
-        reader,
-        units: options.units,
-        shouldStop: interrupted,
-      });
+      const clicks = await clicksOn(warmSkuId, warmTokens);
       await waitForSettle(reader, 60_000);
       const decided = clicks.refused.count + clicks.admitted.count;
       warmUp = { perS: decided / (clicks.wallMs / 1000), refused: clicks.refused.summary(), admitted: clicks.admitted.summary() };
@@ -275,15 +270,7 @@ async function oneShape({ replicas, options, runId, reader, startStack, interrup
     const loadBefore = os.loadavg()[0];
     const countersBefore = await readCounters(stack, reader);
     const cpuBefore = cpuTimes(stack);
-    const clicks = await runClicks({
-      url: stack.gatewayUrl,
-      tokens,
-      skuId,
-      concurrency: options.concurrency,
-      reader,
-      units: options.units,
-      shouldStop: interrupted,
-    });
+    const clicks = await clicksOn(skuId, tokens);
     const loadAfter = os.loadavg()[0];
     const cpu = cpuPerUnit(cpuBefore, cpuTimes(stack), options.clicks);
     const settled = await waitForSettle(reader, 60_000);

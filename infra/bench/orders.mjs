@@ -177,11 +177,12 @@ async function warmUp({ options, stack, adminToken, runId, reader, interrupted }
   say(`warm-up (the fresh stack's first orders, not measured): ${orders} orders on a product of their own...`);
   const load = await placeOrders({ options, stack, interrupted }, { tokens, hotSkuId, coldSkuIds, total: orders, runId: `${runId}-w` });
   await waitForSettle(reader);
-  say(
-    `warm-up: ${load.placed} placed in ${(load.wallMs / 1000).toFixed(1)} s (${(load.placed / (load.wallMs / 1000)).toFixed(1)} orders/s), placeOrder p95 ${load.placeLatency.summary().p95.toFixed(1)} ms`,
-  );
+  say(`warm-up: ${load.placed} placed in ${(load.wallMs / 1000).toFixed(1)} s (${rateAndP95(load)})`);
   return { load, hotSkuId, set };
 }
+
+/** A load's placed orders per second and placeOrder p95, as printed for the warm-up. */
+const rateAndP95 = (load) => `${(load.placed / (load.wallMs / 1000)).toFixed(1)} orders/s, placeOrder p95 ${load.placeLatency.summary().p95.toFixed(1)} ms`;
 
 /** As an admin through the gateway: one product with a hot SKU and three cold ones, stock in two warehouses. */
 async function setUp(url, token, options) {
@@ -276,7 +277,7 @@ function printSummary({ options, load, warm, checks, snapshot, hotSkuId, set, re
     [
       'warm-up (not measured)',
       warm
-        ? `${warm.load.placed} orders placed first on a product of their own: ${(warm.load.placed / (warm.load.wallMs / 1000)).toFixed(1)} orders/s, placeOrder p95 ${warm.load.placeLatency.summary().p95.toFixed(1)} ms (the fresh stack)`
+        ? `${warm.load.placed} orders placed first on a product of their own: ${rateAndP95(warm.load)} (the fresh stack)`
         : "none (--warm-up 0): the measured orders are the fresh stack's first",
     ],
     ['outcome', undefined],

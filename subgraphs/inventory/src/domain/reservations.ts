@@ -178,11 +178,17 @@ class Incomplete extends Error {
   }
 }
 
-/** Claims an order's reservation header (HOLD): inserts nothing when the order already has one (a repeat). */
-const claimHeader = (q: QueryCreator<Db>, input: { orderId: string; expireAt: Date }) =>
+/** Claims an order's reservation header (HOLD): inserts nothing when the order already has one (a repeat), nor, with `onlyWith`, when that WITH of the statement is empty. */
+const claimHeader = (q: QueryCreator<Db>, input: { orderId: string; expireAt: Date }, onlyWith?: 'taken') =>
   q
     .insertInto('reservation_order')
-    .values({ order_id: input.orderId, state: 'HOLD', expire_at: input.expireAt })
+    .columns(['order_id', 'state', 'expire_at'])
+    .expression(
+      q
+        .selectNoFrom((e) => [e.val(input.orderId).as('order_id'), e.val('HOLD').as('state'), e.val(input.expireAt).as('expire_at')])
+        // With `onlyWith`: only when that WITH of the statement has a row (sql: a WITH is not a table of Db).
+        .$if(onlyWith !== undefined, (sel) => sel.where(sql<boolean>`exists (select from ${sql.table(onlyWith!)})`)),
+    )
     .onConflict((oc) => oc.column('order_id').doNothing());
 
 /** What a one-statement reservation's WITHs answer from: the header it claimed, the holds it wrote. */
@@ -359,18 +365,8 @@ const reserveFromOneBucketStatement = prepared((q: Kysely<Db>, p: { orderId: str
         .where('stock.available', '>=', p.qty)
         .returning(['stock.sku_id', 'stock.warehouse_id', 'stock.bucket']),
     )
-    .with('header', (q) =>
-      q
-        .insertInto('reservation_order')
-        .columns(['order_id', 'state', 'expire_at'])
-        .expression(
-          q
-            .selectNoFrom((e) => [e.val(p.orderId).as('order_id'), e.val('HOLD').as('state'), e.val(p.expireAt).as('expire_at')])
-            .where((e) => e.exists(e.selectFrom('taken').select('taken.bucket'))),
-        )
-        .onConflict((oc) => oc.column('order_id').doNothing())
-        .returning('order_id'),
-    )
+    // The WITHs above are not tables of Db: the claim is written against Db's own.
+    .with('header', (q) => claimHeader(q as unknown as QueryCreator<Db>, p, 'taken').returning('order_id'))
     .with('held', (q) =>
       q
         .insertInto('reservation')
