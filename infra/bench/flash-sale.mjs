@@ -7,7 +7,7 @@
 // `turbo run build` first (the npm script does it).
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { cpuPerUnit, cpuTimes } from './cpu-times.mjs';
+import { cpuPerUnit, cpuTimes, cpuTotal } from './cpu-times.mjs';
 import { waitForSettle } from './database.mjs';
 import { difference, readCounters } from './db-counters.mjs';
 import { readFlags } from './flags.mjs';
@@ -384,11 +384,11 @@ function printRun(run, f, options) {
       .filter(([, v]) => v.statements > 0)
       .sort((a, b) => b[1].statements - a[1].statements)
       .map(([name, v]) => [`  ${name}`, `${(v.statements / Math.max(1, f.held)).toFixed(1)} / ${(v.transactions / Math.max(1, f.held)).toFixed(2)}`]),
-    ['CPU per click (ms; Node processes)', undefined],
+    ['CPU per click (ms; each process or server)', undefined],
     ...run.cpu.map(([name, perClick]) => [name, perClick.toFixed(2)]),
     [
       'all of them',
-      `${run.cpu.reduce((n, [, perClick]) => n + perClick, 0).toFixed(2)} (${((run.cpu.reduce((n, [, perClick]) => n + perClick, 0) * options.clicks) / 1000).toFixed(1)} CPU-s over a ${(run.clicks.wallMs / 1000).toFixed(1)} s wall; PostgreSQL, Redis and RabbitMQ not counted)`,
+      `${cpuTotal(run.cpu)}; ${((run.cpu.reduce((n, [, perClick]) => n + perClick, 0) * options.clicks) / 1000).toFixed(1)} CPU-s over a ${(run.clicks.wallMs / 1000).toFixed(1)} s wall`,
     ],
     ['goals', undefined],
     ...f.goals.map(([label, ok, value]) => [`${ok ? 'ok  ' : 'FAIL'} ${label}`, value]),

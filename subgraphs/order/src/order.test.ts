@@ -317,12 +317,44 @@ describe('preview and placement', () => {
     for (let i = 0; i < buyers.length; i += 25) {
       previews.push(...(await Promise.all(buyers.slice(i, i + 25).map((b) => preview(b, [{ skuId, qty: 1 }])))).map((p) => p.previewId));
     }
+    const answersShared = async () =>
+      (await registry.getSingleMetric('group_commit_units_total')!.get()).values
+        .filter((v) => v.labels.name === 'order-reservation-answers' && v.labels.how === 'shared')
+        .reduce((n, v) => n + v.value, 0);
+    const sharedBefore = await answersShared();
     const results = await Promise.all(buyers.map((b, i) => place(b, previews[i]!)));
     const held = results.filter((r) => r.data?.placeOrder?.order.status === 'PENDING_PAYMENT');
     const refused = results.filter((r) => errorCode(r) === 'STOCK_NOT_ENOUGH');
     expect(held).toHaveLength(50);
     expect(refused).toHaveLength(250);
     expect(await available(skuId)).toBe('0');
+    // Inventory's answers were recorded together (placement.ts answersOf): each order moved once, audited
+    // once, and its held-back order.created withdrawn, whatever group its answer shared.
+    expect((await answersShared()) - sharedBefore).toBeGreaterThan(0);
+    const trails = await sql(db.em.fork()).all<{ status: string; events: string; created: string }>(
+      `SELECT o.status, string_agg(e.event_type, ',' ORDER BY e.version) AS events,
+              (SELECT count(*) FROM ordering.outbox x WHERE x.body @> jsonb_build_object('aggregateId', o.id) AND x.type = 'order.created') AS created
+         FROM ordering.orders o JOIN ordering.order_event e ON e.order_id = o.id
+        WHERE o.user_id = ANY(?::text[]) GROUP BY o.id, o.status`,
+      [`{${buyers.map((b) => b.userId).join(',')}}`],
+    );
+    expect(trails).toHaveLength(300);
+    expect(trails.filter((t) => t.status === 'PENDING_PAYMENT' && t.events === 'ORDER_CREATED,ORDER_PENDING_PAYMENT')).toHaveLength(50);
+    expect(trails.filter((t) => t.status === 'CANCELED' && t.events === 'ORDER_CREATED,ORDER_CANCELED')).toHaveLength(250);
+    expect(trails.filter((t) => Number(t.created) !== 0)).toEqual([]);
+    // Each buyer was answered with its own order, as the database has it.
+    const answered = held.map((r) => r.data!.placeOrder.order.id as string);
+    expect(new Set(answered).size).toBe(50);
+    for (const id of answered) expect((await statusOf(id)).status).toBe('PENDING_PAYMENT');
+    const owners = await sql(db.em.fork()).all<{ user_id: string }>('SELECT user_id FROM ordering.orders WHERE id = ANY(?::text[])', [
+      `{${answered.join(',')}}`,
+    ]);
+    expect(owners.map((o) => o.user_id).sort()).toEqual(
+      buyers
+        .filter((b, i) => results[i]!.data?.placeOrder)
+        .map((b) => b.userId)
+        .sort(),
+    );
     const inv = await openDatabase({ ...inventoryDatabase, poolMax: 2 });
     try {
       expect(await stockInvariantViolations(inv.em.fork())).toEqual([]);

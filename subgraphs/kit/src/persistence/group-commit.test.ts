@@ -4,7 +4,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { openDatabase } from '../db.js';
-import { groupCommit } from './group-commit.js';
+import { batchCommit, groupCommit } from './group-commit.js';
 
 class Migration20261202170000_unit extends Migration {
   override up(): void {
@@ -92,5 +92,48 @@ describe('group commit', () => {
     // Each good unit was committed by a transaction of its own after the shared one failed.
     const txids = outcomes.filter((o): o is PromiseFulfilledResult<string> => o.status === 'fulfilled').map((o) => o.value);
     expect(new Set(txids).size).toBe(4);
+  });
+
+  it('batch commit: a group is one call of `many` with its inputs in order; a failed group runs each input again alone', async () => {
+    const calls: string[][] = [];
+    const batcher = batchCommit<string, string>({
+      name: 'test-batch',
+      fork: () => orm.em.fork(),
+      many: async (tx, ids) => {
+        calls.push(ids);
+        if (ids.some((id) => id.endsWith('-bad')) && ids.length > 1) throw new Error('a bad one in the group');
+        if (ids.length === 1 && ids[0]!.endsWith('-bad')) throw new Error('this unit is bad');
+        // One statement for the whole group.
+        const rows = await tx
+          .getConnection()
+          .execute<{ txid: string }[]>(
+            `INSERT INTO unit (id, txid) SELECT id, txid_current() FROM jsonb_array_elements_text(?::jsonb) WITH ORDINALITY AS u(id, n) ORDER BY n RETURNING txid::text`,
+            [JSON.stringify(ids)],
+            'all',
+            tx.getTransactionContext(),
+          );
+        return rows.map((r) => `${r.txid}`);
+      },
+    });
+    const stamp = Date.now();
+    const ids = Array.from({ length: 5 }, (_, i) => `batch-${stamp}-${i}`);
+    const txids = await Promise.all(ids.map((id) => batcher.run(id)));
+    expect(calls).toEqual([[ids[0]], ids.slice(1)]);
+    expect(new Set(txids.slice(1)).size).toBe(1);
+    expect(await stored(ids)).toEqual([...ids].sort());
+
+    calls.length = 0;
+    const again = [`batch-${stamp}-x`, `batch-${stamp}-bad`, `batch-${stamp}-y`, `batch-${stamp}-z`];
+    const outcomes = await Promise.allSettled(again.map((id) => batcher.run(id)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('this unit is bad');
+    // The first alone, the other three as a group that failed, then each of those alone.
+    expect(calls).toEqual([[again[0]], again.slice(1), [again[1]], [again[2]], [again[3]]]);
+    expect(await stored(again)).toEqual([again[0], again[2], again[3]].sort());
+  });
+
+  it('batch commit: a `many` that answers too few results fails its units', async () => {
+    const batcher = batchCommit<string, string>({ name: 'test-batch-count', fork: () => orm.em.fork(), many: async () => [] });
+    await expect(batcher.run('x')).rejects.toThrow(/0 results for 1 units/);
   });
 });

@@ -34,8 +34,22 @@ export interface GroupCommit {
   run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
 }
 
-interface Unit {
-  work: (tx: EntityManager) => Promise<unknown>;
+export interface BatchCommitOptions<In, Out> extends GroupCommitOptions {
+  /**
+   * Does the work of many inputs in one transaction and answers one result per input, in their
+   * order: the inputs of a group are written together (one statement for all, say) rather than one
+   * after the other. Called with a single input when a group failed and its inputs run again alone.
+   */
+  many: (tx: EntityManager, inputs: In[]) => Promise<Out[]>;
+}
+
+export interface BatchCommit<In, Out> {
+  /** Submits `input` to the next group; resolves with its result once that group's transaction committed. */
+  run(input: In): Promise<Out>;
+}
+
+interface Unit<In> {
+  input: In;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -56,14 +70,44 @@ interface Unit {
  * commit, as with a transaction of its own.
  */
 export function groupCommit(options: GroupCommitOptions): GroupCommit {
+  const batches = batchCommit<(tx: EntityManager) => Promise<unknown>, unknown>({
+    ...options,
+    many: async (tx, works) => {
+      const out: unknown[] = [];
+      for (const work of works) out.push(await work(tx));
+      return out;
+    },
+  });
+  return {
+    run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+      // Bound to the caller's async context: a unit that runs in a transaction another unit's call
+      // started still runs under its own caller's trace span and log context, not that unit's.
+      return batches.run(AsyncResource.bind(work)) as Promise<T>;
+    },
+  };
+}
+
+/**
+ * A group commit whose groups are done by one call of `many` (groupCommit above says how groups
+ * form and how a failed one is retried): what the units of a group write can go to the database
+ * together, in one round trip, instead of one statement after the other in the shared transaction.
+ * `many` runs in the async context of the call that started its group.
+ */
+export function batchCommit<In, Out>(options: BatchCommitOptions<In, Out>): BatchCommit<In, Out> {
   const maxBatch = options.maxBatch ?? 64;
-  const queue: Unit[] = [];
+  const queue: Unit<In>[] = [];
   let running = false;
 
-  const alone = async (unit: Unit, how: 'alone' | 'retried'): Promise<void> => {
+  const results = async (tx: EntityManager, inputs: In[]): Promise<Out[]> => {
+    const out = await options.many(tx, inputs);
+    if (out.length !== inputs.length) throw new Error(`group commit ${options.name}: ${out.length} results for ${inputs.length} units`);
+    return out;
+  };
+
+  const alone = async (unit: Unit<In>, how: 'alone' | 'retried'): Promise<void> => {
     try {
       transactions.inc({ name: options.name });
-      const result = await options.fork().transactional((tx) => unit.work(tx));
+      const [result] = await options.fork().transactional((tx) => results(tx, [unit.input]));
       units.inc({ name: options.name, how });
       unit.resolve(result);
     } catch (error) {
@@ -71,15 +115,12 @@ export function groupCommit(options: GroupCommitOptions): GroupCommit {
     }
   };
 
-  const shared = async (group: Unit[]): Promise<void> => {
-    let results: unknown[];
+  const shared = async (group: Unit<In>[]): Promise<void> => {
+    let out: Out[];
     try {
       transactions.inc({ name: options.name });
-      results = await options.fork().transactional(async (tx) => {
-        const out: unknown[] = [];
-        for (const unit of group) out.push(await unit.work(tx));
-        return out;
-      });
+      const inputs = group.map((unit) => unit.input);
+      out = await options.fork().transactional((tx) => results(tx, inputs));
     } catch (error) {
       logger.warn({ err: error, batcher: options.name, units: group.length }, 'a shared transaction failed: each of its units runs again on its own');
       // One after the other: the retries take one pooled connection, not one each at once.
@@ -87,7 +128,7 @@ export function groupCommit(options: GroupCommitOptions): GroupCommit {
       return;
     }
     units.inc({ name: options.name, how: 'shared' }, group.length);
-    group.forEach((unit, i) => unit.resolve(results[i]));
+    group.forEach((unit, i) => unit.resolve(out[i]));
   };
 
   const pump = async (): Promise<void> => {
@@ -103,11 +144,9 @@ export function groupCommit(options: GroupCommitOptions): GroupCommit {
   };
 
   return {
-    run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        // Bound to the caller's async context: a unit that runs in a transaction another unit's call
-        // started still runs under its own caller's trace span and log context, not that unit's.
-        queue.push({ work: AsyncResource.bind(work), resolve: resolve as (value: unknown) => void, reject });
+    run(input: In): Promise<Out> {
+      return new Promise<Out>((resolve, reject) => {
+        queue.push({ input, resolve: resolve as (value: unknown) => void, reject });
         if (!running) void pump();
       });
     },

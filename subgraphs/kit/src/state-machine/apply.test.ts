@@ -8,7 +8,7 @@ import { Migration20261124000000_messaging } from '../messaging/migration.js';
 import type { MessagingDb } from '../messaging/outbox.js';
 import { messagingEntities } from '../persistence/messaging-entities.js';
 import { kysely, type Kysely, type KyselyDb } from '../persistence/kysely.js';
-import { applyTransition, lockRow, type StoredMachine } from './apply.js';
+import { applyTransition, applyTransitions, lockRow, type StoredMachine } from './apply.js';
 import { defineMachine } from './machine.js';
 
 class Migration20261124000200_door extends Migration {
@@ -237,5 +237,89 @@ describe('applyTransition with a write alongside', () => {
       .transactional((tx) => applyTransition(tx, storedDoorInOne, { id, to: 'CLOSED', onlyFrom: ['OPEN'], facts: { key: false }, alongside: note(other) }));
     expect(result.changed).toBe(false);
     expect((await kysely<Db>(orm.em.fork()).selectFrom('door').select('note').where('id', '=', other).executeTakeFirst())?.note).toBe('alongside');
+  });
+});
+
+describe('applyTransitions: many moves in one call', () => {
+  const statements = async () => (await registry.getSingleMetric('db_statements_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+  const read = async (id: string) => (await kysely<Db>(orm.em.fork()).selectFrom('door').selectAll().where('id', '=', id).executeTakeFirst())!;
+  const note = (id: string) => (db: Kysely<any>) =>
+    db
+      .updateTable('door')
+      .set({ note: `alongside ${id}` })
+      .where('id', '=', id);
+  const notes = async (ids: string[]) =>
+    (await kysely<Db>(orm.em.fork()).selectFrom('door').select(['id', 'note']).where('id', 'in', ids).execute()).map((r) => r.note).sort();
+
+  it('moves the rows their callers expect with one statement per power of two of each target, answering each in order', async () => {
+    // 7 doors closing (4 + 2 + 1 statements) and 2 locking (1 statement), interleaved.
+    const ids = await Promise.all(Array.from({ length: 9 }, (_, i) => newDoor(i % 4 === 3 ? 'CLOSED' : 'OPEN')));
+    const others = await Promise.all(ids.map(() => newDoor('OPEN')));
+    const expected = await Promise.all(ids.map(read));
+    const before = await statements();
+    const results = await orm.em.fork().transactional((tx) =>
+      applyTransitions(
+        tx,
+        storedDoorInOne,
+        ids.map((id, i) => ({
+          id,
+          to: expected[i]!.state === 'OPEN' ? 'CLOSED' : 'LOCKED',
+          expected: expected[i],
+          facts: { key: false },
+          alongside: note(others[i]!),
+        })),
+      ),
+    );
+    expect((await statements()) - before).toBe(4);
+    expect(results.map((r) => [r.changed, r.row.id, r.row.state, r.row.version])).toEqual(
+      ids.map((id, i) => [true, id, expected[i]!.state === 'OPEN' ? 'CLOSED' : 'LOCKED', 2]),
+    );
+    for (const [i, id] of ids.entries()) {
+      expect(await trail(id)).toEqual([{ from_state: expected[i]!.state, to_state: results[i]!.row.state, version: 2 }]);
+      expect(await outbox(id)).toHaveLength(1);
+    }
+    expect(await notes(others)).toEqual(others.map((o) => `alongside ${o}`).sort());
+  });
+
+  it('decides under the lock, one by one, the rows that changed since, the rows it cannot move unlocked, and a refusal', async () => {
+    const [fresh, changed, unexpected, stays] = [await newDoor('OPEN'), await newDoor('OPEN'), await newDoor('CLOSED'), await newDoor('OPEN')];
+    const [freshRow, staleRow, staysRow] = [await read(fresh), await read(changed), await read(stays)];
+    await moveWith(storedDoorInOne)(changed, 'CLOSED'); // moved by someone else since: version 2, CLOSED
+    const results = await orm.em.fork().transactional((tx) =>
+      applyTransitions(tx, storedDoorInOne, [
+        { id: fresh, to: 'CLOSED', expected: freshRow, facts: { key: false } },
+        // Still allowed from where it is now (CLOSED → LOCKED): it moves on the locked row.
+        { id: changed, to: 'LOCKED', expected: staleRow, facts: { key: false } },
+        { id: unexpected, to: 'LOCKED', facts: { key: false } },
+        { id: stays, to: 'CLOSED', expected: staysRow, onlyFrom: ['CLOSED'], facts: { key: false } },
+      ]),
+    );
+    expect(results.map((r) => [r.changed, r.row.state, r.row.version])).toEqual([
+      [true, 'CLOSED', 2],
+      [true, 'LOCKED', 3],
+      [true, 'LOCKED', 2],
+      [false, 'OPEN', 1],
+    ]);
+    expect((await trail(changed)).map((t) => t.to_state)).toEqual(['CLOSED', 'LOCKED']);
+    expect(await outbox(changed)).toHaveLength(2);
+    expect(await trail(stays)).toEqual([]);
+
+    // A move the machine refuses fails the call, and the caller's transaction rolls back every move of it.
+    const [a, b] = [await newDoor('OPEN'), await newDoor('LOCKED')];
+    const [rowA, rowB] = [await read(a), await read(b)];
+    await expect(
+      orm.em.fork().transactional((tx) =>
+        applyTransitions(tx, storedDoorInOne, [
+          { id: a, to: 'CLOSED', expected: rowA, facts: { key: false } },
+          { id: b, to: 'CLOSED', expected: rowB, facts: { key: false } },
+        ]),
+      ),
+    ).rejects.toThrow(/it takes the key/);
+    expect((await read(a)).state).toBe('OPEN');
+    expect(await trail(a)).toEqual([]);
+  });
+
+  it('moves only inside a transaction', async () => {
+    await expect(applyTransitions(orm.em.fork(), storedDoorInOne, [])).rejects.toThrow(/inside a transaction/);
   });
 });

@@ -8,6 +8,7 @@ import {
   type RawBuilder,
   type Selectable,
   type UpdateObject,
+  sql,
 } from 'kysely';
 import { emit, outboxRow, type AnyEmitOptions } from '../messaging/outbox.js';
 import { kysely } from '../persistence/kysely.js';
@@ -120,13 +121,10 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   if (!tx.getTransactionContext()) throw new Error(`a ${stored.machine.name} moves only inside a transaction`);
   const { id, to, facts } = request;
   const oneStatement = stored.auditRow && !stored.effects;
-  if (oneStatement && request.expected && !request.locked) {
-    const from = (request.expected as Record<string, unknown>)[stored.status] as S;
-    if ((!request.onlyFrom || request.onlyFrom.includes(from)) && allowed(stored, from, request)) {
-      // Guarded by what the caller expects; a row that changed since moves nothing and is decided under its lock below.
-      const after = await moveInOneStatement(tx, stored, request, request.expected);
-      if (after) return { changed: true, row: after };
-    }
+  if (movesAsExpected(stored, request)) {
+    // Guarded by what the caller expects; a row that changed since moves nothing and is decided under its lock below.
+    const after = await moveInOneStatement(tx, stored, request, request.expected!);
+    if (after) return { changed: true, row: after };
   }
   const before = request.locked ?? (await lockRow(tx, stored, id));
   if (!before) throw new Error(`${stored.machine.name} ${id} does not exist`);
@@ -153,6 +151,72 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
   const event = stored.event?.(move, facts);
   if (event) await emit(tx, event);
   return { changed: true, row: move.after };
+}
+
+/**
+ * Many moves of one machine in the caller's transaction, answered in the requests' order (each as
+ * applyTransition answers it). The moves that can go without the lock (`expected`) are written
+ * together: one statement for a run of moves to the same status, so a group of them costs a round
+ * trip or a few rather than one each. The others, and any whose row changed since the caller saw it,
+ * then move one by one under their lock, as applyTransition moves them.
+ */
+export async function applyTransitions<Db, T extends keyof Db & string, S extends string, Facts>(
+  tx: EntityManager,
+  stored: StoredMachine<Db, T, S, Facts>,
+  requests: readonly TransitionRequest<Db, T, S, Facts>[],
+): Promise<TransitionResult<Selectable<Db[T]>>[]> {
+  if (!tx.getTransactionContext()) throw new Error(`a ${stored.machine.name} moves only inside a transaction`);
+  const results: (TransitionResult<Selectable<Db[T]>> | undefined)[] = requests.map(() => undefined);
+  const together = requests.map((request, i) => i).filter((i) => movesAsExpected(stored, requests[i]!));
+  const tried = new Set<number>();
+  if (together.length > 1) {
+    for (const run of statementRuns(together, (i) => requests[i]!.to)) {
+      const rows = await movesInOneStatement(
+        tx,
+        stored,
+        run.map((i) => requests[i]!),
+      );
+      run.forEach((i, k) => {
+        tried.add(i);
+        if (rows[k]) results[i] = { changed: true, row: rows[k] };
+      });
+    }
+  }
+  for (const [i, request] of requests.entries()) {
+    // A move tried above found its row changed (its alongside write already ran, and runs again: it is idempotent): under the lock.
+    results[i] ??= await applyTransition(tx, stored, tried.has(i) ? { ...request, expected: undefined } : request);
+  }
+  return results as TransitionResult<Selectable<Db[T]>>[];
+}
+
+/**
+ * The moves of one statement: runs of the same target status (each run writes the same columns),
+ * cut into powers of two, so that the texts a process sends are few and repeat (the statement cache
+ * prepares them: persistence/statement-cache.ts) whatever the size of a group.
+ */
+function statementRuns<S>(indices: number[], target: (i: number) => S): number[][] {
+  const byTarget = new Map<S, number[]>();
+  for (const i of indices) byTarget.set(target(i), [...(byTarget.get(target(i)) ?? []), i]);
+  const runs: number[][] = [];
+  for (const same of byTarget.values()) {
+    let rest = same;
+    while (rest.length > 0) {
+      const size = 2 ** Math.floor(Math.log2(rest.length));
+      runs.push(rest.slice(0, size));
+      rest = rest.slice(size);
+    }
+  }
+  return runs;
+}
+
+/** Whether a move can be tried without the lock: one statement, a row the caller expects, and the machine allows the move from it. */
+function movesAsExpected<Db, T extends keyof Db & string, S extends string, Facts>(
+  stored: StoredMachine<Db, T, S, Facts>,
+  request: TransitionRequest<Db, T, S, Facts>,
+): boolean {
+  if (!stored.auditRow || stored.effects || !request.expected || request.locked) return false;
+  const from = (request.expected as Record<string, unknown>)[stored.status] as S;
+  return (!request.onlyFrom || request.onlyFrom.includes(from)) && allowed(stored, from, request);
 }
 
 /** The request's `alongside` write as a statement of its own (when it cannot go into the move's). */
@@ -218,6 +282,44 @@ async function moveInOneStatement<Db, T extends keyof Db & string, S extends str
   request: TransitionRequest<Db, T, S, Facts>,
   before: Selectable<Db[T]>,
 ): Promise<Selectable<Db[T]> | undefined> {
+  const after = await withMove(untyped(tx), stored, request, before, '').selectFrom('moved').selectAll().executeTakeFirst();
+  return after as Selectable<Db[T]> | undefined;
+}
+
+/**
+ * Several moves from the rows their callers expect in one statement: each move's writes (as
+ * moveInOneStatement's) under names of its own, and the moved rows answered with their move's
+ * index. Answers each move's row after it, or undefined where the row was not as expected.
+ */
+async function movesInOneStatement<Db, T extends keyof Db & string, S extends string, Facts>(
+  tx: EntityManager,
+  stored: StoredMachine<Db, T, S, Facts>,
+  requests: readonly TransitionRequest<Db, T, S, Facts>[],
+): Promise<(Selectable<Db[T]> | undefined)[]> {
+  const writes = requests.reduce((db, request, i) => withMove(db, stored, request, request.expected!, `_${i}`), untyped(tx) as QueryCreator<any>);
+  // The union's operands name the statement's WITHs; they are built without WITHs of their own.
+  const movedOf = (i: number) => untyped(tx).selectFrom(`moved_${i}`).selectAll().select(sql.lit(i).as(MOVE_INDEX));
+  const first = writes.selectFrom('moved_0').selectAll().select(sql.lit(0).as(MOVE_INDEX));
+  const rows = await requests
+    .slice(1)
+    .reduce((query, _, k) => query.unionAll(movedOf(k + 1)), first)
+    .execute();
+  const after: (Selectable<Db[T]> | undefined)[] = requests.map(() => undefined);
+  for (const { [MOVE_INDEX]: index, ...row } of rows as Record<string, unknown>[]) after[index as number] = row as Selectable<Db[T]>;
+  return after;
+}
+
+/** The column that tells which move of a statement a moved row belongs to. */
+const MOVE_INDEX = '__move';
+
+/** The WITHs of one move from `before`, named with `suffix`: the alongside write, the guarded update, the audit row and the event. */
+function withMove<Db, T extends keyof Db & string, S extends string, Facts>(
+  db: QueryCreator<any>,
+  stored: StoredMachine<Db, T, S, Facts>,
+  request: TransitionRequest<Db, T, S, Facts>,
+  before: Selectable<Db[T]>,
+  suffix: string,
+): QueryCreator<any> {
   const current = before as Record<string, unknown>;
   const from = current[stored.status] as S;
   const { version }: { version?: string } = stored;
@@ -226,11 +328,10 @@ async function moveInOneStatement<Db, T extends keyof Db & string, S extends str
   const audit = stored.auditRow!(move, request.facts);
   const event = stored.event?.(move, request.facts);
   const outbox = event && outboxRow(event);
-  const first: QueryCreator<any> = request.alongside ? untyped(tx).with('alongside', (db) => request.alongside!(db) as never) : untyped(tx);
-  const writes: QueryCreator<any> = first
-    .with('moved', guardedUpdate(stored, request, before))
-    .with('audit', (db) => insertFor(db, audit.table, audit.values, 'moved'));
-  const all = outbox ? writes.with('event', (db) => insertFor(db, 'outbox', outbox.row, 'moved')) : writes;
-  const after = await all.selectFrom('moved').selectAll().executeTakeFirst();
-  return after as Selectable<Db[T]> | undefined;
+  const movedName = `moved${suffix}`;
+  const first = request.alongside ? db.with(`alongside${suffix}`, (q) => request.alongside!(q) as never) : db;
+  const writes = first
+    .with(movedName, guardedUpdate(stored, request, before))
+    .with(`audit${suffix}`, (q) => insertFor(q, audit.table, audit.values, movedName));
+  return outbox ? writes.with(`event${suffix}`, (q) => insertFor(q, 'outbox', outbox.row, movedName)) : writes;
 }

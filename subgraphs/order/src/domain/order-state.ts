@@ -4,6 +4,7 @@ import {
   DomainError,
   ErrorCode,
   applyTransition,
+  applyTransitions,
   defineMachine,
   lockRow,
   type EntityManager,
@@ -121,18 +122,32 @@ export const afterOrderMove = (hook: OrderMoveHook): void => void moveHooks.add(
  * it, an illegal move is ORDER_STATE_INVALID.
  */
 export async function moveOrder(tx: EntityManager, orderId: string, to: OrderStatus, options: TransitionOptions): Promise<TransitionResult> {
-  const reason = options.reason ?? null;
-  const { locked, expected, alongside, skuIds, ...facts } = options;
-  const { changed, row } = await applyTransition(tx, storedOrder, {
-    id: orderId,
-    to,
-    onlyFrom: options.onlyFrom,
-    locked,
-    expected,
-    alongside,
-    facts: { ...facts, reason },
-    set: { cancel_reason: reason },
+  const [result] = await moveOrders(tx, [{ orderId, to, options }]);
+  return result!;
+}
+
+/** One order's move for moveOrders: as moveOrder's arguments. */
+export interface OrderMove {
+  orderId: string;
+  to: OrderStatus;
+  options: TransitionOptions;
+}
+
+/**
+ * Moves many orders as moveOrder moves each, answered in order: the moves from a row the caller
+ * expects go to the database together (kit applyTransitions), the others one by one.
+ */
+export async function moveOrders(tx: EntityManager, moves: readonly OrderMove[]): Promise<TransitionResult[]> {
+  const requests = moves.map(({ orderId, to, options }) => {
+    const reason = options.reason ?? null;
+    const { locked, expected, alongside, skuIds: _skuIds, ...facts } = options;
+    return { id: orderId, to, onlyFrom: options.onlyFrom, locked, expected, alongside, facts: { ...facts, reason }, set: { cancel_reason: reason } };
   });
-  if (changed) for (const hook of moveHooks) await hook(tx, row, to, { skuIds });
-  return { changed, order: row };
+  const applied = await (requests.length === 1 ? Promise.all([applyTransition(tx, storedOrder, requests[0]!)]) : applyTransitions(tx, storedOrder, requests));
+  const results: TransitionResult[] = [];
+  for (const [i, { changed, row }] of applied.entries()) {
+    if (changed) for (const hook of moveHooks) await hook(tx, row, moves[i]!.to, { skuIds: moves[i]!.options.skuIds });
+    results.push({ changed, order: row });
+  }
+  return results;
 }

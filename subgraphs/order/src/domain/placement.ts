@@ -6,6 +6,7 @@ import {
   outboxRow,
   envInt,
   groupCommit,
+  batchCommit,
   logger,
   newId,
   advisoryXactLock,
@@ -18,11 +19,12 @@ import {
   type ExpressionBuilder,
   type SqlBool,
   type GroupCommit,
+  type BatchCommit,
   type Identity,
 } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
 import { orderEventRow } from './order-events.js';
-import { moveOrder, type OrderRow } from './order-state.js';
+import { moveOrders, type OrderMove, type OrderRow } from './order-state.js';
 import { findOrder } from './orders.js';
 import { couponUses, noteReservation, paymentTtlSeconds, quote, shippingRates, type Quote } from './quote.js';
 import type { ShippingRate } from './pricing.js';
@@ -41,7 +43,7 @@ import {
   type RiskRule,
 } from './risk/index.js';
 import { copiedAsPreviewed, copiedRows, factsOfRows } from './prices.js';
-import { stockHeld } from './risk-review.js';
+import { stockHeldMove } from './risk-review.js';
 import { requireUnexpired, verifyPreview, type PreviewClaims } from './preview-token.js';
 
 /** Thrown inside the placement transaction when risk control refuses: rolls the claim back. */
@@ -424,18 +426,18 @@ const reserveTimeoutMs = (): number => envInt('RESERVE_TIMEOUT_MS', 8000);
 /** How much longer than that the fallback order.created is held back. */
 const FALLBACK_MARGIN_MS = 5000;
 
-/** Per database (its driver): the group commit that records inventory's answers. */
-const answerBatchers = new WeakMap<object, GroupCommit>();
 /** Per database (its driver): the group commit of flash-sale placements. */
 const flashBatchers = new WeakMap<object, GroupCommit>();
+/** Per database (its driver): the batch commit that records inventory's answers. */
+const answerBatchers = new WeakMap<object, BatchCommit<Answered, OrderRow>>();
 
-/** The group commit named `name` of `em`'s database, made once per database. */
-function batcherOf(batchers: WeakMap<object, GroupCommit>, em: EntityManager, name: string): GroupCommit {
+/** The batcher of `em`'s database kept in `batchers`, made once per database by `make` (given a fork of the root). */
+function batcherOf<B>(batchers: WeakMap<object, B>, em: EntityManager, make: (fork: () => EntityManager) => B): B {
   const driver = em.getDriver();
   let batcher = batchers.get(driver);
   if (!batcher) {
     const root = em.fork();
-    batcher = groupCommit({ name, fork: () => root.fork() });
+    batcher = make(() => root.fork());
     batchers.set(driver, batcher);
   }
   return batcher;
@@ -447,14 +449,43 @@ function batcherOf(batchers: WeakMap<object, GroupCommit>, em: EntityManager, na
  * share a transaction. A placement refused inside it (prices changed, risk) rolls the shared one back
  * and every placement of the group runs again alone (kit group-commit.ts): the others still commit.
  */
-const flashPlacementsOf = (em: EntityManager): GroupCommit => batcherOf(flashBatchers, em, 'order-flash-placements');
+const flashPlacementsOf = (em: EntityManager): GroupCommit => batcherOf(flashBatchers, em, (fork) => groupCommit({ name: 'order-flash-placements', fork }));
+
+/** Inventory's answer to one placement's synchronous reservation, to be recorded on its order. */
+interface Answered {
+  written: OrderRow;
+  answer: ReserveAnswer;
+  correlationId: string;
+  createdEventId: string;
+}
 
 /**
- * Recording inventory's answer is a few statements on one order's rows: the answers of concurrent
- * placements share a transaction (group commit), so the database commits once, and the relay wakes
- * once, for many orders. Each placement still answers only after its own answer committed.
+ * Recording inventory's answer moves one order, from the row its placement wrote, and withdraws its
+ * held-back order.created: the answers of concurrent placements are recorded together, in one
+ * transaction and one statement for the moves to the same status (moveOrders), so the database
+ * commits once, and the relay wakes once, for many orders. Each placement still answers only after
+ * its own answer committed.
  */
-const answersOf = (em: EntityManager): GroupCommit => batcherOf(answerBatchers, em, 'order-reservation-answers');
+const answersOf = (em: EntityManager): BatchCommit<Answered, OrderRow> =>
+  batcherOf(answerBatchers, em, (fork) =>
+    batchCommit<Answered, OrderRow>({
+      name: 'order-reservation-answers',
+      fork,
+      many: async (tx, answers) => (await moveOrders(tx, answers.map(answerMove))).map((result) => result.order),
+    }),
+  );
+
+/**
+ * The move that records an answer: on HOLD the order waits for payment (or review), on REJECTED it
+ * is canceled as OUT_OF_STOCK. Tried against the order as the placement wrote it (no lock unless it
+ * changed since), with the withdrawal of the held-back order.created in the move's statement.
+ */
+function answerMove({ written, answer, correlationId, createdEventId }: Answered): OrderMove {
+  const options = { expected: written, alongside: withdrawal(createdEventId) };
+  if (answer.state === 'HOLD') return stockHeldMove(written, correlationId, { allocations: answer.allocations }, options);
+  const audit = { shortages: answer.shortages };
+  return { orderId: written.id, to: 'CANCELED', options: { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit, ...options } };
+}
 
 /**
  * The synchronous reservation of a normal order. On HOLD the order waits for payment; on REJECTED
@@ -489,12 +520,5 @@ async function reserveNow(
     return undefined;
   }
   noteReservation(answer.state === 'HOLD' ? { held: lines } : { shortages: answer.shortages });
-  return answersOf(em).run(async (tx) => {
-    // One statement: the move from the order as the placement wrote it (no lock, unless the order
-    // changed since), and the withdrawal of the held-back order.created beside it.
-    const options = { expected: written, alongside: withdrawal(createdEventId) };
-    if (answer.state === 'HOLD') return (await stockHeld(tx, orderId, correlationId, { allocations: answer.allocations }, options)).order;
-    const audit = { shortages: answer.shortages };
-    return (await moveOrder(tx, orderId, 'CANCELED', { reason: 'OUT_OF_STOCK', correlationId, onlyFrom: ['CREATED'], audit, ...options })).order;
-  });
+  return answersOf(em).run({ written, answer, correlationId, createdEventId });
 }

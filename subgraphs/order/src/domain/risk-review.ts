@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode, badInput, sql, type EntityManager, type Identity } from '@shop/kit';
 import { db } from '../persistence.js';
 import { recordOrderEvent } from './order-events.js';
-import { lockOrder, moveOrder, type OrderRow, type TransitionOptions } from './order-state.js';
+import { lockOrder, moveOrder, type OrderMove, type OrderRow, type TransitionOptions } from './order-state.js';
 import { findOrder } from './orders.js';
 import { paymentTtlSeconds } from './quote.js';
 
@@ -24,20 +24,22 @@ export async function stockHeld(
   audit: Record<string, unknown>,
   options: Pick<TransitionOptions, 'expected' | 'alongside' | 'skuIds'> = {},
 ) {
-  const { expected, alongside, skuIds } = options;
   // risk_review is written with the order and never changes: the expected row tells it as a locked one would.
-  const locked = expected ? undefined : await lockOrder(tx, orderId);
-  const order = expected ?? locked;
+  const locked = options.expected ? undefined : await lockOrder(tx, orderId);
+  const order = options.expected ?? locked;
   if (!order) throw new Error(`order ${orderId} does not exist`);
-  return moveOrder(tx, orderId, order.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', {
-    correlationId,
-    onlyFrom: ['CREATED'],
-    audit,
-    locked,
-    expected,
-    alongside,
-    skuIds,
-  });
+  const { to, options: moving } = stockHeldMove(order, correlationId, audit, { ...options, locked });
+  return moveOrder(tx, orderId, to, moving);
+}
+
+/** stockHeld's move of `order` (locked, or as the caller expects it), for moveOrders. */
+export function stockHeldMove(
+  order: OrderRow,
+  correlationId: string,
+  audit: Record<string, unknown>,
+  options: Pick<TransitionOptions, 'expected' | 'alongside' | 'skuIds' | 'locked'>,
+): OrderMove {
+  return { orderId: order.id, to: order.risk_review ? 'REVIEW' : 'PENDING_PAYMENT', options: { correlationId, onlyFrom: ['CREATED'], audit, ...options } };
 }
 
 /** Orders waiting in REVIEW, oldest first (ids are time-ordered), after the cursor's id. */
