@@ -239,7 +239,7 @@ describe('preview and placement', () => {
       expect(statements).toHaveLength(4);
       expect(statements[0]).toMatch(/^begin/);
       expect(statements[1]).toContain('pg_advisory_xact_lock');
-      expect(statements[2]).toMatch(/^with "ok" as/);
+      expect(statements[2]).toMatch(/^with "ok_0" as/);
       expect(statements[3]).toMatch(/^commit/);
 
       // 20 orders from this IP in the window: ip-velocity asks for a review. The write's condition fails,
@@ -508,6 +508,18 @@ describe('flash sale', () => {
     // Each placement went through the flash placements' group commit, and committed once.
     expect((await flashPlacementsCommitted()) - committedBefore).toBe(4);
     const ids = results.map((r) => r.data!.placeOrder.order.id as string);
+    // Written together or alone (writeOrders), each order has its own request key, item, audit row and order.created.
+    const written = await sql(db.em.fork()).all<{ user_id: string; requests: string; items: string; audits: string; created: string }>(
+      `SELECT o.user_id,
+              (SELECT count(*) FROM ordering.order_request r WHERE r.order_id = o.id AND r.user_id = o.user_id) AS requests,
+              (SELECT count(*) FROM ordering.order_item i WHERE i.order_id = o.id AND i.sku_id = ?) AS items,
+              (SELECT count(*) FROM ordering.order_event e WHERE e.order_id = o.id AND e.event_type = 'ORDER_CREATED') AS audits,
+              (SELECT count(*) FROM ordering.outbox x WHERE x.body @> jsonb_build_object('aggregateId', o.id) AND x.type = 'order.created') AS created
+         FROM ordering.orders o WHERE o.id = ANY(?::text[])`,
+      [skuId, `{${ids.join(',')}}`],
+    );
+    const byUser = (x: { user_id: string }, y: { user_id: string }) => (x.user_id < y.user_id ? -1 : 1);
+    expect(written.sort(byUser)).toEqual(admitted.map((a) => ({ user_id: a.buyer.userId, requests: '1', items: '1', audits: '1', created: '1' })).sort(byUser));
     const settled = await eventually(
       async () => {
         const statuses = await Promise.all(ids.map(statusOf));

@@ -152,3 +152,18 @@ export function batchCommit<In, Out>(options: BatchCommitOptions<In, Out>): Batc
     },
   };
 }
+
+/**
+ * `items` cut into runs whose lengths are powers of two, longest first (13 → 8, 4, 1): a group written
+ * as one statement per run sends few distinct texts, which repeat whatever the size of a group, so
+ * the statement cache prepares them (statement-cache.ts).
+ */
+export function inPowersOfTwo<T>(items: readonly T[]): T[][] {
+  const runs: T[][] = [];
+  for (let start = 0; start < items.length;) {
+    const size = 2 ** Math.floor(Math.log2(items.length - start));
+    runs.push(items.slice(start, start + size));
+    start += size;
+  }
+  return runs;
+}

@@ -11,6 +11,7 @@ import {
   sql,
 } from 'kysely';
 import { emit, outboxRow, type AnyEmitOptions } from '../messaging/outbox.js';
+import { inPowersOfTwo } from '../persistence/group-commit.js';
 import { kysely } from '../persistence/kysely.js';
 import type { Machine } from './machine.js';
 
@@ -189,24 +190,11 @@ export async function applyTransitions<Db, T extends keyof Db & string, S extend
   return results as TransitionResult<Selectable<Db[T]>>[];
 }
 
-/**
- * The moves of one statement: runs of the same target status (each run writes the same columns),
- * cut into powers of two, so that the texts a process sends are few and repeat (the statement cache
- * prepares them: persistence/statement-cache.ts) whatever the size of a group.
- */
+/** The moves of one statement: runs of the same target status (each run writes the same columns), cut into powers of two. */
 function statementRuns<S>(indices: number[], target: (i: number) => S): number[][] {
   const byTarget = new Map<S, number[]>();
   for (const i of indices) byTarget.set(target(i), [...(byTarget.get(target(i)) ?? []), i]);
-  const runs: number[][] = [];
-  for (const same of byTarget.values()) {
-    let rest = same;
-    while (rest.length > 0) {
-      const size = 2 ** Math.floor(Math.log2(rest.length));
-      runs.push(rest.slice(0, size));
-      rest = rest.slice(size);
-    }
-  }
-  return runs;
+  return [...byTarget.values()].flatMap((same) => inPowersOfTwo(same));
 }
 
 /** Whether a move can be tried without the lock: one statement, a row the caller expects, and the machine allows the move from it. */

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import {
   DomainError,
   ErrorCode,
@@ -5,8 +6,8 @@ import {
   callInternal,
   outboxRow,
   envInt,
-  groupCommit,
   batchCommit,
+  inPowersOfTwo,
   logger,
   newId,
   advisoryXactLock,
@@ -18,8 +19,8 @@ import {
   type Expression,
   type ExpressionBuilder,
   type SqlBool,
-  type GroupCommit,
   type BatchCommit,
+  type QueryCreator,
   type Identity,
 } from '@shop/kit';
 import { db, type Db } from '../persistence.js';
@@ -127,9 +128,11 @@ export async function placeOrder(
   try {
     // A flash order's transaction is a handful of statements on its own rows: concurrent clicks' placements
     // share one (group commit), so a sale pays one BEGIN and COMMIT for many orders (flashPlacementsOf).
-    const transaction = <T>(work: (tx: EntityManager) => Promise<T>): Promise<T> =>
-      preview.flashSale ? flashPlacementsOf(em).run(work) : em.transactional(work);
-    placed = await placedAsPreviewed(em, writing, { rules, rates, countsUserOrders, observed, transaction });
+    // The one-statement placements of a group go to the database together (writeOrders).
+    const transaction = (work: (tx: EntityManager) => Promise<Placed>): Promise<Placed> =>
+      preview.flashSale ? flashPlacementsOf(em).run({ work: AsyncResource.bind(work) }) : em.transactional(work);
+    const together = preview.flashSale ? (write: OrderWrite) => flashPlacementsOf(em).run({ write }) : undefined;
+    placed = await placedAsPreviewed(em, writing, { rules, rates, countsUserOrders, observed, transaction, together });
     // Something changed since the preview, or a coupon: read it, and refuse, review or place with it.
     placed ??= await transaction(async (tx) => {
       // Risk control (seed §13): rules are data; REJECT refuses, REVIEW places the order to wait for an
@@ -254,7 +257,9 @@ async function placedAsPreviewed(
     rates: Map<string, ShippingRate>;
     countsUserOrders: boolean;
     observed: Observed;
-    transaction: <T>(work: (tx: EntityManager) => Promise<T>) => Promise<T>;
+    transaction: (work: (tx: EntityManager) => Promise<Placed>) => Promise<Placed>;
+    /** Where the statement joins others' (a flash sale's placements), instead of being a transaction of its own. */
+    together?: (write: OrderWrite) => Promise<Placed>;
   },
 ): Promise<Placed | undefined> {
   const { preview } = writing;
@@ -288,13 +293,21 @@ async function placedAsPreviewed(
         await advisoryXactLock(tx, `risk:user:${writing.userId}`);
         return write(tx);
       })
-    : writing.preview.flashSale
-      ? context.transaction(write)
+    : context.together
+      ? context.together({ writing, now, riskReview: false, conditions })
       : write(em);
   return written.catch((error: unknown) => {
     if ((error as { code?: string }).code === NOT_AS_PREVIEWED) return undefined;
     throw error;
   });
+}
+
+/** One placement's write (writeOrder's arguments). */
+interface OrderWrite {
+  writing: Writing;
+  now: Quote;
+  riskReview: boolean;
+  conditions?: (eb: ExpressionBuilder<Db, never>) => Expression<SqlBool>[];
 }
 
 /**
@@ -305,35 +318,78 @@ async function placedAsPreviewed(
  */
 async function writeOrder(
   tx: EntityManager,
-  w: Writing,
+  writing: Writing,
   now: Quote,
   riskReview: boolean,
-  conditions: (eb: ExpressionBuilder<Db, never>) => Expression<SqlBool>[] = () => [],
+  conditions?: (eb: ExpressionBuilder<Db, never>) => Expression<SqlBool>[],
 ): Promise<Placed> {
+  const [placed] = await writeOrders(tx, [{ writing, now, riskReview, conditions }]);
+  return placed!;
+}
+
+/**
+ * Several placements' writes (writeOrder's) in one statement, each under names of its own, answering
+ * each order's row in the writes' order. A condition of any that does not hold, or a request key
+ * taken, fails the statement and so every write of it: the group commit then runs each placement
+ * again alone (kit group-commit.ts), where it fails by itself.
+ */
+async function writeOrders(tx: EntityManager, writes: readonly OrderWrite[]): Promise<Placed[]> {
+  const created = writes.map(({ writing: w, now }) =>
+    // A normal order's reservation is the synchronous call (reserveNow): order.created is its fallback,
+    // held back until that call has had its time, withdrawn with the outcome and published at once
+    // when the call fails; a crash in between publishes it when the time is up.
+    outboxRow({
+      type: 'order.created',
+      ...(now.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
+      aggregateId: w.orderId,
+      correlationId: w.correlationId,
+      payload: {
+        orderId: w.orderId,
+        userId: w.userId,
+        items: now.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
+        payable: { amount: now.breakdown.payable, currency: now.currency },
+        expireAt: w.expireAt.toISOString(),
+        flashSale: now.flashSale,
+      },
+    }),
+  );
+  const statement = writes.reduce((q, write, k) => withOrderWrites(q, write, created[k]!.row, `_${k}`), db(tx) as unknown as QueryCreator<any>);
+  // Every row written above is undone when a condition does not hold (division by zero). The union's
+  // operands name the statement's WITHs; they are built without WITHs of their own.
+  const orderOf = (q: QueryCreator<any>, k: number) =>
+    q
+      .selectFrom([`o_${k}`, `ok_${k}`])
+      .selectAll(`o_${k}`)
+      .select(sql.lit(k).as(WRITE_INDEX))
+      .where(sql<number>`1 / ${sql.ref(`ok_${k}.pass`)}::int`, '=', 1);
+  const plain = db(tx) as unknown as QueryCreator<any>;
+  const rows = await writes
+    .slice(1)
+    .reduce((query, _, k) => query.unionAll(orderOf(plain, k + 1)), orderOf(statement, 0))
+    .execute();
+  const orders: OrderRow[] = [];
+  for (const { [WRITE_INDEX]: k, ...order } of rows as Record<string, unknown>[]) orders[k as number] = order as OrderRow;
+  return writes.map((write, k) => {
+    if (!orders[k]) throw new Error(`order ${write.writing.orderId} was not written`);
+    return { order: orders[k], quote: write.now, createdEventId: created[k]!.envelope.eventId };
+  });
+}
+
+/** The column that tells which write of a statement an order's row belongs to. */
+const WRITE_INDEX = '__write';
+
+/** The WITHs of one placement's write, named with `suffix`: its conditions, request key, order, items, audit row and order.created. */
+function withOrderWrites(q: QueryCreator<any>, { writing: w, now, riskReview, conditions = () => [] }: OrderWrite, createdRow: object, suffix: string) {
   const b = now.breakdown;
   const { orderId, preview } = w;
-  // A normal order's reservation is the synchronous call (reserveNow): order.created is its fallback,
-  // held back until that call has had its time, withdrawn with the outcome and published at once
-  // when the call fails; a crash in between publishes it when the time is up.
-  const created = outboxRow({
-    type: 'order.created',
-    ...(now.flashSale ? {} : { deferMs: reserveTimeoutMs() + FALLBACK_MARGIN_MS }),
-    aggregateId: orderId,
-    correlationId: w.correlationId,
-    payload: {
-      orderId,
-      userId: w.userId,
-      items: now.lines.map((l) => ({ skuId: l.skuId, qty: l.qty })),
-      payable: { amount: b.payable, currency: now.currency },
-      expireAt: w.expireAt.toISOString(),
-      flashSale: now.flashSale,
-    },
-  });
-  const order = await db(tx)
-    .with('ok', (q) => q.selectNoFrom((eb) => eb.and(conditions(eb)).as('pass')))
-    .with('r', (q) => q.insertInto('order_request').values({ user_id: w.userId, client_req_id: w.clientReqId, order_id: orderId, preview_id: preview.id }))
-    .with('o', (q) =>
-      q
+  const typed = (creator: QueryCreator<any>) => creator as unknown as QueryCreator<Db>;
+  return q
+    .with(`ok${suffix}`, (c) => typed(c).selectNoFrom((eb) => eb.and(conditions(eb)).as('pass')))
+    .with(`r${suffix}`, (c) =>
+      typed(c).insertInto('order_request').values({ user_id: w.userId, client_req_id: w.clientReqId, order_id: orderId, preview_id: preview.id }),
+    )
+    .with(`o${suffix}`, (c) =>
+      typed(c)
         .insertInto('orders')
         .values({
           id: orderId,
@@ -355,14 +411,14 @@ async function writeOrder(
         })
         .returningAll(),
     )
-    .with('i', (q) =>
-      q
+    .with(`i${suffix}`, (c) =>
+      typed(c)
         .insertInto('order_item')
         .values(now.lines.map((line) => ({ order_id: orderId, sku_id: line.skuId, qty: line.qty, unit_price: line.unitPrice })))
         .returning('order_id'),
     )
-    .with('e', (q) =>
-      q
+    .with(`e${suffix}`, (c) =>
+      typed(c)
         .insertInto('order_event')
         .values(
           orderEventRow({
@@ -376,13 +432,12 @@ async function writeOrder(
         )
         .returning('id'),
     )
-    .with('x', (q) => q.insertInto('outbox').values(created.row).returning('event_id'))
-    .selectFrom(['o', 'ok'])
-    .selectAll('o')
-    // Every row written above is undone when a condition does not hold (division by zero).
-    .where(sql<number>`1 / "ok"."pass"::int`, '=', 1)
-    .executeTakeFirstOrThrow();
-  return { order, quote: now, createdEventId: created.envelope.eventId };
+    .with(`x${suffix}`, (c) =>
+      typed(c)
+        .insertInto('outbox')
+        .values(createdRow as never)
+        .returning('event_id'),
+    );
 }
 
 /** Whether a placement failed on its request key: another request of the user with this clientReqId holds it. */
@@ -426,8 +481,8 @@ const reserveTimeoutMs = (): number => envInt('RESERVE_TIMEOUT_MS', 8000);
 /** How much longer than that the fallback order.created is held back. */
 const FALLBACK_MARGIN_MS = 5000;
 
-/** Per database (its driver): the group commit of flash-sale placements. */
-const flashBatchers = new WeakMap<object, GroupCommit>();
+/** Per database (its driver): the batch commit of flash-sale placements. */
+const flashBatchers = new WeakMap<object, BatchCommit<FlashPlacement, Placed>>();
 /** Per database (its driver): the batch commit that records inventory's answers. */
 const answerBatchers = new WeakMap<object, BatchCommit<Answered, OrderRow>>();
 
@@ -446,10 +501,33 @@ function batcherOf<B>(batchers: WeakMap<object, B>, em: EntityManager, make: (fo
 /**
  * A flash sale's admitted clicks place their orders all at once: each placement is a few statements
  * on rows of its own (its request key, order, items, audit row and order.created), so concurrent ones
- * share a transaction. A placement refused inside it (prices changed, risk) rolls the shared one back
- * and every placement of the group runs again alone (kit group-commit.ts): the others still commit.
+ * share a transaction, and their one-statement writes go together (writeOrders, one statement per
+ * power of two of them). A placement refused inside it (prices changed, risk) rolls the shared one
+ * back and every placement of the group runs again alone (kit group-commit.ts): the others still commit.
  */
-const flashPlacementsOf = (em: EntityManager): GroupCommit => batcherOf(flashBatchers, em, (fork) => groupCommit({ name: 'order-flash-placements', fork }));
+const flashPlacementsOf = (em: EntityManager): BatchCommit<FlashPlacement, Placed> =>
+  batcherOf(flashBatchers, em, (fork) =>
+    batchCommit<FlashPlacement, Placed>({
+      name: 'order-flash-placements',
+      fork,
+      many: async (tx, placements) => {
+        const placed: Placed[] = [];
+        const writes = placements.flatMap((p, i) => ('write' in p ? [i] : []));
+        for (const run of inPowersOfTwo(writes)) {
+          const written = await writeOrders(
+            tx,
+            run.map((i) => (placements[i] as { write: OrderWrite }).write),
+          );
+          run.forEach((i, k) => (placed[i] = written[k]!));
+        }
+        for (const [i, p] of placements.entries()) if ('work' in p) placed[i] = await p.work(tx);
+        return placed;
+      },
+    }),
+  );
+
+/** A flash placement for its group: the one-statement write, or the transactional placement's work. */
+type FlashPlacement = { write: OrderWrite } | { work: (tx: EntityManager) => Promise<Placed> };
 
 /** Inventory's answer to one placement's synchronous reservation, to be recorded on its order. */
 interface Answered {
