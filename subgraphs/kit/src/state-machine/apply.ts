@@ -159,7 +159,9 @@ export async function applyTransition<Db, T extends keyof Db & string, S extends
  * applyTransition answers it). The moves that can go without the lock (`expected`) are written
  * together: one statement for a run of moves to the same status, so a group of them costs a round
  * trip or a few rather than one each. The others, and any whose row changed since the caller saw it,
- * then move one by one under their lock, as applyTransition moves them.
+ * then move one by one under their lock, as applyTransition moves them. The requests move distinct
+ * rows, and no alongside write touches a moved row (two updates of one row in one statement do not
+ * both take effect).
  */
 export async function applyTransitions<Db, T extends keyof Db & string, S extends string, Facts>(
   tx: EntityManager,

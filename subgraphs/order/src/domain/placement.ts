@@ -127,8 +127,8 @@ export async function placeOrder(
   let placed: Placed | undefined;
   try {
     // A flash order's transaction is a handful of statements on its own rows: concurrent clicks' placements
-    // share one (group commit), so a sale pays one BEGIN and COMMIT for many orders (flashPlacementsOf).
-    // The one-statement placements of a group go to the database together (writeOrders).
+    // share one (batch commit), so a sale pays one BEGIN and COMMIT for many orders, and the one-statement
+    // placements of a group go to the database together (flashPlacementsOf, writeOrders).
     const transaction = (work: (tx: EntityManager) => Promise<Placed>): Promise<Placed> =>
       preview.flashSale ? flashPlacementsOf(em).run({ work: AsyncResource.bind(work) }) : em.transactional(work);
     const together = preview.flashSale ? (write: OrderWrite) => flashPlacementsOf(em).run({ write }) : undefined;
